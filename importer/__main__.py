@@ -1,0 +1,3 @@
+from importer.cli import main
+
+main(prog_name="kombo-import")

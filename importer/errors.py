@@ -1,0 +1,59 @@
+"""Exceptions that stop a run. Row problems are not exceptions: see `issues.py`.
+
+    ImporterError                 base; never raised itself
+    ├── ConfigError               the mapping or an option is wrong            -> exit 2
+    ├── InputFileError            the spreadsheet cannot be opened or read     -> exit 2
+    └── FatalApiError             Kombo refused the whole run (key, integration) -> exit 3
+
+`cli.py` is the one place that turns these into a message and an exit code. Every message names
+the file, line, key or column concerned and says what to do next.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class ImporterError(Exception):
+    """Base of every error that stops a run."""
+
+    exit_code = 2
+
+
+class ConfigError(ImporterError):
+    """Raised when a mapping file or a command-line option cannot be used as given."""
+
+    exit_code = 2
+
+    @classmethod
+    def at(cls, path: str, line: int | None, key: str | None, message: str) -> ConfigError:
+        """Build the message `FILE, line N, at KEY: what is wrong` once, for every config error."""
+        where = str(path)
+        if line is not None:
+            where += f", line {line}"
+        if key:
+            where += f", at {key}"
+        return cls(f"{where}: {message}")
+
+
+class InputFileError(ImporterError):
+    """Raised when the input spreadsheet is missing, unreadable or has no usable header."""
+
+    exit_code = 2
+
+
+class FatalApiError(ImporterError):
+    """Raised when Kombo answers in a way that makes every further request pointless."""
+
+    exit_code = 3
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ` Did you mean 'x'?` for the closest choice, or an empty string."""
+    options = list(choices)
+    lowered = {c.lower(): c for c in options}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    if close:
+        return f" Did you mean '{lowered[close[0]]}'?"
+    return ""

@@ -1,0 +1,40 @@
+"""A problem found in one row: data with a location and a stable code, collected, never raised."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# The stable codes a report can carry. Documented in README.md ("Problem codes"); tests and users
+# branch on them, so never rename one.
+REQUIRED = "required"
+INVALID_EMAIL = "invalid_email"
+INVALID_DATE = "invalid_date"
+INVALID_NUMBER = "invalid_number"
+INVALID_PHONE = "invalid_phone"
+INVALID_URL = "invalid_url"
+INVALID_VALUE = "invalid_value"
+UNKNOWN_VALUE = "unknown_value"
+UNKNOWN_COUNTRY = "unknown_country"
+DUPLICATE_IN_FILE = "duplicate_in_file"
+FILE_NOT_FOUND = "file_not_found"
+OUTSIDE_BASE_DIR = "outside_base_dir"
+NOT_A_FILE = "not_a_file"
+EMPTY_FILE = "empty_file"
+FILE_TOO_LARGE = "file_too_large"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem in one cell (or one field) of one row, as the error report shows it.
+
+    `row` is the row number the user sees in their spreadsheet program; `field` is the dotted
+    request-body path (`candidate.email_address`, `attachments[0]`).
+    """
+
+    row: int
+    column: str
+    field: str
+    value: Any
+    code: str
+    message: str
