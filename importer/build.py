@@ -108,7 +108,10 @@ class _Row:
                 present = True
             elif value is not None:
                 out[key] = value
-                present = True
+                # a constant alone (period: YEAR) does not make a salary of an empty cell
+                present = present or not (type(child) is Leaf and child.spec.value is not None)
+        if node.constant:
+            present = bool(out)
         if not present and not force:
             return None
         for key in node.required:

@@ -120,6 +120,7 @@ class ObjectNode:
     model: type[BaseModel] | None  # None for free-form objects (remote fields)
     children: dict[str, Node]  # wire key (the alias Kombo expects) -> node
     required: set[str] = field(default_factory=set)  # wire keys the SDK requires
+    constant: bool = False  # no column feeds it: it is sent whole in every row
 
 
 @dataclass(eq=False)
@@ -207,6 +208,19 @@ def _collect_leaves(node: Node, found: list[Leaf]) -> None:
             _collect_leaves(item, found)
     elif isinstance(node, AnswersNode):
         found.extend(node.answers.values())
+
+
+def _mark_constants(node: Node) -> bool:
+    """Flag the objects that no column feeds; return whether `node` is fed by a column."""
+    if isinstance(node, Leaf):
+        return node.spec.value is None
+    if isinstance(node, ObjectNode):
+        fed = [_mark_constants(child) for child in node.children.values()]
+        node.constant = not any(fed)
+        return any(fed)
+    if isinstance(node, ListNode):
+        return any([_mark_constants(item) for item in node.items])
+    return True
 
 
 @functools.lru_cache(maxsize=256)
@@ -476,6 +490,7 @@ def compile_mapping(data: Any, path: Path, lines: dict[tuple[Any, ...], int] | N
         if needed not in data:
             raise compiler.fail((), f"the mapping has no `{needed}:` section; the request body needs one.")
     body = compiler.model_object(data, Body, ())
+    _mark_constants(body)
     remote = body.children.get("remote_fields")
     attachments_node = body.children.get("attachments")
     attachments = [n for n in attachments_node.items if isinstance(n, AttachmentNode)] if isinstance(attachments_node, ListNode) else []

@@ -89,7 +89,7 @@ def read_table(
         raise InputFileError(f"{path}: is not a file.")
     if header_row is not None and header_row < 1:
         raise InputFileError(f"{path}: header row must be 1 or more, not {header_row}.")
-    kind = _file_kind(path)
+    kind = file_kind(path)
     if kind == "excel":
         numbered, sheet_name = _excel_rows(path, sheet)
         enc = delim = None
@@ -108,7 +108,8 @@ def read_table(
 # --- file kinds ------------------------------------------------------------------------------
 
 
-def _file_kind(path: Path) -> str:
+def file_kind(path: Path) -> str:
+    """'excel' or 'csv', by extension, else by the file's first bytes."""
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         return "excel"

@@ -10,7 +10,7 @@ from .attachments import DEFAULT_MAX_BYTES, AttachmentResolver
 from .build import RequestBuilder
 from .errors import ConfigError
 from .mapping import Mapping, load_mapping
-from .readers import Table, read_table
+from .readers import Table, file_kind, read_table
 from .report import ErrorReport, RejectedRows
 from .validate import ValidationSummary, validate_rows
 
@@ -40,9 +40,12 @@ class DryRunResult:
 def open_input(options: DryRunOptions) -> tuple[Mapping, Table]:
     """Load the mapping, open the file where the mapping's columns are, and bind the two."""
     mapping = load_mapping(options.mapping_path)
+    sheet = options.sheet
+    if sheet is None and options.input_path.is_file() and file_kind(options.input_path) == "excel":
+        sheet = mapping.input.sheet  # the mapping's sheet does not stop it reading a CSV export
     table = read_table(
         options.input_path,
-        sheet=options.sheet if options.sheet is not None else mapping.input.sheet,
+        sheet=sheet,
         header_row=options.header_row or mapping.input.header_row,
         expected_columns=mapping.columns(),
         encoding=mapping.input.encoding,
