@@ -257,6 +257,9 @@ _COUNTRY_ALIASES = {
 }
 
 
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
 def _fold(text: str) -> str:
     text = " ".join(text.casefold().split())
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
@@ -278,6 +281,7 @@ def _country_index() -> dict[str, str]:
         for name in filter(None, names):
             index.setdefault(_fold(name), code)
             index.setdefault(name.casefold(), code)
+            index.setdefault(_fold(name.casefold().translate(_UMLAUTS)), code)  # "Oesterreich"
         index[code.casefold()] = code
         index[country.alpha_3.casefold()] = code
     index.update({_fold(k): v for k, v in _COUNTRY_ALIASES.items()})
@@ -288,9 +292,9 @@ def _country_index() -> dict[str, str]:
 def to_country_code(value: Any) -> str:
     """"DE" from "DE", "de", "DEU", "Germany" or "Deutschland"."""
     text = as_text(value).strip()
-    if len(text) == 2 and text.isalpha() and text.isupper() and text.casefold() in _country_index():
-        return text
     index = _country_index()
+    if len(text) == 2 and index.get(text.casefold()) == text:
+        return text
     code = index.get(text.casefold()) or index.get(_fold(text).strip(" ."))
     if code is None:
         raise TransformError(issues.UNKNOWN_COUNTRY, f"'{text}' is not a country; expected an ISO code such as DE or a country name in English or German.")

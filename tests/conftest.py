@@ -1,0 +1,47 @@
+"""Shared helpers: real files written by real writers in tmp_path."""
+
+from __future__ import annotations
+
+import csv
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BASIC_MAPPING = """
+version: 1
+candidate:
+  first_name: First
+  last_name: Last
+  email_address: Email
+application:
+  job_id: {value: JOB1}
+"""
+
+
+@pytest.fixture
+def write_mapping(tmp_path: Path) -> Callable[[str], Path]:
+    def write(text: str, name: str = "mapping.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def write_csv(tmp_path: Path) -> Callable[..., Path]:
+    def write(rows: Sequence[Sequence[Any]], name: str = "input.csv", encoding: str = "utf-8", delimiter: str = ",") -> Path:
+        path = tmp_path / name
+        with path.open("w", encoding=encoding, newline="") as fh:
+            csv.writer(fh, delimiter=delimiter).writerows(rows)
+        return path
+
+    return write
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))

@@ -1,0 +1,187 @@
+"""Every transform: what it accepts, what it makes of it, and the code it gives when it can't."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from importer import transforms as t
+from importer.transforms import TransformError
+
+
+def fails(function, value, code, **options):
+    with pytest.raises(TransformError) as error:
+        function(value, **options)
+    assert error.value.code == code
+    return error.value.message
+
+
+def test_text_transforms():
+    assert t.strip("  Anna ") == "Anna"
+    assert t.lower("ANNA@Example.COM") == "anna@example.com"
+    assert t.upper("de") == "DE"
+    assert t.title("anna-lena wolf") == "Anna-Lena Wolf"
+    assert t.collapse_spaces("  Anna \n  Maria\tWolf ") == "Anna Maria Wolf"
+    assert t.lower(4915112345678.0) == "4915112345678"
+
+
+@pytest.mark.parametrize(
+    ("full", "first", "last"),
+    [
+        ("Anna Wolf", "Anna", "Wolf"),
+        ("Anna Maria Wolf", "Anna Maria", "Wolf"),
+        ("Ludwig van Beethoven", "Ludwig", "van Beethoven"),
+        ("Anna van der Berg", "Anna", "van der Berg"),
+        ("Wolf, Anna Maria", "Anna Maria", "Wolf"),
+        ("Madonna", "Madonna", ""),
+    ],
+)
+def test_names_from_a_full_name(full, first, last):
+    assert (t.first_name(full), t.last_name(full)) == (first, last)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-03-31", dt.date(2026, 3, 31)),
+        ("31.03.2026", dt.date(2026, 3, 31)),
+        ("31/03/2026", dt.date(2026, 3, 31)),
+        ("03/31/2026", dt.date(2026, 3, 31)),  # month-first is the only reading
+        ("2026/03/31", dt.date(2026, 3, 31)),
+        ("1.4.26", dt.date(2026, 4, 1)),
+        (dt.date(2026, 3, 31), dt.date(2026, 3, 31)),
+        (dt.datetime(2026, 3, 31), dt.date(2026, 3, 31)),
+        (46112, dt.date(2026, 3, 31)),  # an Excel serial
+        ("2026-03-31T14:30:00", dt.datetime(2026, 3, 31, 14, 30)),
+    ],
+)
+def test_dates(value, expected):
+    assert t.parse_date(value) == expected
+
+
+def test_dates_with_formats_and_month_first():
+    assert t.parse_date("03/04/2026", dayfirst=False) == dt.date(2026, 3, 4)
+    assert t.parse_date("03/04/2026") == dt.date(2026, 4, 3)
+    assert t.parse_date("31 Mar 2026", formats=("%d %b %Y",)) == dt.date(2026, 3, 31)
+    message = fails(t.parse_date, "2026-03-31", "invalid_date", formats=("%d.%m.%Y",))
+    assert "expected a date like 31.03.2025" in message
+
+
+@pytest.mark.parametrize("value", ["31.02.2026", "tomorrow", "2026-13-45", "01.01.1066", "", "12/31"])
+def test_not_dates(value):
+    fails(t.parse_date, value, "invalid_date")
+
+
+def test_a_bare_date_is_midnight_utc_and_never_shifted():
+    assert t.to_utc_datetime(dt.date(2026, 3, 31)) == dt.datetime(2026, 3, 31, tzinfo=dt.timezone.utc)
+    cest = dt.timezone(dt.timedelta(hours=2))
+    assert t.to_utc_datetime(dt.datetime(2026, 3, 31, 2, 0, tzinfo=cest)) == dt.datetime(2026, 3, 31, 0, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("value", "decimal", "expected"),
+    [
+        ("65000", None, 65000.0),
+        (65000, None, 65000.0),
+        ("65.000 €", ",", 65000.0),
+        ("65.000,50 EUR", ",", 65000.5),
+        ("€65,000.50", None, 65000.5),
+        ("65,000", None, 65000.0),
+        ("1,5", None, 1.5),
+        ("65k", None, 65000.0),
+        ("1,2 Mio", ",", 1200000.0),
+        ("CHF 95'000", None, 95000.0),
+        ("-3.5", None, -3.5),
+    ],
+)
+def test_numbers(value, decimal, expected):
+    assert t.parse_number(value, decimal=decimal) == expected
+
+
+@pytest.mark.parametrize("value", ["negotiable", "60-70k", "1.2.3,4,5", True])
+def test_not_numbers(value):
+    fails(t.parse_number, value, "invalid_number")
+
+
+@pytest.mark.parametrize(("value", "expected"), [("yes", True), ("Ja", True), ("x", True), ("1", True), (1, True), ("TRUE", True), ("nein", False), ("No", False), ("0", False), (False, False)])
+def test_booleans(value, expected):
+    assert t.parse_bool(value) is expected
+
+
+def test_not_a_boolean():
+    assert "expected yes/no" in fails(t.parse_bool, "maybe", "unknown_value")
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [("DE", "DE"), ("de", "DE"), ("DEU", "DE"), ("Germany", "DE"), ("Deutschland", "DE"), ("deutschland", "DE"), ("Österreich", "AT"),
+     ("Oesterreich", "AT"), ("Atlantis", None), ("Schweiz", "CH"), ("United Kingdom", "GB"), ("UK", "GB"), ("USA", "US"), ("Vereinigte Staaten", "US"),
+     ("Frankreich", "FR"), ("Czech Republic", "CZ"), ("Niederlande", "NL"), ("NO", "NO"), ("Norwegen", "NO"), ("Spanien", "ES")],
+)
+def test_countries(value, code):
+    if code is None:
+        fails(t.to_country_code, value, "unknown_country")
+    else:
+        assert t.to_country_code(value) == code
+
+
+def test_not_a_country():
+    assert "expected an ISO code such as DE" in fails(t.to_country_code, "Bavaria", "unknown_country")
+
+
+@pytest.mark.parametrize(
+    ("value", "region", "expected"),
+    [
+        ("0151 1234567", "DE", "+491511234567"),
+        ("+49 (0)30 1234-567", None, "+49301234567"),
+        ("0049 30 1234567", None, "+49301234567"),
+        (4915112345678, "DE", "+4915112345678"),
+        ("(415) 555-0123", "US", "+14155550123"),
+        ("020 7946 0018", "GB", "+442079460018"),
+        ("+49 151 1234567 ext. 12", None, "+491511234567"),
+    ],
+)
+def test_phone_numbers_become_international(value, region, expected):
+    assert t.to_international_phone(value, region=region) == expected
+
+
+def test_phone_checks_are_lenient_but_not_blind():
+    assert t.check_phone("0151 1234567") == "0151 1234567"
+    assert t.check_phone(4915112345678) == "4915112345678"
+    fails(t.check_phone, "n/a", "invalid_phone")
+    fails(t.check_phone, "123", "invalid_phone")
+    fails(t.to_international_phone, "0151 1234567", "invalid_phone")  # no region, no country code
+
+
+@pytest.mark.parametrize("value", ["anna@example.com", "anna.wolf+jobs@mail.example.co.uk", "jürgen@müller.de", " anna@example.com "])
+def test_emails(value):
+    assert t.check_email(value) == value.strip()
+
+
+@pytest.mark.parametrize("value", ["anna@example", "anna.example.com", "anna@@example.com", "anna@exa mple.com", "anna..wolf@example.com", "@example.com"])
+def test_not_emails(value):
+    fails(t.check_email, value, "invalid_email")
+
+
+def test_urls():
+    assert t.check_url("https://www.linkedin.com/in/anna") == "https://www.linkedin.com/in/anna"
+    assert t.check_url("linkedin.com/in/anna") == "https://linkedin.com/in/anna"
+    assert t.check_url("www.xing.com/profile/Anna_Wolf") == "https://www.xing.com/profile/Anna_Wolf"
+    for bad in ["linkedin profile on request", "https://", "ftp://example.com/x", "javascript:alert(1)"]:
+        fails(t.check_url, bad, "invalid_url")
+
+
+def test_regex_takes_a_part():
+    city = re.compile(r"^([^,]+),")
+    assert t.regex_part("Berlin, Germany", city) == "Berlin"
+    assert t.regex_part("zip 10115", re.compile(r"(?P<zip>\d{5})"), group="zip") == "10115"
+    fails(t.regex_part, "Berlin", "invalid_value", pattern=city)
+
+
+def test_json_lists():
+    assert t.json_list('["Python", "SQL"]') == ["Python", "SQL"]
+    assert t.json_list("[]") == []
+    fails(t.json_list, "Python, SQL", "invalid_value")
+    fails(t.json_list, '{"a": 1}', "invalid_value")
