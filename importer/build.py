@@ -102,10 +102,13 @@ class _Row:
     def object(self, node: ObjectNode, force: bool = False) -> Any:
         out: dict[str, Any] = {}
         present = False
+        issues_before = len(self.issues)
+        invalid: set[str] = set()  # given but wrong: their own issues say so
         for key, child in node.children.items():
             value = self.node(child)
             if value is _INVALID:
                 present = True
+                invalid.add(key)
             elif value is not None:
                 out[key] = value
                 # a constant alone (period: YEAR) does not make a salary of an empty cell
@@ -115,12 +118,10 @@ class _Row:
         if not present and not force:
             return None
         for key in node.required:
-            if key in out:
+            if key in out or key in invalid:
                 continue
             child = node.children.get(key)
             if isinstance(child, Leaf):
-                if any(i.field == child.path for i in self.issues):
-                    continue  # given but invalid: its own issue says so
                 raw = self.raw(child)
                 if _empty(raw):
                     what = f"'{child.label}' is empty" if child.label else "no value"
@@ -130,9 +131,11 @@ class _Row:
             elif child is None:
                 path = f"{node.path}.{key}" if node.path else key
                 self.issues.append(Issue(self.row.row_number, "", path, None, issues.REQUIRED, f"{path} is required but the mapping does not set it; add it to the mapping."))
-            elif self.node(child, force=True) is None:
-                pass
-        return out if out or force else None
+            else:
+                self.node(child, force=True)  # a required group left empty: name its fields
+        if out:
+            return out
+        return _INVALID if present or len(self.issues) > issues_before else None
 
     def list(self, node: ListNode) -> Any:
         out: list[Any] = []

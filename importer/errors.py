@@ -50,10 +50,16 @@ class FatalApiError(ImporterError):
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """Return ` Did you mean 'x'?` for the closest choice, or an empty string."""
-    options = list(choices)
-    lowered = {c.lower(): c for c in options}
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-    if close:
-        return f" Did you mean '{lowered[close[0]]}'?"
-    return ""
+    """Return ` Did you mean 'x'?` for the closest choice, or an empty string.
+
+    A choice is also compared by its parts, so `emial` finds `email_address`.
+    """
+    target = word.casefold()
+    best, best_score = None, 0.0
+    for choice in choices:
+        folded = choice.casefold()
+        parts = [folded, folded.replace("_", "").replace(" ", ""), *folded.replace("-", "_").replace(" ", "_").split("_")]
+        score = max(difflib.SequenceMatcher(None, target, part).ratio() for part in parts if part)
+        if score > best_score:
+            best, best_score = choice, score
+    return f" Did you mean '{best}'?" if best is not None and best_score >= 0.6 else ""

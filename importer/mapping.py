@@ -369,7 +369,9 @@ class _Compiler:
 
     def free(self, data: Any, at: tuple[Any, ...]) -> Node:
         """Free-form objects (most of remote_fields): any keys, values from leaves."""
-        if isinstance(data, dict) and not _is_spec(data):
+        if isinstance(data, dict) and not (_is_spec(data) and all(k in SPEC_KEYS for k in data)):
+            # Remote fields may have keys of their own called `value` (Greenhouse custom fields):
+            # here a dict is a field spec only if every key is a spec option.
             children = {str(k): self.free(v, at + (str(k),)) for k, v in data.items() if v is not None}
             return ObjectNode(_dotted(at), None, children)
         if isinstance(data, list):
