@@ -123,6 +123,16 @@ def parse_date(value: Any, formats: tuple[str, ...] = (), dayfirst: bool = True)
         return _checked(moment.date(), value)
     text = as_text(value).strip()
     for fmt in formats:
+        fast = _numeric_format(fmt)
+        if fast is not None:
+            match = fast.match(text)
+            if match is None:
+                continue
+            try:
+                day = dt.date(int(match["Y"]), int(match["m"]), int(match["d"]))
+            except ValueError:
+                continue
+            return _checked(day, value)
         try:
             parsed = dt.datetime.strptime(text, fmt)
         except ValueError:
@@ -132,6 +142,16 @@ def parse_date(value: Any, formats: tuple[str, ...] = (), dayfirst: bool = True)
     if formats:
         raise _invalid_date(value, "a date like " + " or ".join(dt.date(2025, 3, 31).strftime(f) for f in formats))
     return _guess_date(text, dayfirst, value)
+
+
+@lru_cache(maxsize=64)
+def _numeric_format(fmt: str) -> re.Pattern[str] | None:
+    """A regex for formats made only of %d, %m and %Y (the common case), ~4x faster than
+    strptime; None for anything else, which strptime handles."""
+    if sorted(re.findall(r"%.", fmt)) != ["%Y", "%d", "%m"]:
+        return None
+    pattern = re.escape(fmt).replace("%Y", r"(?P<Y>\d{4})").replace("%m", r"(?P<m>\d{1,2})").replace("%d", r"(?P<d>\d{1,2})")
+    return re.compile(pattern + "$")
 
 
 def _guess_date(text: str, dayfirst: bool, original: Any) -> dt.date | dt.datetime:
@@ -173,6 +193,8 @@ def to_utc_datetime(value: dt.date | dt.datetime) -> dt.datetime:
 
 _NUMBER_NOISE = re.compile(r"[\s\u00a0\u202f'’€$£¥₹]|EUR|USD|GBP|CHF|CAD|AUD|SEK|NOK|DKK|PLN|CZK|brutto|gross|p\.?a\.?|/\s*(year|yr|month|mo|jahr|monat)", re.IGNORECASE)
 _PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_BARE_NUMBER = re.compile(r"^-?[\d.,]+$")
+_NUMBER_SYMBOLS = str.maketrans("", "", " \u00a0\u202f'’€$£¥₹")  # dropped before the slower regex
 
 
 def parse_number(value: Any, decimal: str | None = None) -> float:
@@ -185,10 +207,12 @@ def parse_number(value: Any, decimal: str | None = None) -> float:
     if _PLAIN_NUMBER.match(text):
         return float(text)
     original = text
-    text = _NUMBER_NOISE.sub("", text)
+    text = text.translate(_NUMBER_SYMBOLS)
+    if not _BARE_NUMBER.match(text):
+        text = _NUMBER_NOISE.sub("", text)
     multiplier = 1.0
     lowered = text.lower()
-    for suffix, factor in (("mio", 1e6), ("m", 1e6), ("k", 1e3), ("tsd", 1e3), ("t", 1e3)):
+    for suffix, factor in () if text[-1:].isdigit() else (("mio", 1e6), ("m", 1e6), ("k", 1e3), ("tsd", 1e3), ("t", 1e3)):
         if lowered.endswith(suffix) and lowered[: -len(suffix)].rstrip(".")[-1:].isdigit():
             text, multiplier = text[: -len(suffix)].rstrip("."), factor
             break
@@ -303,7 +327,6 @@ def to_country_code(value: Any) -> str:
 
 # --- phone numbers ---------------------------------------------------------------------------
 
-_PHONE_FORMATTING = re.compile(r"[\s\u00a0().\-/]")
 _PHONE_TRUNK_IN_BRACKETS = re.compile(r"\(0\)")
 _PHONE_EXTENSION = re.compile(r"\s*(?:ext\.?|x|#|durchwahl)\s*\d+$", re.IGNORECASE)
 MIN_PHONE_DIGITS, MAX_PHONE_DIGITS = 5, 15
@@ -323,8 +346,14 @@ def check_phone(value: Any) -> str:
     return text
 
 
+_PHONE_SEPARATORS = str.maketrans("", "", " \t\u00a0().-/")
+_PHONE_NEEDS_CARE = re.compile(r"[^\d\s+().\-/]")  # letters or '#': maybe an extension
+
+
 def _phone_digits(text: str, original: Any) -> str:
-    bare = _PHONE_FORMATTING.sub("", _PHONE_TRUNK_IN_BRACKETS.sub("", _PHONE_EXTENSION.sub("", text)))
+    if "(0)" in text or _PHONE_NEEDS_CARE.search(text):
+        text = _PHONE_TRUNK_IN_BRACKETS.sub("", _PHONE_EXTENSION.sub("", text))
+    bare = text.translate(_PHONE_SEPARATORS)
     body = bare[1:] if bare.startswith("+") else bare
     if not body.isdigit():
         raise TransformError(issues.INVALID_PHONE, f"'{as_text(original)}' is not a phone number; expected digits, spaces and an optional leading +.")
