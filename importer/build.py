@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kombo.models import PostAtsCandidatesRequestBody
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 
 from . import issues, transforms
 from .attachments import AttachmentProblem, AttachmentRef, AttachmentResolver
+from .errors import ConfigError
 from .issues import Issue
 from .mapping import AnswersNode, AttachmentNode, Leaf, ListNode, Mapping, Node, ObjectNode, template_columns
 from .readers import SourceRow
@@ -82,6 +84,14 @@ class _Row:
 Evaluator = Callable[[_Row, bool], Any]  # (row, force) -> value | None (absent) | _INVALID
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What compiling needs besides the tree: where files are, and the mapping's path for errors."""
+
+    resolver: AttachmentResolver
+    mapping_path: Path
+
+
 class RequestBuilder:
     """Builds requests from rows with a bound mapping; holds no state between rows."""
 
@@ -89,7 +99,7 @@ class RequestBuilder:
         self.mapping = mapping
         self.resolver = resolver
         self.integration_id = integration_id
-        self._evaluate = _compile(mapping.body, resolver)
+        self._evaluate = _compile(mapping.body, _Context(resolver, mapping.path))
 
     def build(self, row: SourceRow) -> BuiltRow:
         state = _Row(row)
@@ -107,20 +117,20 @@ class RequestBuilder:
 # --- compiling the tree ----------------------------------------------------------------------
 
 
-def _compile(node: Node, resolver: AttachmentResolver) -> Evaluator:
+def _compile(node: Node, ctx: _Context) -> Evaluator:
     if isinstance(node, Leaf):
-        return _compile_leaf(node)
+        return _compile_leaf(node, ctx)
     if isinstance(node, ObjectNode):
-        return _compile_object(node, resolver)
+        return _compile_object(node, ctx)
     if isinstance(node, ListNode):
-        return _compile_list(node, resolver)
+        return _compile_list(node, ctx)
     if isinstance(node, AnswersNode):
-        return _compile_answers(node)
-    return _compile_attachment(node, resolver)
+        return _compile_answers(node, ctx)
+    return _compile_attachment(node, ctx)
 
 
-def _compile_object(node: ObjectNode, resolver: AttachmentResolver) -> Evaluator:
-    children = [(key, _compile(child, resolver), isinstance(child, Leaf) and child.spec.value is not None) for key, child in node.children.items()]
+def _compile_object(node: ObjectNode, ctx: _Context) -> Evaluator:
+    children = [(key, _compile(child, ctx), isinstance(child, Leaf) and child.spec.value is not None) for key, child in node.children.items()]
     by_key = {key: evaluate for key, evaluate, _ in children}
     required = [(key, node.children.get(key)) for key in sorted(node.required)]
     required_keys = frozenset(node.required)
@@ -175,8 +185,8 @@ def _report_missing(row: _Row, leaf: Leaf) -> None:
         row.add(leaf, raw, issues.REQUIRED, f"'{as_text(raw)}' leaves nothing for {leaf.path} after its transforms; it is required.")
 
 
-def _compile_list(node: ListNode, resolver: AttachmentResolver) -> Evaluator:
-    items = [_compile(item, resolver) for item in node.items]
+def _compile_list(node: ListNode, ctx: _Context) -> Evaluator:
+    items = [_compile(item, ctx) for item in node.items]
     expand = node.expand
 
     def evaluate(row: _Row, force: bool) -> Any:
@@ -201,8 +211,8 @@ def _compile_list(node: ListNode, resolver: AttachmentResolver) -> Evaluator:
     return evaluate
 
 
-def _compile_answers(node: AnswersNode) -> Evaluator:
-    answers = [(question_id, _compile_leaf(leaf)) for question_id, leaf in node.answers.items()]
+def _compile_answers(node: AnswersNode, ctx: _Context) -> Evaluator:
+    answers = [(question_id, _compile_leaf(leaf, ctx)) for question_id, leaf in node.answers.items()]
 
     def evaluate(row: _Row, force: bool) -> Any:
         out = []
@@ -218,9 +228,9 @@ def _compile_answers(node: AnswersNode) -> Evaluator:
     return evaluate
 
 
-def _compile_attachment(node: AttachmentNode, resolver: AttachmentResolver) -> Evaluator:
-    file_of = _compile_leaf(node.file)
-    name_of = _compile_leaf(node.name) if node.name else None
+def _compile_attachment(node: AttachmentNode, ctx: _Context) -> Evaluator:
+    file_of = _compile_leaf(node.file, ctx)
+    name_of = _compile_leaf(node.name, ctx) if node.name else None
     spec = node.spec
 
     def evaluate(row: _Row, force: bool) -> Any:
@@ -231,7 +241,7 @@ def _compile_attachment(node: AttachmentNode, resolver: AttachmentResolver) -> E
         out = []
         for text in value if type(value) is list else [value]:
             try:
-                ref = resolver.resolve(text)
+                ref = ctx.resolver.resolve(text)
             except AttachmentProblem as problem:
                 row.add(node.file, text, problem.code, problem.message, field=node.path)
                 continue
@@ -251,7 +261,7 @@ def _compile_attachment(node: AttachmentNode, resolver: AttachmentResolver) -> E
 # --- leaves ----------------------------------------------------------------------------------
 
 
-def _compile_leaf(leaf: Leaf) -> Evaluator:
+def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
     """The hot path: one cell -> the value Kombo expects there, or an issue."""
     coerce = _coercer(leaf)
     spec = leaf.spec
@@ -264,15 +274,9 @@ def _compile_leaf(leaf: Leaf) -> Evaluator:
 
     if spec.value is not None and not steps and value_map is None:
         try:
-            constant = coerce(spec.value)  # the same for every row: checked once
+            constant = coerce(spec.value)  # the same for every row: checked once, here
         except TransformError as error:
-            message = error.message
-
-            def evaluate_bad_constant(row: _Row, force: bool) -> Any:
-                row.add(leaf, spec.value, error.code, message)
-                return _INVALID
-
-            return evaluate_bad_constant
+            raise ConfigError.at(ctx.mapping_path, leaf.line, leaf.path, f"the constant {error.message}") from None
         return lambda row, force: constant
 
     if scalar:

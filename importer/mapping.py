@@ -328,11 +328,11 @@ class _Compiler:
             wire = info.alias or fname
             if value is None:
                 continue
-            children[wire] = self.field(value, info.annotation, at + (key,), model, fname, info.is_required())
+            children[wire] = self.field(value, info.annotation, at + (key,), model, fname)
         required = {(f.alias or n) for n, f in model.model_fields.items() if f.is_required()}
         return ObjectNode(_dotted(at), model, children, required)
 
-    def field(self, data: Any, annotation: Any, at: tuple[Any, ...], owner: type[BaseModel] | None, name: str, required: bool) -> Node:
+    def field(self, data: Any, annotation: Any, at: tuple[Any, ...], owner: type[BaseModel] | None, name: str) -> Node:
         shape, inner = _shape(annotation)
         if owner is sdk.PostAtsCandidatesRequestBody and name == "attachments":
             return self.attachments(data, at)
@@ -346,7 +346,7 @@ class _Compiler:
             return self.list_field(data, inner, at)
         if shape == "dict":
             return self.free(data, at)
-        return self.leaf(data, at, shape, inner, required, _check_for(owner, name))
+        return self.leaf(data, at, shape, inner, _check_for(owner, name))
 
     def list_field(self, data: Any, item_annotation: Any, at: tuple[Any, ...]) -> ListNode:
         items_data = data if isinstance(data, list) else [data]
@@ -359,12 +359,12 @@ class _Compiler:
                 if shorthand and (isinstance(item, str) or _is_spec(item)):
                     # `social_links: [LinkedIn]` means `[{url: LinkedIn}]`
                     fname, info = shorthand
-                    leaf = self.leaf(item, where, *_shape(info.annotation), True, _check_for(item_inner, fname))
+                    leaf = self.leaf(item, where, *_shape(info.annotation), _check_for(item_inner, fname))
                     nodes.append(ObjectNode(_dotted(where), item_inner, {info.alias or fname: leaf}, {info.alias or fname}))
                 else:
                     nodes.append(self.model_object(item, item_inner, where))
             else:
-                nodes.append(self.leaf(item, where, item_shape, item_inner, False, None))
+                nodes.append(self.leaf(item, where, item_shape, item_inner, None))
         return ListNode(_dotted(at), nodes, expand=item_shape == "model")
 
     def free(self, data: Any, at: tuple[Any, ...]) -> Node:
@@ -376,9 +376,9 @@ class _Compiler:
             return ObjectNode(_dotted(at), None, children)
         if isinstance(data, list):
             return ListNode(_dotted(at), [self.free(v, at + (i,)) for i, v in enumerate(data)], expand=False)
-        return self.leaf(data, at, "any", None, False, None)
+        return self.leaf(data, at, "any", None, None)
 
-    def leaf(self, data: Any, at: tuple[Any, ...], kind: str, inner: Any, required: bool, check: str | None) -> Leaf:
+    def leaf(self, data: Any, at: tuple[Any, ...], kind: str, inner: Any, check: str | None) -> Leaf:
         if isinstance(data, str):
             spec = FieldSpec(column=data)
         elif isinstance(data, dict) and _is_spec(data):
@@ -459,15 +459,15 @@ class _Compiler:
                 raise self.fail(where + (str(unknown[0]),), f"'{unknown[0]}' is not an option of an attachment.{did_you_mean(str(unknown[0]), AttachmentSpec.model_fields)} Options: {', '.join(AttachmentSpec.model_fields)}.")
             spec = self._spec(AttachmentSpec, item, where)
             file_spec = {k: v for k, v in item.items() if k in SPEC_KEYS}
-            file_leaf = self.leaf(file_spec, where, "str", None, spec.required, None)
-            name_leaf = self.leaf(spec.name, where + ("name",), "str", None, False, None) if spec.name is not None else None
+            file_leaf = self.leaf(file_spec, where, "str", None, None)
+            name_leaf = self.leaf(spec.name, where + ("name",), "str", None, None) if spec.name is not None else None
             nodes.append(AttachmentNode(_dotted(where), spec, file_leaf, name_leaf))
         return ListNode(_dotted(at), nodes, expand=True)
 
     def answers(self, data: Any, at: tuple[Any, ...]) -> Node:
         if not isinstance(data, dict):
             raise self.fail(at, "expected question ids with the column of each answer, e.g. `3phFBNXRweGnDmsU9o2vdPuQ: Work permit` (list them with `kombo-import jobs`).")
-        answers = {str(qid): self.leaf(spec, at + (str(qid),), "answer", None, False, None) for qid, spec in data.items() if spec is not None}
+        answers = {str(qid): self.leaf(spec, at + (str(qid),), "answer", None, None) for qid, spec in data.items() if spec is not None}
         return AnswersNode(_dotted(at), answers)
 
 

@@ -145,3 +145,12 @@ def test_no_and_yes_are_text_not_booleans(write_mapping):
 def test_missing_mapping_file(tmp_path):
     with pytest.raises(ConfigError, match="mapping file not found"):
         load_mapping(tmp_path / "nope.yaml")
+
+
+def test_a_constant_that_kombo_would_refuse_is_a_config_error(write_mapping, write_csv):
+    from importer.runs import DryRunOptions, dry_run
+
+    mapping = write_mapping("candidate:\n  first_name: F\n  gender: {value: man}\napplication: {job_id: {value: J}}\n")
+    with pytest.raises(ConfigError) as error:
+        dry_run(DryRunOptions(write_csv([["F"], ["Anna"]]), mapping))
+    assert str(error.value) == f"{mapping}, line 3, at candidate.gender: the constant 'man' is not one of MALE, FEMALE, OTHER; map the file's values with `map:`."
