@@ -17,7 +17,7 @@ from kombo.models import PostAtsCandidatesRequestBody
 from pydantic import ValidationError
 
 from . import issues, transforms
-from .attachments import AttachmentProblem, AttachmentRef, AttachmentResolver
+from .attachments import AttachmentProblem, AttachmentRef, AttachmentSource
 from .errors import ConfigError
 from .issues import Issue
 from .mapping import AnswersNode, AttachmentNode, Leaf, ListNode, Mapping, Node, ObjectNode, template_columns
@@ -88,18 +88,18 @@ Evaluator = Callable[[_Row, bool], Any]  # (row, force) -> value | None (absent)
 class _Context:
     """What compiling needs besides the tree: where files are, and the mapping's path for errors."""
 
-    resolver: AttachmentResolver
+    attachments: AttachmentSource
     mapping_path: Path
 
 
 class RequestBuilder:
     """Builds requests from rows with a bound mapping; holds no state between rows."""
 
-    def __init__(self, mapping: Mapping, resolver: AttachmentResolver, integration_id: str | None = None) -> None:
+    def __init__(self, mapping: Mapping, attachments: AttachmentSource, integration_id: str | None = None) -> None:
         self.mapping = mapping
-        self.resolver = resolver
+        self.attachments = attachments
         self.integration_id = integration_id
-        self._evaluate = _compile(mapping.body, _Context(resolver, mapping.path))
+        self._evaluate = _compile(mapping.body, _Context(attachments, mapping.path))
 
     def build(self, row: SourceRow) -> BuiltRow:
         state = _Row(row)
@@ -241,7 +241,7 @@ def _compile_attachment(node: AttachmentNode, ctx: _Context) -> Evaluator:
         out = []
         for text in value if type(value) is list else [value]:
             try:
-                ref = ctx.resolver.resolve(text)
+                ref = ctx.attachments.resolve(text)
             except AttachmentProblem as problem:
                 row.add(node.file, text, problem.code, problem.message, field=node.path)
                 continue

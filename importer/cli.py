@@ -86,7 +86,7 @@ def input_options(command: Any) -> Any:
             click.option("-m", "--mapping", "mapping_path", required=True, type=click.Path(path_type=Path, dir_okay=False), help="The mapping YAML (see mappings/example.yaml)."),
             click.option("--sheet", help="Excel sheet by name, or by position counting from 1. Default: the mapping's, else the first."),
             click.option("--header-row", type=click.IntRange(min=1), help="Row number of the header. Default: found by looking for the mapped columns."),
-            click.option("--attachments-dir", type=click.Path(path_type=Path, file_okay=False), help="Folder that attachment paths are relative to; nothing outside it is read. Default: the input's folder."),
+            click.option("--attachments-dir", type=click.Path(path_type=Path), help="Folder, or .zip archive, that attachment paths are relative to; nothing outside it is read. Default: the input's folder."),
             click.option("--max-attachment-mb", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True, help="Largest attachment accepted, in MB."),
         ]
     ):

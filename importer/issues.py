@@ -22,6 +22,8 @@ OUTSIDE_BASE_DIR = "outside_base_dir"
 NOT_A_FILE = "not_a_file"
 EMPTY_FILE = "empty_file"
 FILE_TOO_LARGE = "file_too_large"
+AMBIGUOUS_FILE = "ambiguous_file"
+UNSUPPORTED_FILE = "unsupported_file"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .attachments import DEFAULT_MAX_BYTES, AttachmentResolver
+from .attachments import DEFAULT_MAX_BYTES, open_attachment_source
 from .build import RequestBuilder
 from .errors import ConfigError
 from .mapping import Mapping, load_mapping
@@ -59,8 +59,8 @@ def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = 
     """Check every row of the input against the mapping and write the reports asked for."""
     _refuse_overwriting_input(options)
     mapping, table = open_input(options)
-    resolver = AttachmentResolver(options.attachments_dir or options.input_path.parent, options.max_attachment_bytes)
-    builder = RequestBuilder(mapping, resolver, options.integration_id)
+    attachments = open_attachment_source(options.attachments_dir or options.input_path.parent, options.max_attachment_bytes)
+    builder = RequestBuilder(mapping, attachments, options.integration_id)
     summary = ValidationSummary()
     report = ErrorReport(options.report_path) if options.report_path else None
     rejects = RejectedRows(options.rejects_path, table.headers) if options.rejects_path else None

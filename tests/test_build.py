@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from importer.attachments import AttachmentResolver
+from importer.attachments import FolderSource
 from importer.build import RequestBuilder
 from importer.mapping import load_mapping
 from importer.readers import read_table
@@ -20,7 +20,7 @@ def build_all(mapping_path: Path, input_path: Path, base_dir: Path | None = None
     mapping = load_mapping(mapping_path)
     table = read_table(input_path, expected_columns=mapping.columns())
     mapping.bind(table.headers, str(input_path))
-    builder = RequestBuilder(mapping, AttachmentResolver(base_dir or input_path.parent), "acme:greenhouse")
+    builder = RequestBuilder(mapping, FolderSource(base_dir or input_path.parent), "acme:greenhouse")
     return list(validate_rows(table.rows, builder, ValidationSummary()))
 
 
@@ -206,7 +206,7 @@ def test_attachments_are_resolved_and_checked_without_reading_them(write_mapping
         {"name": "anna.pdf", "type": "CV", "content_type": "application/pdf"},
         {"name": "portfolio.pdf", "type": "OTHER", "content_type": "application/pdf", "data_url": "https://files.example.com/portfolio.pdf"},
     ]
-    assert built[0].request.attachments[0].path == (tmp_path / "cvs" / "anna.pdf").resolve()
+    assert built[0].request.attachments[0].location == str((tmp_path / "cvs" / "anna.pdf").resolve())
     assert [(i.field, i.code) for i in built[1].issues] == [("attachments[0]", "file_not_found"), ("attachments[1]", "empty_file"), ("attachments[1]", "not_a_file")]
     assert [(i.field, i.code) for i in built[2].issues] == [("attachments[0]", "outside_base_dir"), ("attachments[1]", "outside_base_dir")]
     assert [a["name"] for a in body(built[3])["attachments"]] == ["anna.pdf", "anna.pdf"]
@@ -218,10 +218,10 @@ def test_too_large_attachments(write_mapping, write_csv, tmp_path):
     mapping = load_mapping(write_mapping(ATTACH))
     table = read_table(write_csv([["First", "Last", "Email", "CV", "Other"], ["A", "B", "a@example.com", "big.pdf", ""]]))
     mapping.bind(table.headers, "input")
-    builder = RequestBuilder(mapping, AttachmentResolver(tmp_path, max_bytes=1000))
+    builder = RequestBuilder(mapping, FolderSource(tmp_path, max_bytes=1000))
     (row,) = table.rows
     built = builder.build(row)
-    assert [(i.code, i.message) for i in built.issues] == [("file_too_large", "'big.pdf' has 2,048 bytes; the limit is 1,000.")]
+    assert [(i.code, i.message) for i in built.issues] == [("file_too_large", "'big.pdf' has 2,048 bytes; the limit is 1,000 (--max-attachment-mb).")]
 
 
 @pytest.mark.parametrize(("cell", "code"), [("", "required"), ("anna.pdf", None)])
