@@ -16,9 +16,11 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import ImporterError
+from .errors import ConfigError, ImporterError
 from .report import summary_json, summary_lines
-from .runs import DryRunOptions, dry_run
+from .runs import DryRunOptions, DryRunResult, SubmitOptions, dry_run, submit_file
+from .settings import REGIONS, SubmitSettings
+from .submit import CREATED, FAILED, NOT_SENT, SKIPPED, SubmitStats
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_CONFIG, EXIT_FATAL = 0, 1, 2, 3
 
@@ -126,3 +128,129 @@ def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row
         for name, path in outputs.items():
             click.echo(f"Wrote the {'error report' if name == 'report' else 'rejected rows'} to {path}")
     sys.exit(EXIT_OK if summary.invalid == 0 else EXIT_ROWS_FAILED)
+
+
+class _SubmitProgress:
+    """Rows settled / created / failed / retrying, rate and ETA: a bar on a terminal, a log line
+    per batch otherwise."""
+
+    def __init__(self, total: int, batch_size: int, quiet: bool) -> None:
+        self.total = max(total, 1)
+        self.batch_size = batch_size
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.shown_at = 0.0
+        self.logged = 0
+
+    def __call__(self, stats: SubmitStats) -> None:
+        if self.quiet:
+            return
+        done = sum(stats.by_status[s] for s in (CREATED, SKIPPED, FAILED)) + stats.by_status[NOT_SENT]
+        now = time.monotonic()
+        if self.tty:
+            if now - self.shown_at < 0.1 and done < self.total:
+                return
+            self.shown_at = now
+            click.echo("\r" + self.line(stats, done, now), nl=False, err=True)
+        elif done - self.logged >= self.batch_size:
+            self.logged = done
+            click.echo(time.strftime("%H:%M:%S ") + self.line(stats, done, now), err=True)
+
+    def line(self, stats: SubmitStats, done: int, now: float) -> str:
+        elapsed = max(now - self.started, 1e-9)
+        rate = stats.sent / elapsed
+        settled = sum(stats.by_status[s] for s in (CREATED, SKIPPED, FAILED))
+        eta = (self.total - done) / (settled / elapsed) if settled else 0
+        width = 24
+        filled = int(width * min(done / self.total, 1))
+        bar = "#" * filled + "-" * (width - filled)
+        return (f"[{bar}] {done:,}/{self.total:,} rows  created {stats.by_status[CREATED]:,}  skipped {stats.by_status[SKIPPED]:,}  "
+                f"failed {stats.by_status[FAILED]:,}  retries {stats.retries:,}  {rate:,.1f} req/s  ETA {eta:,.0f}s")
+
+    def done(self) -> None:
+        if self.tty and not self.quiet:
+            click.echo("", err=True)
+
+
+@main.command()
+@input_options
+@click.option("--integration-id", help="Kombo integration id to create the candidates in (e.g. acme:greenhouse). Default with --sandbox: sandbox:demo.")
+@click.option("--api-key", envvar="KOMBO_API_KEY", show_envvar=True, help="Kombo API key. Better: set KOMBO_API_KEY. Never printed.")
+@click.option("--server-url", help="Kombo API base URL. Default: the --region's.")
+@click.option("--region", type=click.Choice(sorted(REGIONS)), default="eu", show_default=True, help="Kombo region.")
+@click.option("--sandbox", is_flag=True, help="Send to a local sandbox API started for this run (127.0.0.1, free port).")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=100, show_default=True, help="Rows per progress step and results flush.")
+@click.option("--concurrency", type=click.IntRange(1, 100), default=10, show_default=True, help="Requests in flight at most; lowered to Kombo's Concurrency-Limit.")
+@click.option("--rate-limit", type=click.FloatRange(min=0, min_open=True), help="Requests per second at most, all requests together.")
+@click.option("--report", "report_path", type=click.Path(path_type=Path, dir_okay=False), help="Write every validation problem to this CSV.")
+@click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False), help="Write the invalid rows to this CSV to fix and import again.")
+@click.option("--results", "results_path", type=click.Path(path_type=Path, dir_okay=False), help="Write one line per row: row,status,candidate_id,application_id,code,message. Default: INPUT.results.csv.")
+@click.option("--dry-run", is_flag=True, help="Validate and show what would be sent; send nothing.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation before sending.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float,
+           integration_id: str | None, api_key: str | None, server_url: str | None, region: str, sandbox: bool, batch_size: int, concurrency: int,
+           rate_limit: float | None, report_path: Path | None, rejects_path: Path | None, results_path: Path | None, dry_run: bool, yes: bool, quiet: bool) -> None:
+    """Validate INPUT, then create a candidate with an application for every valid row.
+
+    Rows that the dry run rejects are never sent; they are reported as `validate` reports them.
+    Transient errors are retried with backoff, a fatal one (bad key, unknown integration) stops
+    the run at once with exit code 3. Every row ends in the results CSV exactly once.
+
+    Example, against the local sandbox:
+
+    \b
+        kombo-import submit example_data/candidates.xlsx -m mappings/example.yaml --sandbox --yes
+    """
+    running_sandbox = None
+    if sandbox:
+        from .sandbox import DEFAULT_API_KEY, DEFAULT_INTEGRATION_ID, Sandbox
+
+        running_sandbox = Sandbox().start()
+        server_url, api_key = running_sandbox.url, DEFAULT_API_KEY
+        integration_id = integration_id or DEFAULT_INTEGRATION_ID
+    if not integration_id:
+        raise click.UsageError("--integration-id is required (or --sandbox).")
+    if not api_key and not dry_run:
+        raise ConfigError("No API key: pass --api-key or set KOMBO_API_KEY (or use --sandbox).")
+    settings = SubmitSettings(server_url=server_url or REGIONS[region], api_key=api_key or "-", integration_id=integration_id,
+                              batch_size=batch_size, concurrency=concurrency, rate_limit=rate_limit)
+    dry = DryRunOptions(input_path, mapping_path, sheet, header_row, attachments_dir, int(max_attachment_mb * 1_000_000), report_path, rejects_path, integration_id)
+    results_path = results_path or input_path.with_name(input_path.name + ".results.csv")
+    progress: list[_SubmitProgress] = []
+
+    def confirm(result: DryRunResult) -> bool:
+        for line in summary_lines(result.summary, result.table.describe()):
+            click.echo(line)
+        target = f"{result.summary.valid:,} valid rows to integration {settings.integration_id} at {settings.server_url}"
+        if result.summary.valid == 0:
+            click.echo("Nothing to send: no row is valid.")
+            return False
+        if not yes and sys.stdin.isatty() and not click.confirm(f"Send {target}?", default=False):
+            click.echo("Nothing sent.")
+            return False
+        click.echo(f"Sending {target} (concurrency {settings.concurrency}{f', at most {settings.rate_limit:g}/s' if settings.rate_limit else ''}).")
+        progress.append(_SubmitProgress(result.summary.valid + result.summary.invalid, batch_size, quiet))
+        return True
+
+    try:
+        outcome = submit_file(SubmitOptions(dry, results_path, send=not dry_run), settings, confirm, on_progress=lambda s: progress and progress[0](s))
+    finally:
+        if progress:
+            progress[0].done()
+        if running_sandbox is not None:
+            running_sandbox.stop()
+    if outcome.stats is None:
+        if dry_run:
+            for line in summary_lines(outcome.dry.summary, outcome.dry.table.describe()):
+                click.echo(line)
+            click.echo(f"Dry run: {outcome.dry.summary.valid:,} rows would be sent; nothing was.")
+        sys.exit(EXIT_OK if outcome.dry.summary.invalid == 0 else EXIT_ROWS_FAILED)
+    counts = outcome.stats.by_status
+    click.echo(f"Created {counts[CREATED]:,}   skipped (already there) {counts[SKIPPED]:,}   failed {counts[FAILED]:,}   not sent {counts[NOT_SENT]:,}   "
+               f"({outcome.stats.sent:,} requests, {outcome.stats.retries:,} retries)")
+    click.echo(f"Wrote the results to {results_path}")
+    if outcome.stats.stopped_by == "interrupt":
+        click.echo("Interrupted: rows in flight were finished and recorded; run the same command again to go on.", err=True)
+    sys.exit(EXIT_OK if counts[FAILED] == 0 and counts[NOT_SENT] == 0 else EXIT_ROWS_FAILED)

@@ -48,6 +48,17 @@ class FatalApiError(ImporterError):
 
     exit_code = 3
 
+    @classmethod
+    def from_outcome(cls, code: str | None, message: str) -> FatalApiError:
+        advice = {
+            "PLATFORM.AUTHENTICATION_INVALID": "Check the API key (--api-key or KOMBO_API_KEY).",
+            "PLATFORM.INTEGRATION_NOT_FOUND": "Check --integration-id: it must be an integration of this API key's environment.",
+            "PLATFORM.IP_NOT_WHITELISTED": "Add this machine's IP address to the allowed IPs in Kombo's dashboard.",
+            "INTEGRATION.PERMISSION_MISSING": "Give the integration the scope 'Create applications and candidates' in Kombo's dashboard.",
+            "INTEGRATION.SETUP_SYNC_PENDING": "The integration's first sync is still running; try again later.",
+        }.get(code or "", "Fix this in Kombo's dashboard or with the customer, then run again: rows already created are skipped." if (code or "").startswith("INTEGRATION.") else "")
+        return cls(f"Kombo refused the run ({code or 'no code'}): {message} {advice}".strip())
+
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ` Did you mean 'x'?` for the closest choice, or an empty string.

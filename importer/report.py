@@ -19,6 +19,7 @@ from .transforms import as_text
 from .validate import ValidationSummary
 
 ERROR_COLUMNS = ("row", "column", "field", "value", "code", "message")
+RESULT_COLUMNS = ("row", "status", "candidate_id", "application_id", "code", "message")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _HARMLESS = re.compile(r"^[+-]?[\d\s().,/-]*$")  # phone numbers and signed numbers stay as they are
 
@@ -76,6 +77,23 @@ class RejectedRows(_CsvOut):
     def write(self, row: SourceRow, found: Sequence[Issue]) -> None:
         explained = "; ".join(f"row {i.row}, {i.column or i.field}: {i.message}" for i in found)
         self._row([_cell_text(v) for v in row.values] + [explained])
+
+
+class ResultsFile(_CsvOut):
+    """`--results`: row,status,candidate_id,application_id,code,message, written as rows finish
+    and flushed every `flush_every` rows, so a crash keeps what was learnt."""
+
+    def __init__(self, path: Path, flush_every: int = 100) -> None:
+        super().__init__(path, RESULT_COLUMNS)
+        self.flush_every = flush_every
+        self._unflushed = 0
+
+    def write(self, row: int, status: str, candidate_id: str | None, application_id: str | None, code: str | None, message: str) -> None:
+        self._row((row, status, candidate_id, application_id, code, message))
+        self._unflushed += 1
+        if self._unflushed >= self.flush_every:
+            self._fh.flush()
+            self._unflushed = 0
 
 
 def _cell_text(value: Cell) -> str:

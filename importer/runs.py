@@ -1,17 +1,26 @@
-"""Whole runs, wired from the stages: read -> map -> validate -> report. The CLI calls these."""
+"""Whole runs, wired from the stages: read -> map -> validate -> report -> submit. The CLI calls
+these; each is one function that takes options and returns what the CLI shows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from .attachments import DEFAULT_MAX_BYTES, open_attachment_source
-from .build import RequestBuilder
+from .build import PostAtsCandidatesRequest, RequestBuilder
+from .client import KomboClient
 from .errors import ConfigError
 from .mapping import Mapping, load_mapping
 from .readers import Table, file_kind, read_table
-from .report import ErrorReport, RejectedRows
+from .report import ErrorReport, RejectedRows, ResultsFile
+from .settings import SubmitSettings
+from .submit import NOT_SENT, RowResult, SubmitStats, Submitter
 from .validate import ValidationSummary, validate_rows
 
 
@@ -83,3 +92,87 @@ def _refuse_overwriting_input(options: DryRunOptions) -> None:
     for flag, path in (("--report", options.report_path), ("--rejects", options.rejects_path)):
         if path is not None and path.resolve() in given:
             raise ConfigError(f"{flag} {path} would overwrite your input; choose another file name.")
+
+
+@dataclass(frozen=True)
+class SubmitOptions:
+    """`submit` = the dry run's options + where results go + whether to send at all."""
+
+    dry: DryRunOptions
+    results_path: Path | None = None
+    send: bool = True  # False with --dry-run
+
+
+@dataclass
+class SubmitRunResult:
+    dry: DryRunResult
+    stats: SubmitStats | None = None  # None when nothing was sent (dry run, declined)
+
+
+def submit_file(
+    options: SubmitOptions,
+    settings: SubmitSettings,
+    confirm: Callable[[DryRunResult], bool] = lambda dry: True,
+    on_progress: Callable[[SubmitStats], None] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> SubmitRunResult:
+    """Validate the whole file (same report as `validate`), then send its valid rows.
+
+    The file is read twice rather than held: the requests of 100,000 rows would cost ~400 MB.
+    """
+    dry = dry_run(options.dry)
+    if not options.send or not confirm(dry):
+        return SubmitRunResult(dry)
+    stats = asyncio.run(_send_file(options, settings, on_progress, transport))
+    return SubmitRunResult(dry, stats)
+
+
+async def _send_file(options: SubmitOptions, settings: SubmitSettings, on_progress: Callable[[SubmitStats], None] | None, transport: httpx.AsyncBaseTransport | None) -> SubmitStats:
+    mapping, table = open_input(options.dry)
+    attachments = open_attachment_source(options.dry.attachments_dir or options.dry.input_path.parent, options.dry.max_attachment_bytes)
+    builder = RequestBuilder(mapping, attachments, settings.integration_id)
+    results = ResultsFile(options.results_path, settings.batch_size) if options.results_path else None
+
+    def write(result: RowResult) -> None:
+        if results is not None:
+            results.write(result.row, result.status, result.candidate_id, result.application_id, result.code, result.message)
+
+    async with KomboClient(settings, transport) as client:
+        submitter = Submitter(client, settings, on_result=write, on_progress=on_progress)
+
+        def requests() -> Iterator[tuple[int, PostAtsCandidatesRequest]]:
+            for built in validate_rows(table.rows, builder, ValidationSummary()):
+                if built.request is None:
+                    first = built.issues[0]
+                    submitter.record(RowResult(built.row_number, NOT_SENT, code=first.code, message="invalid: " + "; ".join(f"{i.column or i.field}: {i.message}" for i in built.issues)))
+                else:
+                    yield built.row_number, built.request
+
+        with _stop_on_interrupt(submitter):
+            try:
+                return await submitter.run(requests())
+            finally:
+                if results is not None:
+                    results.close()
+
+
+@contextlib.contextmanager
+def _stop_on_interrupt(submitter: Submitter) -> Iterator[None]:
+    """First Ctrl-C: send nothing new, let requests in flight finish and record them.
+    A second Ctrl-C interrupts at once."""
+    loop = asyncio.get_running_loop()
+
+    def first_interrupt() -> None:
+        submitter.stop("interrupt")
+        loop.remove_signal_handler(signal.SIGINT)
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, first_interrupt)
+        installed = True
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+        installed = False
+    try:
+        yield
+    finally:
+        if installed:
+            loop.remove_signal_handler(signal.SIGINT)

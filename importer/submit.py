@@ -1,0 +1,262 @@
+"""Send requests to Kombo: fast, inside its limits, retrying what is transient, looking before
+re-sending what may have been written, and stopping at once on what is fatal.
+
+One concurrency gate and one pacer govern every request. The gate starts at `--concurrency` and
+follows Kombo's `Concurrency-Limit`/`Concurrency-Remaining`; the pacer spaces requests to
+`--rate-limit` per second and pauses everyone when Kombo says the window is spent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+
+from .build import PostAtsCandidatesRequest
+from .client import AlreadyExists, Created, Fatal, KomboClient, Limits, Outcome, Rejected, Transient, Uncertain
+from .errors import FatalApiError
+from .settings import SubmitSettings
+
+CREATED, SKIPPED, FAILED, NOT_SENT = "created", "skipped", "failed", "not_sent"
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """What became of one source row; every row of the input gets exactly one."""
+
+    row: int
+    status: str  # created | skipped | failed | not_sent
+    candidate_id: str | None = None
+    application_id: str | None = None
+    code: str | None = None
+    message: str = ""
+    attempts: int = 0
+
+
+@dataclass
+class SubmitStats:
+    """Counters for the progress line and the summary."""
+
+    sent: int = 0  # HTTP requests made, retries included
+    retries: int = 0
+    lookups: int = 0
+    by_status: Counter[str] = field(default_factory=Counter)
+    stopped_by: str | None = None  # "fatal" | "interrupt"
+    fatal: FatalApiError | None = None
+
+
+class ConcurrencyGate:
+    """At most `limit` requests in flight; the limit follows what Kombo announces."""
+
+    def __init__(self, ceiling: int) -> None:
+        self.ceiling = ceiling
+        self.limit = ceiling
+        self.in_flight = 0
+        self._changed = asyncio.Condition()
+
+    async def __aenter__(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.in_flight < self.limit)
+            self.in_flight += 1
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        async with self._changed:
+            self.in_flight -= 1
+            self._changed.notify_all()
+
+    async def learn(self, limits: Limits, too_many: bool) -> None:
+        """Never above Kombo's `Concurrency-Limit`; halve on CONCURRENCY_LIMIT_EXCEEDED, then
+        creep back up one request at a time while Kombo has room."""
+        async with self._changed:
+            cap = self.ceiling if limits.concurrency_limit is None else max(1, min(self.ceiling, limits.concurrency_limit))
+            if too_many:
+                self.limit = max(1, self.limit // 2)
+            elif limits.concurrency_remaining is None or limits.concurrency_remaining > 0:
+                self.limit += 1
+            self.limit = min(self.limit, cap)
+            self._changed.notify_all()
+
+
+class Pacer:
+    """Spaces request starts to `rate` per second and holds everyone while Kombo says to wait."""
+
+    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self.clock = clock
+        self._next_start = 0.0
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait_turn(self) -> None:
+        async with self._lock:
+            now = self.clock()
+            start = max(now, self._next_start, self._paused_until)
+            self._next_start = start + self.interval
+        delay = start - now
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+    def learn(self, limits: Limits) -> None:
+        """Out of requests in this window: wait for its reset rather than run into 429s."""
+        if limits.rate_remaining is not None and limits.rate_remaining <= 0 and limits.rate_reset:
+            self.pause(limits.rate_reset)
+
+
+class Submitter:
+    """Sends (row, request) pairs; reports each row's result through `on_result` as it ends."""
+
+    def __init__(
+        self,
+        client: KomboClient,
+        settings: SubmitSettings,
+        on_result: Callable[[RowResult], None],
+        on_progress: Callable[[SubmitStats], None] | None = None,
+        is_done: Callable[[int, PostAtsCandidatesRequest], Awaitable[RowResult | None]] | None = None,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.on_result = on_result
+        self.on_progress = on_progress or (lambda stats: None)
+        self.is_done = is_done
+        self.stats = SubmitStats()
+        self.gate = ConcurrencyGate(settings.concurrency)
+        self.pacer = Pacer(settings.rate_limit)
+        self.stopping = asyncio.Event()
+        self.closed_jobs: set[str] = set()
+        self._random = random.Random()
+
+    def stop(self, reason: str = "interrupt") -> None:
+        """Send nothing new; requests in flight finish and are recorded."""
+        if not self.stopping.is_set():
+            self.stats.stopped_by = self.stats.stopped_by or reason
+            self.stopping.set()
+
+    async def run(self, items: Iterable[tuple[int, PostAtsCandidatesRequest]]) -> SubmitStats:
+        """Send every item; returns when all have a result (or the run was stopped)."""
+        live = asyncio.Semaphore(self.settings.concurrency * 4)  # rows in flight or waiting to retry
+        tasks: set[asyncio.Task[None]] = set()
+        iterator = iter(items)
+        for row, request in iterator:
+            await live.acquire()
+            if self.stopping.is_set():
+                live.release()
+                self._record(RowResult(row, NOT_SENT, code="stopped", message=self._stop_message()))
+                break
+            task = asyncio.create_task(self._row(row, request))
+            tasks.add(task)
+            task.add_done_callback(lambda t: (tasks.discard(t), live.release()))
+        for row, _ in iterator:  # never reached because the run stopped
+            self._record(RowResult(row, NOT_SENT, code="stopped", message=self._stop_message()))
+        if tasks:
+            await asyncio.gather(*tasks)
+        if self.stats.fatal is not None:
+            raise self.stats.fatal
+        return self.stats
+
+    def _stop_message(self) -> str:
+        return "not sent: the run stopped on a fatal error" if self.stats.stopped_by == "fatal" else "not sent: the run was interrupted"
+
+    def record(self, result: RowResult) -> None:
+        """Count a row settled without a request (invalid, already done): it is in the results too."""
+        self._record(result)
+
+    def _record(self, result: RowResult) -> None:
+        self.stats.by_status[result.status] += 1
+        self.on_result(result)
+        self.on_progress(self.stats)
+
+    async def _row(self, row: int, request: PostAtsCandidatesRequest) -> None:
+        try:
+            self._record(await self._send_until_settled(row, request))
+        except FatalApiError as exc:
+            self._fatal(exc)
+            self._record(RowResult(row, FAILED, code="lookup_failed", message=str(exc)))
+
+    def _fatal(self, error: FatalApiError) -> None:
+        if self.stats.fatal is None:
+            self.stats.fatal = error
+        self.stop("fatal")
+
+    async def _send_until_settled(self, row: int, request: PostAtsCandidatesRequest) -> RowResult:
+        job_id = request.body.application.job_id
+        email = request.body.candidate.email_address
+        if self.is_done is not None:
+            done = await self.is_done(row, request)
+            if done is not None:
+                return done
+        last: Outcome | None = None
+        uncertain = False
+        for attempt in range(1, self.settings.max_attempts + 1):
+            if job_id in self.closed_jobs:
+                return RowResult(row, NOT_SENT, code="api.ATS.JOB_CLOSED", message=f"not sent: job {job_id} is closed (an earlier row was refused for it)", attempts=attempt - 1)
+            if uncertain:
+                # The last attempt may have created the candidate: look before sending again.
+                self.stats.lookups += 1
+                found = await self.client.find_application(email, job_id)
+                if found is not None:
+                    return RowResult(row, CREATED, found[0], found[1], message="created (confirmed by a lookup after an uncertain answer)", attempts=attempt - 1)
+            if self.stopping.is_set():
+                return _unfinished(row, last, attempt - 1)
+            await self.pacer.wait_turn()
+            async with self.gate:
+                if self.stopping.is_set():
+                    return _unfinished(row, last, attempt - 1)
+                self.stats.sent += 1
+                if attempt > 1:
+                    self.stats.retries += 1
+                self.on_progress(self.stats)
+                outcome = await self.client.create_candidate(request)
+            last = outcome
+            self.pacer.learn(outcome.limits)
+            await self.gate.learn(outcome.limits, isinstance(outcome, Transient) and outcome.slow_down)
+            if isinstance(outcome, Created):
+                message = "; ".join(f"warning: {w}" for w in outcome.warnings)
+                return RowResult(row, CREATED, outcome.candidate_id, outcome.application_id, message=message, attempts=attempt)
+            if isinstance(outcome, AlreadyExists):
+                return RowResult(row, SKIPPED, code=_api(outcome.code), message=f"already in the ATS: {outcome.message}", attempts=attempt)
+            if isinstance(outcome, Fatal):
+                self._fatal(FatalApiError.from_outcome(outcome.code, outcome.message))
+                return RowResult(row, FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempt)
+            if isinstance(outcome, Rejected):
+                if outcome.job_closed:
+                    self.closed_jobs.add(job_id)
+                return RowResult(row, FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempt)
+            uncertain = uncertain or isinstance(outcome, Uncertain)
+            if attempt < self.settings.max_attempts:
+                await self._back_off(attempt, outcome)
+        assert last is not None
+        return _unfinished(row, last, self.settings.max_attempts, gave_up=True)
+
+    async def _back_off(self, attempt: int, outcome: Outcome) -> None:
+        """Exponential backoff with full jitter, never sooner than Kombo asked."""
+        ceiling = min(self.settings.backoff_max, self.settings.backoff_initial * 2 ** (attempt - 1))
+        delay = self._random.uniform(ceiling / 2, ceiling)
+        asked = outcome.limits.retry_after
+        if asked is None and outcome.limits.rate_remaining == 0:
+            asked = outcome.limits.rate_reset
+        if asked is not None:
+            delay = max(delay, asked)
+            self.pacer.pause(asked)  # a rate limit is everyone's: hold all requests
+        try:
+            await asyncio.wait_for(self.stopping.wait(), timeout=delay)
+        except asyncio.TimeoutError:
+            pass
+
+
+def _api(code: str | None) -> str:
+    return f"api.{code}" if code else "api.error"
+
+
+def _unfinished(row: int, last: Outcome | None, attempts: int, gave_up: bool = False) -> RowResult:
+    if last is None:
+        return RowResult(row, NOT_SENT, code="stopped", message="not sent: the run stopped", attempts=attempts)
+    why = f"gave up after {attempts} attempts" if gave_up else "the run stopped before a retry"
+    if isinstance(last, Uncertain):
+        return RowResult(row, FAILED, code=_api(last.code) if last.code else "uncertain", message=f"may or may not have been created ({last.message}); {why}. Run again with the same ledger to settle it.", attempts=attempts)
+    return RowResult(row, FAILED, code=_api(last.code) if last.code else "transient", message=f"{last.message}; {why}", attempts=attempts)
