@@ -193,8 +193,6 @@ class Submitter:
         last: Outcome | None = None
         uncertain = False
         for attempt in range(1, self.settings.max_attempts + 1):
-            if job_id in self.closed_jobs:
-                return RowResult(row, NOT_SENT, code="api.ATS.JOB_CLOSED", message=f"not sent: job {job_id} is closed (an earlier row was refused for it)", attempts=attempt - 1)
             if uncertain:
                 # The last attempt may have created the candidate: look before sending again.
                 self.stats.lookups += 1
@@ -207,6 +205,8 @@ class Submitter:
             async with self.gate:
                 if self.stopping.is_set():
                     return _unfinished(row, last, attempt - 1)
+                if job_id in self.closed_jobs:
+                    return RowResult(row, NOT_SENT, code="api.ATS.JOB_CLOSED", message=f"not sent: job {job_id} is closed (an earlier row was refused for it)", attempts=attempt - 1)
                 self.stats.sent += 1
                 if attempt > 1:
                     self.stats.retries += 1

@@ -45,3 +45,35 @@ def write_csv(tmp_path: Path) -> Callable[..., Path]:
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+JOB = "BDpgnpZ148nrGh4mYHNxJBgx"  # an open job of the sandbox
+SUBMIT_MAPPING = f"""
+candidate:
+  first_name: First
+  last_name: Last
+  email_address: Email
+application:
+  job_id: {{column: Job, default: {JOB}}}
+"""
+
+
+@pytest.fixture
+def sandbox():
+    from importer.sandbox import Sandbox
+
+    with Sandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def people(write_csv, write_mapping):
+    """A CSV of `n` valid people (and `bad` invalid ones after them) with its mapping."""
+
+    def make(n: int, bad: int = 0, job: str = "") -> tuple[Path, Path]:
+        rows = [["First", "Last", "Email", "Job"]]
+        rows += [[f"Person{i}", "Wolf", f"person{i}@example.com", job] for i in range(n)]
+        rows += [[f"Bad{i}", "", f"bad{i}@example", job] for i in range(bad)]
+        return write_csv(rows, name="people.csv"), write_mapping(SUBMIT_MAPPING)
+
+    return make

@@ -130,9 +130,17 @@ class Sandbox:
 
     def stop(self) -> None:
         if self._loop is not None and self._server is not None:
-            loop = self._loop
-            loop.call_soon_threadsafe(self._server.close)
-            loop.call_soon_threadsafe(lambda: [task.cancel() for task in asyncio.all_tasks(loop)])
+            loop, server = self._loop, self._server
+
+            def shut_down() -> None:
+                server.close()
+                for task in asyncio.all_tasks(loop):
+                    task.cancel()
+
+            try:
+                loop.call_soon_threadsafe(shut_down)
+            except RuntimeError:  # the loop has ended already
+                pass
         if self._thread is not None:
             self._thread.join(10)
 
