@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -254,3 +255,94 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
     if outcome.stats.stopped_by == "interrupt":
         click.echo("Interrupted: rows in flight were finished and recorded; run the same command again to go on.", err=True)
     sys.exit(EXIT_OK if counts[FAILED] == 0 and counts[NOT_SENT] == 0 else EXIT_ROWS_FAILED)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep it on loopback).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True, help="Port; 0 picks a free one.")
+@click.option("--api-key", "sandbox_key", default="sandbox-key", show_default=True, help="The bearer token it accepts.")
+@click.option("--integration-id", default="sandbox:demo", show_default=True, help="The X-Integration-Id it accepts.")
+@click.option("--latency", type=click.FloatRange(min=0), default=0.0, show_default=True, help="Seconds added to every POST.")
+@click.option("--rate-limit", type=click.IntRange(min=1), help="Requests per second it allows; more get 429.")
+@click.option("--concurrency-limit", type=click.IntRange(min=1), default=30, show_default=True, help="POSTs in flight it allows; more get 429 CONCURRENCY_LIMIT_EXCEEDED.")
+@click.option("--fault", "faults", multiple=True, metavar="NAME=RATE", help="Inject a fault into that share of POSTs: 429, 500, 502, 503, drop, drop_after_create, task_timeout, job_closed. Repeatable.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault dice.")
+def sandbox(host: str, port: int, sandbox_key: str, integration_id: str, latency: float, rate_limit: int | None, concurrency_limit: int, faults: tuple[str, ...], seed: int) -> None:
+    """Run a local Kombo-compatible API until Ctrl-C, for demos and tests.
+
+    It checks the key and the integration id, validates bodies with the SDK's models, remembers
+    what it created (a duplicate answers ATS.APPLICATION_ALREADY_EXISTS), sends Kombo's
+    Concurrency-* and ratelimit-* headers, and injects the faults asked for.
+
+    \\b
+        kombo-import sandbox --latency 0.1 --fault 429=0.05 --fault drop_after_create=0.01
+    """
+    import asyncio
+
+    from .sandbox import FAULTS, Sandbox, SandboxConfig
+
+    rates = {}
+    for fault in faults:
+        name, _, rate = fault.partition("=")
+        if name not in FAULTS or not rate:
+            raise click.BadParameter(f"'{fault}': expected NAME=RATE with NAME one of {', '.join(FAULTS)}.", param_hint="--fault")
+        try:
+            rates[name] = float(rate)
+        except ValueError:
+            raise click.BadParameter(f"'{fault}': the rate must be a number between 0 and 1.", param_hint="--fault") from None
+    config = SandboxConfig(api_key=sandbox_key, integration_id=integration_id, latency=latency, rate_limit=rate_limit, concurrency_limit=concurrency_limit, fault_rates=rates, seed=seed)
+    server = Sandbox(config, host, port)
+
+    async def serve() -> None:
+        ready = threading.Event()
+        task = asyncio.create_task(server.serve(ready))
+        while not ready.is_set() and not task.done():
+            await asyncio.sleep(0.01)
+        click.echo(f"Kombo sandbox on {server.url}\n  API key:        {sandbox_key}\n  Integration id: {integration_id}\nCtrl-C to stop.")
+        await task
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        click.echo(f"\nStopped. It had created {len(server.state.created):,} candidates.")
+
+
+@main.command()
+@click.option("--integration-id", required=True, help="Kombo integration id.")
+@click.option("--api-key", envvar="KOMBO_API_KEY", show_envvar=True, help="Kombo API key. Better: set KOMBO_API_KEY.")
+@click.option("--server-url", help="Kombo API base URL. Default: the --region's.")
+@click.option("--region", type=click.Choice(sorted(REGIONS)), default="eu", show_default=True, help="Kombo region.")
+@click.option("--json", "as_json", is_flag=True, help="Print the jobs as JSON.")
+def jobs(integration_id: str, api_key: str | None, server_url: str | None, region: str, as_json: bool) -> None:
+    """List the integration's jobs with their stages and screening questions, with the ids a
+    mapping needs (application.job_id, application.stage_id, screening_question_answers).
+
+    \\b
+        kombo-import jobs --integration-id acme:greenhouse
+    """
+    import asyncio
+
+    from .client import KomboClient
+
+    if not api_key:
+        raise ConfigError("No API key: pass --api-key or set KOMBO_API_KEY.")
+    settings = SubmitSettings(server_url=server_url or REGIONS[region], api_key=api_key, integration_id=integration_id)
+
+    async def fetch() -> list[dict[str, Any]]:
+        async with KomboClient(settings) as client:
+            return await client.list_jobs()
+
+    found = asyncio.run(fetch())
+    if as_json:
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    for job in found:
+        click.echo(f"{job['id']}  {job.get('name') or ''}  [{job.get('status') or '?'}]")
+        for stage in job.get("stages") or []:
+            click.echo(f"    stage     {stage['id']}  {stage.get('name') or ''}")
+        for question in job.get("screening_questions") or []:
+            kind = (question.get("format") or {}).get("type", "?")
+            click.echo(f"    question  {question['id']}  {kind:<13} {question.get('title') or ''}")
+            for option in (question.get("format") or {}).get("options") or []:
+                click.echo(f"        option {option['id']}  {option.get('name') or ''}")
+    click.echo(f"{len(found)} jobs.")

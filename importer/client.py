@@ -201,8 +201,7 @@ def request_json(request: PostAtsCandidatesRequest) -> bytes:
     """The body as Kombo receives it: the SDK model by alias without unset fields, the
     remote fields exactly as mapped, and each local file read and base64-encoded now."""
     body = request_body(request)
-    files = [ref for ref in request.attachments]
-    for item, ref in zip(body.get("attachments", []), files):
+    for item, ref in zip(body.get("attachments", []), request.attachments, strict=True):
         if ref.url is None:
             item["data"] = ref.encode()
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

@@ -75,7 +75,8 @@ class SandboxState:
         self.posts_received = 0
         self.in_flight = 0
         self.max_in_flight = 0
-        self.request_times: deque[float] = deque()
+        self.window = 0
+        self.window_count = 0
         self.post_times: list[float] = []
         self._ids = itertools.count(1)
 
@@ -201,15 +202,13 @@ class Sandbox:
                 return None, b""
 
     async def _answer(self, request: h11.Request, body: bytes) -> tuple[int, list[tuple[str, str]], bytes] | None:
-        config, state = self.config, self.state
+        config = self.config
         target = urlsplit(request.target.decode())
         headers = {k.decode().lower(): v.decode() for k, v in request.headers}
         method = request.method.decode()
-        now = time.monotonic()
-        limit_headers = self._rate_headers(now)
-        if config.rate_limit is not None and len(state.request_times) > config.rate_limit:
-            reset = max(0.0, state.request_times[0] + 1.0 - now)
-            return _error(429, "PLATFORM.RATE_LIMIT_EXCEEDED", "Rate limit exceeded.", limit_headers + [("retry-after", f"{reset:.3f}")])
+        over, limit_headers = self._rate_headers(time.time())
+        if over:
+            return _error(429, "PLATFORM.RATE_LIMIT_EXCEEDED", "Rate limit exceeded.", limit_headers + [("retry-after", dict(limit_headers)["ratelimit-reset"])])
         if headers.get("authorization") != f"Bearer {config.api_key}":
             return _error(401, "PLATFORM.AUTHENTICATION_INVALID", "The API key is invalid.", limit_headers)
         if headers.get("x-integration-id") != config.integration_id:
@@ -226,14 +225,19 @@ class Sandbox:
             return await self._create(body, limit_headers)
         return _error(404, None, f"{method} {target.path} is not served by the sandbox.", limit_headers)
 
-    def _rate_headers(self, now: float) -> list[tuple[str, str]]:
-        times = self.state.request_times
-        times.append(now)
-        while times and times[0] <= now - 1.0:
-            times.popleft()
+    def _rate_headers(self, now: float) -> tuple[bool, list[tuple[str, str]]]:
+        """Fixed one-second windows, as Kombo's `ratelimit-reset` describes: (over the limit?,
+        headers). A refused request does not use up the window."""
+        state = self.state
+        window = math.floor(now)
+        if state.window != window:
+            state.window, state.window_count = window, 0
         limit = self.config.rate_limit or 300
-        reset = math.ceil(max(0.0, times[0] + 1.0 - now)) if times else 1
-        return [("ratelimit-limit", str(limit)), ("ratelimit-remaining", str(max(0, limit - len(times)))), ("ratelimit-reset", str(reset))]
+        over = self.config.rate_limit is not None and state.window_count >= limit
+        if not over:
+            state.window_count += 1
+        reset = window + 1 - now
+        return over, [("ratelimit-limit", str(limit)), ("ratelimit-remaining", str(max(0, limit - state.window_count))), ("ratelimit-reset", f"{reset:.3f}")]
 
     def _next_fault(self) -> str:
         config = self.config
