@@ -18,6 +18,8 @@ import click
 
 from . import __version__
 from .errors import ConfigError, ImporterError
+from .ledger import default_path as default_ledger_path
+from .ledger import ledger_summary
 from .report import summary_json, summary_lines
 from .runs import DryRunOptions, DryRunResult, SubmitOptions, dry_run, submit_file
 from .settings import REGIONS, SubmitSettings
@@ -187,17 +189,22 @@ class _SubmitProgress:
 @click.option("--report", "report_path", type=click.Path(path_type=Path, dir_okay=False), help="Write every validation problem to this CSV.")
 @click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False), help="Write the invalid rows to this CSV to fix and import again.")
 @click.option("--results", "results_path", type=click.Path(path_type=Path, dir_okay=False), help="Write one line per row: row,status,candidate_id,application_id,code,message. Default: INPUT.results.csv.")
+@click.option("--ledger", "ledger_path", type=click.Path(path_type=Path, dir_okay=False), help="The SQLite ledger that makes a re-run skip what was created. Default: INPUT.kombo-ledger.sqlite.")
+@click.option("--retry-failed", is_flag=True, help="Send again rows that failed for good in an earlier run, even if unchanged.")
 @click.option("--dry-run", is_flag=True, help="Validate and show what would be sent; send nothing.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation before sending.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float,
            integration_id: str | None, api_key: str | None, server_url: str | None, region: str, sandbox: bool, batch_size: int, concurrency: int,
-           rate_limit: float | None, report_path: Path | None, rejects_path: Path | None, results_path: Path | None, dry_run: bool, yes: bool, quiet: bool) -> None:
+           rate_limit: float | None, report_path: Path | None, rejects_path: Path | None, results_path: Path | None, ledger_path: Path | None, retry_failed: bool,
+           dry_run: bool, yes: bool, quiet: bool) -> None:
     """Validate INPUT, then create a candidate with an application for every valid row.
 
     Rows that the dry run rejects are never sent; they are reported as `validate` reports them.
     Transient errors are retried with backoff, a fatal one (bad key, unknown integration) stops
-    the run at once with exit code 3. Every row ends in the results CSV exactly once.
+    the run at once with exit code 3. Every row ends in the results CSV exactly once. The ledger
+    remembers what was created: run the same command again after a crash, a Ctrl-C or a fix,
+    and only what is not yet in the ATS is sent.
 
     Example, against the local sandbox:
 
@@ -219,6 +226,7 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
                               batch_size=batch_size, concurrency=concurrency, rate_limit=rate_limit)
     dry = DryRunOptions(input_path, mapping_path, sheet, header_row, attachments_dir, int(max_attachment_mb * 1_000_000), report_path, rejects_path, integration_id)
     results_path = results_path or input_path.with_name(input_path.name + ".results.csv")
+    ledger_path = ledger_path or default_ledger_path(input_path)
     progress: list[_SubmitProgress] = []
 
     def confirm(result: DryRunResult) -> bool:
@@ -236,7 +244,7 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
         return True
 
     try:
-        outcome = submit_file(SubmitOptions(dry, results_path, send=not dry_run), settings, confirm, on_progress=lambda s: progress and progress[0](s))
+        outcome = submit_file(SubmitOptions(dry, results_path, not dry_run, ledger_path, retry_failed), settings, confirm, on_progress=lambda s: progress and progress[0](s))
     finally:
         if progress:
             progress[0].done()
@@ -251,10 +259,37 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
     counts = outcome.stats.by_status
     click.echo(f"Created {counts[CREATED]:,}   skipped (already there) {counts[SKIPPED]:,}   failed {counts[FAILED]:,}   not sent {counts[NOT_SENT]:,}   "
                f"({outcome.stats.sent:,} requests, {outcome.stats.retries:,} retries)")
-    click.echo(f"Wrote the results to {results_path}")
+    if outcome.stats.changed:
+        click.echo(f"{outcome.stats.changed:,} rows were created in an earlier run and have changed since; they were not sent again (code changed_since_import).")
+    click.echo(f"Wrote the results to {results_path}; the ledger is {ledger_path}")
     if outcome.stats.stopped_by == "interrupt":
         click.echo("Interrupted: rows in flight were finished and recorded; run the same command again to go on.", err=True)
-    sys.exit(EXIT_OK if counts[FAILED] == 0 and counts[NOT_SENT] == 0 else EXIT_ROWS_FAILED)
+    fine = counts[FAILED] == 0 and counts[NOT_SENT] == 0 and outcome.stats.changed == 0
+    sys.exit(EXIT_OK if fine else EXIT_ROWS_FAILED)
+
+
+@main.command()
+@click.argument("ledger_path", metavar="LEDGER", type=click.Path(path_type=Path, dir_okay=False))
+def status(ledger_path: Path) -> None:
+    """Show what a ledger holds: applications by state per integration, the rows a run would
+    still send or settle, and those that failed for good. Safe while a run is going.
+
+    \b
+        kombo-import status example_data/candidates.xlsx.kombo-ledger.sqlite
+    """
+    counts, to_do, failures = ledger_summary(ledger_path)
+    if not counts:
+        click.echo(f"{ledger_path}: empty.")
+        return
+    for integration, by_state in counts.items():
+        states = "   ".join(f"{state} {by_state[state]:,}" for state in ("created", "pending", "sending", "failed") if by_state[state])
+        click.echo(f"{integration}: {states}")
+    for title, records in (("Still to do (a run sends or settles these)", to_do), ("Failed for good (fix the row, or --retry-failed)", failures)):
+        if records:
+            click.echo(f"{title}:")
+            for r in records:
+                detail = f" {r.error_code}: {r.error_message}" if r.error_code else ""
+                click.echo(f"  {Path(r.source).name} row {r.row_number}  {r.email}  job {r.job_id}  [{r.state}]{detail}")
 
 
 @main.command()

@@ -20,7 +20,8 @@ from .mapping import Mapping, load_mapping
 from .readers import Table, file_kind, read_table
 from .report import ErrorReport, RejectedRows, ResultsFile
 from .settings import SubmitSettings
-from .submit import NOT_SENT, RowResult, SubmitStats, Submitter
+from .ledger import Ledger, LedgerJournal
+from .submit import NOT_SENT, Journal, RowResult, SubmitStats, Submitter
 from .validate import ValidationSummary, validate_rows
 
 
@@ -101,6 +102,8 @@ class SubmitOptions:
     dry: DryRunOptions
     results_path: Path | None = None
     send: bool = True  # False with --dry-run
+    ledger_path: Path | None = None  # None: remember nothing between runs (benchmarks, library use)
+    retry_failed: bool = False
 
 
 @dataclass
@@ -120,14 +123,18 @@ def submit_file(
 
     The file is read twice rather than held: the requests of 100,000 rows would cost ~400 MB.
     """
-    dry = dry_run(options.dry)
-    if not options.send or not confirm(dry):
-        return SubmitRunResult(dry)
-    stats = asyncio.run(_send_file(options, settings, on_progress, transport))
+    with contextlib.ExitStack() as stack:
+        # The ledger is locked before the long dry run, so that a second run fails at once.
+        ledger = stack.enter_context(Ledger(options.ledger_path)) if options.send and options.ledger_path else None
+        dry = dry_run(options.dry)
+        if not options.send or not confirm(dry):
+            return SubmitRunResult(dry)
+        journal = LedgerJournal(ledger, settings.integration_id, str(options.dry.input_path.resolve()), options.retry_failed) if ledger else None
+        stats = asyncio.run(_send_file(options, settings, on_progress, transport, journal))
     return SubmitRunResult(dry, stats)
 
 
-async def _send_file(options: SubmitOptions, settings: SubmitSettings, on_progress: Callable[[SubmitStats], None] | None, transport: httpx.AsyncBaseTransport | None) -> SubmitStats:
+async def _send_file(options: SubmitOptions, settings: SubmitSettings, on_progress: Callable[[SubmitStats], None] | None, transport: httpx.AsyncBaseTransport | None, journal: Journal | None) -> SubmitStats:
     mapping, table = open_input(options.dry)
     attachments = open_attachment_source(options.dry.attachments_dir or options.dry.input_path.parent, options.dry.max_attachment_bytes)
     builder = RequestBuilder(mapping, attachments, settings.integration_id)
@@ -138,7 +145,7 @@ async def _send_file(options: SubmitOptions, settings: SubmitSettings, on_progre
             results.write(result.row, result.status, result.candidate_id, result.application_id, result.code, result.message)
 
     async with KomboClient(settings, transport) as client:
-        submitter = Submitter(client, settings, on_result=write, on_progress=on_progress)
+        submitter = Submitter(client, settings, on_result=write, on_progress=on_progress, journal=journal)
 
         def requests() -> Iterator[tuple[int, PostAtsCandidatesRequest]]:
             for built in validate_rows(table.rows, builder, ValidationSummary()):

@@ -12,7 +12,7 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .build import PostAtsCandidatesRequest
@@ -44,8 +44,25 @@ class SubmitStats:
     retries: int = 0
     lookups: int = 0
     by_status: Counter[str] = field(default_factory=Counter)
+    changed: int = 0  # created in an earlier run, different now: not sent again
     stopped_by: str | None = None  # "fatal" | "interrupt"
     fatal: FatalApiError | None = None
+
+
+class Journal:
+    """What the submitter tells, and asks, the record of earlier runs (the ledger). This base
+    remembers nothing: every row is new."""
+
+    async def before(self, row: int, request: PostAtsCandidatesRequest) -> RowResult | bool:
+        """A result to settle the row without sending it, or whether it may exist already
+        (True: look it up before sending)."""
+        return False
+
+    def sending(self, row: int, request: PostAtsCandidatesRequest) -> None:
+        """Called, and committed, before each request for the row leaves."""
+
+    def settled(self, row: int, request: PostAtsCandidatesRequest, result: RowResult, *, retryable: bool, uncertain: bool) -> None:
+        """The row's final result in this run."""
 
 
 class ConcurrencyGate:
@@ -119,13 +136,13 @@ class Submitter:
         settings: SubmitSettings,
         on_result: Callable[[RowResult], None],
         on_progress: Callable[[SubmitStats], None] | None = None,
-        is_done: Callable[[int, PostAtsCandidatesRequest], Awaitable[RowResult | None]] | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
         self.on_result = on_result
         self.on_progress = on_progress or (lambda stats: None)
-        self.is_done = is_done
+        self.journal = journal or Journal()
         self.stats = SubmitStats()
         self.gate = ConcurrencyGate(settings.concurrency)
         self.pacer = Pacer(settings.rate_limit)
@@ -170,45 +187,50 @@ class Submitter:
 
     def _record(self, result: RowResult) -> None:
         self.stats.by_status[result.status] += 1
+        if result.code == "changed_since_import":
+            self.stats.changed += 1
         self.on_result(result)
         self.on_progress(self.stats)
 
     async def _row(self, row: int, request: PostAtsCandidatesRequest) -> None:
         try:
-            self._record(await self._send_until_settled(row, request))
-        except FatalApiError as exc:
+            result, retryable, uncertain = await self._send_until_settled(row, request)
+        except FatalApiError as exc:  # a lookup was refused for the whole run
             self._fatal(exc)
-            self._record(RowResult(row, FAILED, code="lookup_failed", message=str(exc)))
+            result, retryable, uncertain = RowResult(row, FAILED, code="lookup_failed", message=str(exc)), True, True
+        self.journal.settled(row, request, result, retryable=retryable, uncertain=uncertain)
+        self._record(result)
 
     def _fatal(self, error: FatalApiError) -> None:
         if self.stats.fatal is None:
             self.stats.fatal = error
         self.stop("fatal")
 
-    async def _send_until_settled(self, row: int, request: PostAtsCandidatesRequest) -> RowResult:
+    async def _send_until_settled(self, row: int, request: PostAtsCandidatesRequest) -> tuple[RowResult, bool, bool]:
+        """(result, retryable next run, may have been written)."""
         job_id = request.body.application.job_id
         email = request.body.candidate.email_address
-        if self.is_done is not None:
-            done = await self.is_done(row, request)
-            if done is not None:
-                return done
+        earlier = await self.journal.before(row, request)
+        if isinstance(earlier, RowResult):
+            return earlier, False, False
+        uncertain = earlier
         last: Outcome | None = None
-        uncertain = False
         for attempt in range(1, self.settings.max_attempts + 1):
             if uncertain:
-                # The last attempt may have created the candidate: look before sending again.
+                # An earlier attempt (or run) may have created it: look before sending again.
                 self.stats.lookups += 1
                 found = await self.client.find_application(email, job_id)
                 if found is not None:
-                    return RowResult(row, CREATED, found[0], found[1], message="created (confirmed by a lookup after an uncertain answer)", attempts=attempt - 1)
+                    return RowResult(row, CREATED, found[0], found[1], message="created (confirmed by a lookup after an uncertain answer)", attempts=attempt - 1), False, False
             if self.stopping.is_set():
-                return _unfinished(row, last, attempt - 1)
+                return _unfinished(row, last, attempt - 1), True, uncertain
             await self.pacer.wait_turn()
             async with self.gate:
                 if self.stopping.is_set():
-                    return _unfinished(row, last, attempt - 1)
+                    return _unfinished(row, last, attempt - 1), True, uncertain
                 if job_id in self.closed_jobs:
-                    return RowResult(row, NOT_SENT, code="api.ATS.JOB_CLOSED", message=f"not sent: job {job_id} is closed (an earlier row was refused for it)", attempts=attempt - 1)
+                    return RowResult(row, NOT_SENT, code="api.ATS.JOB_CLOSED", message=f"not sent: job {job_id} is closed (an earlier row was refused for it)", attempts=attempt - 1), True, uncertain
+                self.journal.sending(row, request)
                 self.stats.sent += 1
                 if attempt > 1:
                     self.stats.retries += 1
@@ -219,21 +241,21 @@ class Submitter:
             await self.gate.learn(outcome.limits, isinstance(outcome, Transient) and outcome.slow_down)
             if isinstance(outcome, Created):
                 message = "; ".join(f"warning: {w}" for w in outcome.warnings)
-                return RowResult(row, CREATED, outcome.candidate_id, outcome.application_id, message=message, attempts=attempt)
+                return RowResult(row, CREATED, outcome.candidate_id, outcome.application_id, message=message, attempts=attempt), False, False
             if isinstance(outcome, AlreadyExists):
-                return RowResult(row, SKIPPED, code=_api(outcome.code), message=f"already in the ATS: {outcome.message}", attempts=attempt)
+                return RowResult(row, SKIPPED, code=_api(outcome.code), message=f"already in the ATS: {outcome.message}", attempts=attempt), False, False
             if isinstance(outcome, Fatal):
                 self._fatal(FatalApiError.from_outcome(outcome.code, outcome.message))
-                return RowResult(row, FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempt)
+                return RowResult(row, FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempt), True, uncertain
             if isinstance(outcome, Rejected):
                 if outcome.job_closed:
                     self.closed_jobs.add(job_id)
-                return RowResult(row, FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempt)
+                return RowResult(row, FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempt), False, uncertain
             uncertain = uncertain or isinstance(outcome, Uncertain)
             if attempt < self.settings.max_attempts:
                 await self._back_off(attempt, outcome)
         assert last is not None
-        return _unfinished(row, last, self.settings.max_attempts, gave_up=True)
+        return _unfinished(row, last, self.settings.max_attempts, gave_up=True), True, uncertain
 
     async def _back_off(self, attempt: int, outcome: Outcome) -> None:
         """Exponential backoff with full jitter, never sooner than Kombo asked."""

@@ -73,6 +73,7 @@ class SandboxState:
         self.created: list[Created] = []
         self.by_email_job: dict[tuple[str, str], Created] = {}
         self.posts_received = 0
+        self.already_exists_answers = 0  # duplicates refused: a client that re-sends blindly shows here
         self.in_flight = 0
         self.max_in_flight = 0
         self.window = 0
@@ -304,6 +305,7 @@ class Sandbox:
         key = (candidate.email_address.casefold(), job_id)
         with self._lock:
             if key in self.state.by_email_job:
+                self.state.already_exists_answers += 1
                 return _error(409, "ATS.APPLICATION_ALREADY_EXISTS", f"{candidate.email_address} has already applied to job {job_id}.", headers)
             created = Created(self.state.new_id("cand"), self.state.new_id("appl"), candidate.email_address, job_id, data)
             self.state.by_email_job[key] = created

@@ -1,0 +1,293 @@
+"""The SQLite ledger: a re-run never creates a candidate twice, and a crash loses nothing.
+
+A record per (integration, email, job), because that is what Kombo itself treats as one
+application (`ATS.APPLICATION_ALREADY_EXISTS`): sorting the file, inserting rows or importing a
+fixed rejects file keeps each person's record. The source file and row are kept for people.
+
+    pending ──> sending ──> created
+                   │  └───> failed (retryable: sent again next run; permanent: only if changed
+                   │                or --retry-failed)
+                   └──> (crash) still `sending`: looked up in Kombo before anything is re-sent
+
+Every state change is its own transaction, committed before the request leaves (WAL mode, so
+a killed process keeps every committed change). One run at a time: a lock file beside the
+ledger. The ledger never holds attachment contents or the API key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .build import PostAtsCandidatesRequest
+from .client import request_body
+from .errors import InputFileError
+from .submit import CREATED as CREATED_STATUS
+from .submit import FAILED as FAILED_STATUS
+from .submit import NOT_SENT, SKIPPED, Journal, RowResult
+
+PENDING, SENDING, CREATED, FAILED = "pending", "sending", "created", "failed"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS applications (
+    integration_id TEXT NOT NULL,
+    email          TEXT NOT NULL,   -- casefolded
+    job_id         TEXT NOT NULL,
+    source         TEXT NOT NULL,   -- the input file the row was last read from
+    row_number     INTEGER NOT NULL,
+    fingerprint    TEXT NOT NULL,   -- sha256 of the body, attachment contents included
+    state          TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'created', 'failed')),
+    retryable      INTEGER NOT NULL DEFAULT 0,
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    candidate_id   TEXT,
+    application_id TEXT,
+    error_code     TEXT,
+    error_message  TEXT,
+    created_at     REAL NOT NULL,
+    updated_at     REAL NOT NULL,
+    PRIMARY KEY (integration_id, email, job_id)
+);
+CREATE INDEX IF NOT EXISTS applications_state ON applications (integration_id, state);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
+"""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One application as the ledger knows it."""
+
+    integration_id: str
+    email: str
+    job_id: str
+    source: str
+    row_number: int
+    fingerprint: str
+    state: str
+    retryable: bool
+    attempts: int
+    candidate_id: str | None
+    application_id: str | None
+    error_code: str | None
+    error_message: str | None
+
+
+def fingerprint(body: dict[str, Any], attachment_digests: list[str]) -> str:
+    """A canonical hash of what would be sent: sorted keys, fixed separators."""
+    canonical = json.dumps({"body": body, "files": attachment_digests}, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def default_path(input_path: Path) -> Path:
+    return input_path.with_name(input_path.name + ".kombo-ledger.sqlite")
+
+
+class Ledger:
+    """Open (and lock) a ledger file; use as a context manager."""
+
+    def __init__(self, path: str | Path, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self._lock_file = None
+        if read_only:  # `status` may look while a run writes
+            try:
+                self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+                self._db.execute("SELECT 1 FROM applications LIMIT 1")
+            except sqlite3.DatabaseError as exc:
+                raise InputFileError(f"{self.path}: is not a ledger ({exc}).") from exc
+            return
+        self._lock_file = self._lock(self.path)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # a killed process keeps every commit
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._unlock()
+            raise InputFileError(f"{self.path}: is not a usable ledger ({exc}). Pass another --ledger, or move this file away.") from exc
+
+    @staticmethod
+    def _lock(path: Path) -> Any:
+        lock_path = path.with_name(path.name + ".lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the ledger's lifetime
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "another process"
+            handle.close()
+            raise InputFileError(f"{path}: the ledger is in use by another run ({owner}). Wait for it to end, or pass another --ledger.") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        return handle
+
+    def _unlock(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    def close(self) -> None:
+        self._db.close()
+        self._unlock()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- reading --------------------------------------------------------------------------
+
+    def get(self, integration_id: str, email: str, job_id: str) -> Record | None:
+        row = self._db.execute(
+            "SELECT integration_id, email, job_id, source, row_number, fingerprint, state, retryable, attempts, candidate_id, application_id, error_code, error_message "
+            "FROM applications WHERE integration_id = ? AND email = ? AND job_id = ?",
+            (integration_id, email.casefold(), job_id),
+        ).fetchone()
+        return Record(*row[:7], bool(row[7]), *row[8:]) if row else None
+
+    def counts(self) -> dict[str, Counter[str]]:
+        """State counts per integration."""
+        found: dict[str, Counter[str]] = {}
+        for integration, state, count in self._db.execute("SELECT integration_id, state, COUNT(*) FROM applications GROUP BY integration_id, state ORDER BY integration_id"):
+            found.setdefault(integration, Counter())[state] = count
+        return found
+
+    def to_do(self, limit: int = 20) -> list[Record]:
+        """Records a run would still send or settle: pending, sending, failed-but-retryable."""
+        rows = self._db.execute(
+            "SELECT integration_id, email, job_id, source, row_number, fingerprint, state, retryable, attempts, candidate_id, application_id, error_code, error_message "
+            "FROM applications WHERE state IN ('pending', 'sending') OR (state = 'failed' AND retryable = 1) ORDER BY integration_id, source, row_number LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [Record(*row[:7], bool(row[7]), *row[8:]) for row in rows]
+
+    def permanent_failures(self, limit: int = 20) -> list[Record]:
+        rows = self._db.execute(
+            "SELECT integration_id, email, job_id, source, row_number, fingerprint, state, retryable, attempts, candidate_id, application_id, error_code, error_message "
+            "FROM applications WHERE state = 'failed' AND retryable = 0 ORDER BY integration_id, source, row_number LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [Record(*row[:7], bool(row[7]), *row[8:]) for row in rows]
+
+    # --- writing: one transaction per change ----------------------------------------------
+
+    def register(self, integration_id: str, email: str, job_id: str, source: str, row_number: int, print_: str) -> None:
+        """Make sure a record exists (pending when new); keep where the row was last read."""
+        now = time.time()
+        self._db.execute(
+            "INSERT INTO applications (integration_id, email, job_id, source, row_number, fingerprint, state, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
+            "ON CONFLICT (integration_id, email, job_id) DO UPDATE SET source = excluded.source, row_number = excluded.row_number, updated_at = excluded.updated_at",
+            (integration_id, email.casefold(), job_id, source, row_number, print_, now, now),
+        )
+
+    def mark_sending(self, integration_id: str, email: str, job_id: str, print_: str) -> None:
+        """Committed before the request leaves: a crash from here on leaves it `sending`."""
+        self._db.execute(
+            "UPDATE applications SET state = 'sending', fingerprint = ?, attempts = attempts + 1, updated_at = ? WHERE integration_id = ? AND email = ? AND job_id = ?",
+            (print_, time.time(), integration_id, email.casefold(), job_id),
+        )
+
+    def mark_created(self, integration_id: str, email: str, job_id: str, print_: str, candidate_id: str | None, application_id: str | None, note: str | None = None) -> None:
+        self._db.execute(
+            "UPDATE applications SET state = 'created', fingerprint = ?, candidate_id = ?, application_id = ?, error_code = NULL, error_message = ?, retryable = 0, updated_at = ? "
+            "WHERE integration_id = ? AND email = ? AND job_id = ?",
+            (print_, candidate_id, application_id, note, time.time(), integration_id, email.casefold(), job_id),
+        )
+
+    def mark_failed(self, integration_id: str, email: str, job_id: str, print_: str, code: str | None, message: str, retryable: bool) -> None:
+        self._db.execute(
+            "UPDATE applications SET state = 'failed', fingerprint = ?, error_code = ?, error_message = ?, retryable = ?, updated_at = ? WHERE integration_id = ? AND email = ? AND job_id = ?",
+            (print_, code, message, int(retryable), time.time(), integration_id, email.casefold(), job_id),
+        )
+
+    def mark_pending(self, integration_id: str, email: str, job_id: str) -> None:
+        """Back to pending: the run stopped before this row's request left."""
+        self._db.execute(
+            "UPDATE applications SET state = 'pending', updated_at = ? WHERE integration_id = ? AND email = ? AND job_id = ? AND state = 'sending'",
+            (time.time(), integration_id, email.casefold(), job_id),
+        )
+
+
+def ledger_summary(path: Path) -> tuple[dict[str, Counter[str]], list[Record], list[Record]]:
+    """For `kombo-import status`: counts by state, rows still to do, permanent failures."""
+    if not path.exists():
+        raise InputFileError(f"{path}: no such ledger. A ledger is written by `kombo-import submit` (default: beside the input file).")
+    with Ledger(path, read_only=True) as ledger:
+        return ledger.counts(), ledger.to_do(), ledger.permanent_failures()
+
+
+class LedgerJournal(Journal):
+    """The submitter's memory across runs, kept in a `Ledger`.
+
+    Before a row is sent: created earlier -> skipped (or `changed_since_import` when its content
+    differs); left `sending` by a crash -> looked up first; failed for good -> not sent again
+    unless the row changed or `retry_failed`.
+    """
+
+    def __init__(self, ledger: Ledger, integration_id: str, source: str, retry_failed: bool = False) -> None:
+        self.ledger = ledger
+        self.integration_id = integration_id
+        self.source = source
+        self.retry_failed = retry_failed
+        self._prints: dict[int, str] = {}
+
+    def _key(self, request: PostAtsCandidatesRequest) -> tuple[str, str, str]:
+        return self.integration_id, request.body.candidate.email_address, request.body.application.job_id
+
+    async def before(self, row: int, request: PostAtsCandidatesRequest) -> RowResult | bool:
+        print_ = await asyncio.to_thread(request_fingerprint, request) if request.attachments else request_fingerprint(request)
+        self._prints[row] = print_
+        key = self._key(request)
+        earlier = self.ledger.get(*key)
+        self.ledger.register(*key, self.source, row, print_)
+        if earlier is None or earlier.state == PENDING:
+            return False
+        if earlier.state == CREATED:
+            self._prints.pop(row, None)
+            if earlier.fingerprint == print_:
+                return RowResult(row, SKIPPED, earlier.candidate_id, earlier.application_id, code="already_created", message="created in an earlier run")
+            return RowResult(row, SKIPPED, earlier.candidate_id, earlier.application_id, code="changed_since_import",
+                             message="created in an earlier run, and the row has changed since; not sent again. Update the candidate in the ATS by hand.")
+        if earlier.state == SENDING:
+            return True  # a run stopped while this was in flight: it may exist
+        if earlier.retryable or self.retry_failed or earlier.fingerprint != print_:
+            return False
+        self._prints.pop(row, None)
+        return RowResult(row, FAILED_STATUS, code=earlier.error_code, message=f"failed in an earlier run and unchanged since: {earlier.error_message} Fix the row to send it again, or pass --retry-failed.")
+
+    def sending(self, row: int, request: PostAtsCandidatesRequest) -> None:
+        self.ledger.mark_sending(*self._key(request), self._prints[row])
+
+    def settled(self, row: int, request: PostAtsCandidatesRequest, result: RowResult, *, retryable: bool, uncertain: bool) -> None:
+        print_ = self._prints.pop(row, None)
+        if print_ is None:
+            return  # settled from the ledger itself in `before`
+        key = self._key(request)
+        if result.status in (CREATED_STATUS, SKIPPED):
+            self.ledger.mark_created(*key, print_, result.candidate_id, result.application_id, None if result.status == CREATED_STATUS else result.message)
+        elif uncertain:
+            pass  # stays `sending`: the next run looks it up before sending
+        elif result.status == NOT_SENT or result.attempts == 0:
+            self.ledger.mark_pending(*key)
+        else:
+            self.ledger.mark_failed(*key, print_, result.code, result.message, retryable)
+
+
+def request_fingerprint(request: PostAtsCandidatesRequest) -> str:
+    """The body as sent, with each local file's content hash in place of its bytes."""
+    digests = [ref.url if ref.url is not None else hashlib.sha256(ref.read()).hexdigest() for ref in request.attachments]
+    return fingerprint(request_body(request), digests)

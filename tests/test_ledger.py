@@ -1,0 +1,169 @@
+"""The ledger: re-runs never create twice, crashes lose nothing. Real SQLite files, real
+subprocesses killed with real signals, against the sandbox on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import read_csv
+from importer.cli import main
+from importer.ledger import Ledger
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def submit_args(source, mapping, sandbox, ledger, results, *extra):
+    return ["submit", source, "-m", mapping, "--server-url", sandbox.url, "--integration-id", sandbox.config.integration_id,
+            "--api-key", sandbox.config.api_key, "--yes", "-q", "--ledger", ledger, "--results", results, *extra]
+
+
+def ledger_rows(path):
+    with sqlite3.connect(path) as db:
+        return {email: (state, candidate) for email, state, candidate in db.execute("SELECT email, state, candidate_id FROM applications")}
+
+
+def start_submit(args):
+    return subprocess.Popen([sys.executable, "-m", "importer", *map(str, args)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_killed_at_a_random_moment_and_run_again_creates_each_row_exactly_once(sandbox, people, tmp_path, seed):
+    sandbox.config.latency = 0.02
+    source, mapping = people(500)
+    ledger, results = tmp_path / "ledger.sqlite", tmp_path / "results.csv"
+    args = submit_args(source, mapping, sandbox, ledger, results, "--concurrency", "10")
+    kill_after = random.Random(seed).randint(10, 450)  # POSTs received before the kill
+    process = start_submit(args)
+    for _ in range(1200):
+        if sandbox.state.posts_received >= kill_after or process.poll() is not None:
+            break
+        time.sleep(random.Random(seed).uniform(0.001, 0.01))
+    process.send_signal(signal.SIGKILL)
+    process.wait(30)
+    before = len(sandbox.state.created)
+    assert before < 500, "the run ended before it could be killed"
+    again = start_submit(args)
+    output, _ = again.communicate(timeout=120)
+    assert again.returncode == 0, output
+    created = sandbox.state.created
+    assert len(created) == 500 and len({c.email for c in created}) == 500
+    assert sandbox.state.already_exists_answers == 0  # nothing re-sent blindly after the kill
+    rows = read_csv(results)
+    assert sorted(int(r["row"]) for r in rows) == list(range(2, 502))
+    assert {r["status"] for r in rows} <= {"created", "skipped"}
+    assert sum(r["status"] == "skipped" for r in rows) <= before + 10  # skipped: created by the killed run
+    held = {c.email: c.candidate_id for c in created}
+    assert ledger_rows(ledger) == {email: ("created", candidate) for email, candidate in held.items()}
+    assert {r["candidate_id"] for r in rows} == set(held.values())
+
+
+def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(sandbox, people, tmp_path):
+    sandbox.config.latency = 0.05
+    source, mapping = people(300)
+    ledger, results = tmp_path / "ledger.sqlite", tmp_path / "results.csv"
+    args = submit_args(source, mapping, sandbox, ledger, results, "--concurrency", "5")
+    process = start_submit(args)
+    for _ in range(200):  # wait until it is sending
+        if sandbox.state.posts_received >= 20:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 1, output
+    assert "Interrupted: rows in flight were finished and recorded" in output
+    rows = read_csv(results)
+    assert len(rows) == 300 and {r["status"] for r in rows} == {"created", "not_sent"}
+    assert sum(r["status"] == "created" for r in rows) == len(sandbox.state.created)
+    assert "sending" not in {state for state, _ in ledger_rows(ledger).values()}
+    result = cli(*submit_args(source, mapping, sandbox, ledger, results))
+    assert result.exit_code == 0, result.output
+    assert len(sandbox.state.created) == 300 and sandbox.state.already_exists_answers == 0
+
+
+def test_a_row_changed_after_it_was_created_is_reported_not_sent(sandbox, people, tmp_path):
+    source, mapping = people(3)
+    ledger, results = tmp_path / "ledger.sqlite", tmp_path / "results.csv"
+    assert cli(*submit_args(source, mapping, sandbox, ledger, results)).exit_code == 0
+    source.write_text(source.read_text().replace("Person1,", "Persona1,"))
+    result = cli(*submit_args(source, mapping, sandbox, ledger, results))
+    assert result.exit_code == 1
+    assert "1 rows were created in an earlier run and have changed since" in result.output
+    rows = {r["row"]: r for r in read_csv(results)}
+    assert (rows["3"]["status"], rows["3"]["code"]) == ("skipped", "changed_since_import")
+    assert (rows["2"]["status"], rows["2"]["code"]) == ("skipped", "already_created")
+    assert sandbox.state.posts_received == 3
+
+
+def test_a_permanent_failure_is_not_resent_until_the_row_is_fixed(sandbox, write_csv, write_mapping, tmp_path):
+    from conftest import JOB, SUBMIT_MAPPING
+
+    source = write_csv([["First", "Last", "Email", "Job"], ["Anna", "Wolf", "anna@example.com", "NoSuchJob"], ["Ben", "Koch", "ben@example.com", ""]])
+    mapping = write_mapping(SUBMIT_MAPPING)
+    ledger, results = tmp_path / "ledger.sqlite", tmp_path / "results.csv"
+    assert cli(*submit_args(source, mapping, sandbox, ledger, results)).exit_code == 1
+    assert read_csv(results)[0]["code"] == "api.REMOTE.INPUT_INVALID" or read_csv(results)[1]["code"] == "api.REMOTE.INPUT_INVALID"
+    result = cli(*submit_args(source, mapping, sandbox, ledger, results))
+    assert result.exit_code == 1 and sandbox.state.posts_received == 2  # not sent again
+    failed = next(r for r in read_csv(results) if r["row"] == "2")
+    assert failed["status"] == "failed" and failed["message"].startswith("failed in an earlier run and unchanged since")
+    status = cli("status", ledger)
+    assert "created 1   failed 1" in status.output and "NoSuchJob" in status.output
+    source.write_text(source.read_text().replace("NoSuchJob", JOB))
+    result = cli(*submit_args(source, mapping, sandbox, ledger, results))
+    assert result.exit_code == 0, result.output
+    assert sandbox.state.posts_received == 3 and len(sandbox.state.created) == 2
+
+
+def test_one_ledger_serves_two_integrations(people, tmp_path):
+    from importer.sandbox import Sandbox, SandboxConfig
+
+    source, mapping = people(4)
+    ledger = tmp_path / "ledger.sqlite"
+    with Sandbox(SandboxConfig(integration_id="acme:greenhouse")) as first, Sandbox(SandboxConfig(integration_id="acme:lever")) as second:
+        for running in (first, second, first):
+            result = cli(*submit_args(source, mapping, running, ledger, tmp_path / "results.csv"))
+            assert result.exit_code == 0, result.output
+        assert len(first.state.created) == 4 and len(second.state.created) == 4
+        assert first.state.posts_received == 4  # the third run sent nothing
+    status = cli("status", ledger)
+    assert "acme:greenhouse: created 4" in status.output and "acme:lever: created 4" in status.output
+
+
+def test_a_ledger_in_use_by_another_run_is_a_clear_error(sandbox, people, tmp_path):
+    source, mapping = people(2)
+    ledger = tmp_path / "ledger.sqlite"
+    with Ledger(ledger):
+        result = cli(*submit_args(source, mapping, sandbox, ledger, tmp_path / "results.csv"))
+    assert result.exit_code == 2
+    assert f"Error: {ledger}: the ledger is in use by another run (pid {os.getpid()})" in result.output
+    assert sandbox.state.posts_received == 0
+
+
+def test_the_ledger_holds_no_file_contents_and_no_key(sandbox, write_csv, write_mapping, tmp_path):
+    (tmp_path / "cv.pdf").write_bytes(b"%PDF-1.4 SECRET-CV-CONTENT")
+    source = write_csv([["First", "Last", "Email", "CV"], ["Anna", "Wolf", "anna@example.com", "cv.pdf"]])
+    mapping = write_mapping("candidate: {first_name: First, last_name: Last, email_address: Email}\napplication: {job_id: {value: BDpgnpZ148nrGh4mYHNxJBgx}}\nattachments: [{column: CV, type: CV}]\n")
+    ledger = tmp_path / "ledger.sqlite"
+    assert cli(*submit_args(source, mapping, sandbox, ledger, tmp_path / "results.csv")).exit_code == 0
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("ledger.sqlite*"))
+    assert b"SECRET-CV-CONTENT" not in raw and b"U0VDUkVU" not in raw and sandbox.config.api_key.encode() not in raw
+    assert "SECRET-CV-CONTENT" in __import__("base64").b64decode(sandbox.state.created[0].body["attachments"][0]["data"]).decode()
+
+
+def test_status_of_a_missing_ledger():
+    result = cli("status", "/nonexistent/ledger.sqlite")
+    assert result.exit_code == 2 and "no such ledger" in result.output
