@@ -8,6 +8,8 @@
    and the client's CPU per request (target <= 2 ms; the SDK's own call costs 7-12 ms).
 2. Unlimited: latency 100 ms, concurrency 1, 10, 30: requests/s next to the ideal
    concurrency / latency (target >= 0.9 of ideal at 30).
+3. The ledger's cost: no latency, no limit, concurrency 10, with and without the ledger
+   (target: the ledger costs under 10 %).
 Each line is the median of --repeat runs; CPU is the client process's user+system time for
 the sending phase (the dry run before it is measured apart and left out).
 """
@@ -67,7 +69,7 @@ class SandboxProcess:
         self.process.wait(10)
 
 
-def send(table: Path, mapping: Path, url: str, concurrency: int, rate_limit: float | None) -> tuple[float, float, int]:
+def send(table: Path, mapping: Path, url: str, concurrency: int, rate_limit: float | None, ledger: Path | None = None) -> tuple[float, float, int]:
     """(seconds, client CPU seconds, requests) of the sending phase."""
     import resource
 
@@ -84,7 +86,7 @@ def send(table: Path, mapping: Path, url: str, concurrency: int, rate_limit: flo
     dry_cpu, dry_wall = cpu() - cpu0, time.perf_counter() - wall0
     settings = SubmitSettings(server_url=url, api_key="sandbox-key", integration_id="sandbox:demo", concurrency=concurrency, rate_limit=rate_limit, batch_size=500)
     cpu0, wall0 = cpu(), time.perf_counter()
-    outcome = submit_file(SubmitOptions(options, None), settings)
+    outcome = submit_file(SubmitOptions(options, None, ledger_path=ledger), settings)
     seconds = time.perf_counter() - wall0 - dry_wall
     return seconds, cpu() - cpu0 - dry_cpu, outcome.stats.sent
 
@@ -125,6 +127,23 @@ def main() -> None:
             ideal = concurrency / latency
             rate = runs[0][2] / seconds
             print(f"{f'no limit, latency 100 ms, c={concurrency}':<34}{runs[0][2]:>9,}{seconds:>9.2f}{rate:>8.1f}{ideal:>8.0f}{rate / ideal:>7.2f}{cpu * 1000:>11.2f}")
+        rates = {}
+        for with_ledger in (False, True):
+            runs = []
+            for attempt in range(args.repeat):
+                sandbox = SandboxProcess(0.0, None)
+                try:
+                    table, mapping = generate(args.rows, folder, f"ledger{with_ledger}-{attempt}")
+                    runs.append(send(table, mapping, sandbox.url, concurrency=10, rate_limit=None, ledger=folder / f"l{attempt}.sqlite" if with_ledger else None))
+                finally:
+                    sandbox.close()
+            seconds = statistics.median(r[0] for r in runs)
+            cpu = statistics.median(r[1] / r[2] for r in runs)
+            rates[with_ledger] = runs[0][2] / seconds
+            name = "with ledger" if with_ledger else "without ledger"
+            cost = f"{1 - rates[True] / rates[False]:>7.1%}" if with_ledger else f"{'':>7}"
+            print(f"{f'no latency, c=10, {name}':<34}{runs[0][2]:>9,}{seconds:>9.2f}{rates[with_ledger]:>8.1f}{'':>8}{cost}{cpu * 1000:>11.2f}")
+        print("(ratio column of the last line: the ledger's cost in requests/s)")
 
 
 if __name__ == "__main__":
