@@ -447,7 +447,6 @@ def _expand(item: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _sdk_issues(row: SourceRow, error: ValidationError, mapping: Mapping) -> list[Issue]:
     """The SDK's objections, in the report's terms; our own checks usually catch these first."""
-    columns = {leaf.path: leaf.label for leaf in mapping.leaves()}
     codes = {"missing": issues.REQUIRED, "literal_error": issues.UNKNOWN_VALUE, "float_parsing": issues.INVALID_NUMBER, "float_type": issues.INVALID_NUMBER, "datetime_parsing": issues.INVALID_DATE, "datetime_from_date_parsing": issues.INVALID_DATE}
     found = []
     for detail in error.errors():
@@ -456,5 +455,5 @@ def _sdk_issues(row: SourceRow, error: ValidationError, mapping: Mapping) -> lis
             path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
         value = detail.get("input")
         shown = None if isinstance(value, (dict, list)) else value
-        found.append(Issue(row.row_number, columns.get(path, ""), path, shown, codes.get(detail["type"], issues.INVALID_VALUE), f"{detail['msg']} (checked by the Kombo SDK)."))
+        found.append(Issue(row.row_number, mapping.label_for(path), path, shown, codes.get(detail["type"], issues.INVALID_VALUE), f"{detail['msg']} (checked by the Kombo SDK)."))
     return found

@@ -81,6 +81,13 @@ class Record:
     error_message: str | None
 
 
+_SELECT = "SELECT integration_id, email, job_id, source, row_number, fingerprint, state, retryable, attempts, candidate_id, application_id, error_code, error_message FROM applications"
+
+
+def _record(row: tuple[Any, ...]) -> Record:
+    return Record(*row[:7], bool(row[7]), *row[8:])
+
+
 def fingerprint(body: dict[str, Any], attachment_digests: list[str]) -> str:
     """A canonical hash of what would be sent: sorted keys, fixed separators."""
     canonical = json.dumps({"body": body, "files": attachment_digests}, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -151,12 +158,8 @@ class Ledger:
     # --- reading --------------------------------------------------------------------------
 
     def get(self, integration_id: str, email: str, job_id: str) -> Record | None:
-        row = self._db.execute(
-            "SELECT integration_id, email, job_id, source, row_number, fingerprint, state, retryable, attempts, candidate_id, application_id, error_code, error_message "
-            "FROM applications WHERE integration_id = ? AND email = ? AND job_id = ?",
-            (integration_id, email.casefold(), job_id),
-        ).fetchone()
-        return Record(*row[:7], bool(row[7]), *row[8:]) if row else None
+        row = self._db.execute(f"{_SELECT} WHERE integration_id = ? AND email = ? AND job_id = ?", (integration_id, email.casefold(), job_id)).fetchone()
+        return _record(row) if row else None
 
     def counts(self) -> dict[str, Counter[str]]:
         """State counts per integration."""
@@ -167,20 +170,12 @@ class Ledger:
 
     def to_do(self, limit: int = 20) -> list[Record]:
         """Records a run would still send or settle: pending, sending, failed-but-retryable."""
-        rows = self._db.execute(
-            "SELECT integration_id, email, job_id, source, row_number, fingerprint, state, retryable, attempts, candidate_id, application_id, error_code, error_message "
-            "FROM applications WHERE state IN ('pending', 'sending') OR (state = 'failed' AND retryable = 1) ORDER BY integration_id, source, row_number LIMIT ?",
-            (limit,),
-        ).fetchall()
-        return [Record(*row[:7], bool(row[7]), *row[8:]) for row in rows]
+        rows = self._db.execute(f"{_SELECT} WHERE state IN ('pending', 'sending') OR (state = 'failed' AND retryable = 1) ORDER BY integration_id, source, row_number LIMIT ?", (limit,))
+        return [_record(row) for row in rows]
 
     def permanent_failures(self, limit: int = 20) -> list[Record]:
-        rows = self._db.execute(
-            "SELECT integration_id, email, job_id, source, row_number, fingerprint, state, retryable, attempts, candidate_id, application_id, error_code, error_message "
-            "FROM applications WHERE state = 'failed' AND retryable = 0 ORDER BY integration_id, source, row_number LIMIT ?",
-            (limit,),
-        ).fetchall()
-        return [Record(*row[:7], bool(row[7]), *row[8:]) for row in rows]
+        rows = self._db.execute(f"{_SELECT} WHERE state = 'failed' AND retryable = 0 ORDER BY integration_id, source, row_number LIMIT ?", (limit,))
+        return [_record(row) for row in rows]
 
     # --- writing: one transaction per change ----------------------------------------------
 

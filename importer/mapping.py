@@ -105,7 +105,7 @@ class Leaf:
         if self.spec.column is not None:
             return [self.spec.column]
         if self.spec.template is not None:
-            return template_columns(self.spec.template)
+            return list(template_columns(self.spec.template))
         return []
 
     @property
@@ -166,6 +166,10 @@ class Mapping:
                 found.append(attachment.name)
         return found
 
+    def label_for(self, path: str) -> str:
+        """The column(s) that feed the body field at `path`, for reports ("" when none)."""
+        return next((leaf.label for leaf in self.leaves() if leaf.path == path), "")
+
     def columns(self) -> list[str]:
         """Every column the mapping reads, in order, without repeats."""
         return list(dict.fromkeys(c for leaf in self.leaves() for c in leaf.columns))
@@ -224,8 +228,8 @@ def _mark_constants(node: Node) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def template_columns(template: str) -> list[str]:
-    return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+def template_columns(template: str) -> tuple[str, ...]:
+    return tuple(name for _, name, _, _ in string.Formatter().parse(template) if name is not None)
 
 
 # --- loading ---------------------------------------------------------------------------------

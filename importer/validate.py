@@ -65,11 +65,7 @@ def validate_rows(
 ) -> Iterator[BuiltRow]:
     """Yield every row built and cross-checked, in file order; `summary` counts as it goes."""
     duplicates = DuplicateEmailCheck()
-    email_leaf = builder.mapping.body.children.get("candidate")
-    email_column = ""
-    if email_leaf is not None and hasattr(email_leaf, "children"):
-        leaf = email_leaf.children.get("email_address")
-        email_column = getattr(leaf, "label", "")
+    email_column = builder.mapping.label_for("candidate.email_address")
     for count, row in enumerate(rows, 1):
         built = builder.build(row)
         found = duplicates.check(built, email_column)
