@@ -27,6 +27,7 @@ HEADER_SEARCH_ROWS = 30  # how far down an unannounced header row is looked for
 _CHUNK = 1 << 20
 # Bytes that cp1252 leaves undefined; a file holding them is Latin-1, not Windows-1252.
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+_SEP_HINT = re.compile(r"sep=(.)\r?\n")
 
 # Quoted cells may hold whole CVs pasted as text; the stdlib default of 128 KiB is too small.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -109,17 +110,17 @@ def read_table(
 
 
 def file_kind(path: Path) -> str:
-    """'excel' or 'csv', by extension, else by the file's first bytes."""
-    suffix = path.suffix.lower()
-    if suffix in EXCEL_SUFFIXES:
-        return "excel"
-    if suffix in CSV_SUFFIXES:
-        return "csv"
+    """'excel' or 'csv', by the file's first bytes, then its extension: old ATSs write
+    tab-separated text and call it .xls."""
     with path.open("rb") as fh:
-        magic = fh.read(8)
-    if magic.startswith(b"PK\x03\x04") or magic.startswith(b"\xd0\xcf\x11\xe0"):
+        magic = fh.read(512)
+    if magic.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         return "excel"
-    return "csv"
+    if path.suffix.lower() in EXCEL_SUFFIXES and magic:
+        if magic.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<html", b"<!doctype", b"<table", b"<?xml")):
+            raise InputFileError(f"{path}: is a web page or XML saved under an Excel name, not a workbook. Open it in Excel and save it as .xlsx or CSV.")
+        return "csv"
+    return "excel" if path.suffix.lower() in EXCEL_SUFFIXES else "csv"
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -193,12 +194,18 @@ def _csv_rows(path: Path, encoding: str, delimiter: str | None) -> tuple[Iterato
         with path.open("r", encoding=encoding, newline="") as fh:
             sample = fh.read(64 * 1024)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise InputFileError(f"{path}: cannot be read as {encoding}: {exc}. Give the encoding with `source: {{encoding: ...}}` in the mapping.") from exc
+        raise InputFileError(f"{path}: cannot be read as {encoding}: {exc}. Give the encoding with `input: {{encoding: ...}}` in the mapping.") from exc
+    # Excel's "sep=;" first line names the delimiter; Excel hides that line, so rows count after it.
+    hint = _SEP_HINT.match(sample.lstrip("\ufeff"))
+    if hint and delimiter is None:
+        delimiter = hint.group(1)
     if delimiter is None:
         delimiter = "\t" if path.suffix.lower() in {".tsv", ".tab"} else detect_delimiter(sample)
 
     def numbered() -> Iterator[tuple[int, list[Cell]]]:
         with path.open("r", encoding=encoding, newline="") as fh:
+            if hint:
+                fh.readline()
             reader = csv.reader(fh, delimiter=delimiter)
             number = 0
             try:

@@ -176,3 +176,22 @@ def test_missing_empty_and_headerless_files_are_clear_errors(tmp_path):
 def test_csv_with_sheet_option_is_a_clear_error(write_csv):
     with pytest.raises(InputFileError, match="CSV file, which has no sheets"):
         read_table(write_csv(ROWS), sheet="Candidates")
+
+
+def test_excel_sep_hint_line_names_the_delimiter_and_is_not_a_row(tmp_path):
+    path = tmp_path / "hint.csv"
+    path.write_text("sep=;\nFirst;Notes\nAnna;a, b, c\n", encoding="utf-8")
+    table = read_table(path)
+    assert (table.delimiter, table.headers) == (";", ["First", "Notes"])
+    assert rows_of(table) == [(2, ("Anna", "a, b, c"))]
+
+
+def test_text_saved_as_xls_is_read_as_csv_and_html_is_refused(tmp_path):
+    fake = tmp_path / "export.xls"
+    fake.write_text("First\tLast\nAnna\tWolf\n", encoding="utf-16")
+    table = read_table(fake)
+    assert (table.delimiter, rows_of(table)) == ("\t", [(2, ("Anna", "Wolf"))])
+    page = tmp_path / "report.xls"
+    page.write_text("<html><body><table><tr><td>First</td></tr></table></body></html>", encoding="utf-8")
+    with pytest.raises(InputFileError, match="is a web page or XML saved under an Excel name"):
+        read_table(page)
