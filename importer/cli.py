@@ -6,11 +6,14 @@ was stopped by a fatal API error. This is the only module that prints or imports
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ from .errors import ConfigError, ImporterError
 from .ledger import default_path as default_ledger_path
 from .ledger import ledger_summary
 from .report import summary_json, summary_lines
-from .runs import DryRunOptions, DryRunResult, SubmitOptions, dry_run, submit_file
+from .runs import DryRunOptions, DryRunResult, SubmitOptions, dry_run, fetch_catalog, submit_file
 from .settings import REGIONS, SubmitSettings
 from .submit import CREATED, FAILED, NOT_SENT, SKIPPED, SubmitStats
 
@@ -99,14 +102,57 @@ def input_options(command: Any) -> Any:
     return command
 
 
+def api_options(command: Any) -> Any:
+    """Options shared by every command that talks to Kombo (or to the local sandbox)."""
+    for decorator in reversed(
+        [
+            click.option("--integration-id", help="Kombo integration id (e.g. acme:greenhouse). Default with --sandbox: sandbox:demo."),
+            click.option("--api-key", envvar="KOMBO_API_KEY", show_envvar=True, help="Kombo API key. Better: set KOMBO_API_KEY. Never printed."),
+            click.option("--server-url", help="Kombo API base URL. Default: the --region's."),
+            click.option("--region", type=click.Choice(sorted(REGIONS)), default="eu", show_default=True, help="Kombo region."),
+            click.option("--sandbox", "use_sandbox", is_flag=True, help="Talk to a local sandbox API started for this run (127.0.0.1, a free port)."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+@contextlib.contextmanager
+def _connection(integration_id: str | None, api_key: str | None, server_url: str | None, region: str, use_sandbox: bool, **tuning: Any) -> Iterator[SubmitSettings]:
+    """Settings for Kombo, or for a sandbox started here and stopped afterwards."""
+    running = None
+    if use_sandbox:
+        from .sandbox import DEFAULT_API_KEY, DEFAULT_INTEGRATION_ID, Sandbox
+
+        running = Sandbox().start()
+        server_url, api_key, integration_id = running.url, DEFAULT_API_KEY, integration_id or DEFAULT_INTEGRATION_ID
+    try:
+        if not integration_id:
+            raise click.UsageError("--integration-id is required (or --sandbox).")
+        if not api_key:
+            raise ConfigError("No API key: pass --api-key or set KOMBO_API_KEY (or use --sandbox).")
+        yield SubmitSettings(server_url=server_url or REGIONS[region], api_key=api_key, integration_id=integration_id, **tuning)
+    finally:
+        if running is not None:
+            running.stop()
+
+
+def _dry_run_options(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float,
+                     report_path: Path | None, rejects_path: Path | None, integration_id: str | None) -> DryRunOptions:
+    return DryRunOptions(input_path, mapping_path, sheet, header_row, attachments_dir, int(max_attachment_mb * 1_000_000), report_path, rejects_path, integration_id)
+
+
 @main.command()
 @input_options
 @click.option("--report", "report_path", type=click.Path(path_type=Path, dir_okay=False), help="Write every problem to this CSV: row,column,field,value,code,message.")
 @click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False), help="Write the invalid rows, original columns plus 'errors', to this CSV to fix and import again.")
-@click.option("--integration-id", help="Kombo integration id the requests are built for (e.g. acme:greenhouse).")
+@click.option("--check-remote", is_flag=True, help="Also check jobs, stages and screening questions against the integration (needs --integration-id and a key), and convert answers to each question's type.")
+@api_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
-def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float, report_path: Path | None, rejects_path: Path | None, integration_id: str | None, as_json: bool, quiet: bool) -> None:
+def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float,
+             report_path: Path | None, rejects_path: Path | None, check_remote: bool, integration_id: str | None, api_key: str | None,
+             server_url: str | None, region: str, use_sandbox: bool, as_json: bool, quiet: bool) -> None:
     """Dry run: check every row of INPUT against the mapping; send nothing.
 
     Reports every problem of every row, prints a summary, and exits 0 when all rows are
@@ -117,9 +163,13 @@ def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row
     \b
         kombo-import validate example_data/candidates.xlsx -m mappings/example.yaml --report errors.csv --rejects rejects.csv
     """
-    options = DryRunOptions(input_path, mapping_path, sheet, header_row, attachments_dir, int(max_attachment_mb * 1_000_000), report_path, rejects_path, integration_id)
+    options = _dry_run_options(input_path, mapping_path, sheet, header_row, attachments_dir, max_attachment_mb, report_path, rejects_path, integration_id)
+    catalog = None
+    if check_remote or use_sandbox:
+        with _connection(integration_id, api_key, server_url, region, use_sandbox) as settings:
+            catalog = fetch_catalog(settings)
     progress = _Progress("Validated", enabled=not (quiet or as_json))
-    result = dry_run(options, on_progress=progress)
+    result = dry_run(options, on_progress=progress, catalog=catalog)
     progress.done()
     summary, source = result.summary, result.table.describe()
     outputs = {k: str(v) for k, v in (("report", report_path), ("rejects", rejects_path)) if v}
@@ -137,17 +187,21 @@ class _SubmitProgress:
     """Rows settled / created / failed / retrying, rate and ETA: a bar on a terminal, a log line
     per batch otherwise."""
 
-    def __init__(self, total: int, batch_size: int, quiet: bool) -> None:
-        self.total = max(total, 1)
+    def __init__(self, batch_size: int, quiet: bool) -> None:
+        self.total = 1
         self.batch_size = batch_size
         self.quiet = quiet
         self.tty = sys.stderr.isatty()
         self.started = time.monotonic()
         self.shown_at = 0.0
         self.logged = 0
+        self.running = False
+
+    def start(self, total: int) -> None:
+        self.total, self.started, self.running = max(total, 1), time.monotonic(), True
 
     def __call__(self, stats: SubmitStats) -> None:
-        if self.quiet:
+        if self.quiet or not self.running:
             return
         done = sum(stats.by_status[s] for s in (CREATED, SKIPPED, FAILED)) + stats.by_status[NOT_SENT]
         now = time.monotonic()
@@ -172,20 +226,17 @@ class _SubmitProgress:
                 f"failed {stats.by_status[FAILED]:,}  retries {stats.retries:,}  {rate:,.1f} req/s  ETA {eta:,.0f}s")
 
     def done(self) -> None:
-        if self.tty and not self.quiet:
+        if self.tty and not self.quiet and self.running:
             click.echo("", err=True)
 
 
 @main.command()
 @input_options
-@click.option("--integration-id", help="Kombo integration id to create the candidates in (e.g. acme:greenhouse). Default with --sandbox: sandbox:demo.")
-@click.option("--api-key", envvar="KOMBO_API_KEY", show_envvar=True, help="Kombo API key. Better: set KOMBO_API_KEY. Never printed.")
-@click.option("--server-url", help="Kombo API base URL. Default: the --region's.")
-@click.option("--region", type=click.Choice(sorted(REGIONS)), default="eu", show_default=True, help="Kombo region.")
-@click.option("--sandbox", is_flag=True, help="Send to a local sandbox API started for this run (127.0.0.1, free port).")
+@api_options
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=100, show_default=True, help="Rows per progress step and results flush.")
 @click.option("--concurrency", type=click.IntRange(1, 100), default=10, show_default=True, help="Requests in flight at most; lowered to Kombo's Concurrency-Limit.")
 @click.option("--rate-limit", type=click.FloatRange(min=0, min_open=True), help="Requests per second at most, all requests together.")
+@click.option("--check-remote/--no-check-remote", default=True, show_default=True, help="Check jobs, stages and screening questions against the integration before sending.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path, dir_okay=False), help="Write every validation problem to this CSV.")
 @click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False), help="Write the invalid rows to this CSV to fix and import again.")
 @click.option("--results", "results_path", type=click.Path(path_type=Path, dir_okay=False), help="Write one line per row: row,status,candidate_id,application_id,code,message. Default: INPUT.results.csv.")
@@ -195,9 +246,9 @@ class _SubmitProgress:
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation before sending.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float,
-           integration_id: str | None, api_key: str | None, server_url: str | None, region: str, sandbox: bool, batch_size: int, concurrency: int,
-           rate_limit: float | None, report_path: Path | None, rejects_path: Path | None, results_path: Path | None, ledger_path: Path | None, retry_failed: bool,
-           dry_run: bool, yes: bool, quiet: bool) -> None:
+           integration_id: str | None, api_key: str | None, server_url: str | None, region: str, use_sandbox: bool, batch_size: int, concurrency: int,
+           rate_limit: float | None, check_remote: bool, report_path: Path | None, rejects_path: Path | None, results_path: Path | None, ledger_path: Path | None,
+           retry_failed: bool, dry_run: bool, yes: bool, quiet: bool) -> None:
     """Validate INPUT, then create a candidate with an application for every valid row.
 
     Rows that the dry run rejects are never sent; they are reported as `validate` reports them.
@@ -211,23 +262,9 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
     \b
         kombo-import submit example_data/candidates.xlsx -m mappings/example.yaml --sandbox --yes
     """
-    running_sandbox = None
-    if sandbox:
-        from .sandbox import DEFAULT_API_KEY, DEFAULT_INTEGRATION_ID, Sandbox
-
-        running_sandbox = Sandbox().start()
-        server_url, api_key = running_sandbox.url, DEFAULT_API_KEY
-        integration_id = integration_id or DEFAULT_INTEGRATION_ID
-    if not integration_id:
-        raise click.UsageError("--integration-id is required (or --sandbox).")
-    if not api_key and not dry_run:
-        raise ConfigError("No API key: pass --api-key or set KOMBO_API_KEY (or use --sandbox).")
-    settings = SubmitSettings(server_url=server_url or REGIONS[region], api_key=api_key or "-", integration_id=integration_id,
-                              batch_size=batch_size, concurrency=concurrency, rate_limit=rate_limit)
-    dry = DryRunOptions(input_path, mapping_path, sheet, header_row, attachments_dir, int(max_attachment_mb * 1_000_000), report_path, rejects_path, integration_id)
     results_path = results_path or input_path.with_name(input_path.name + ".results.csv")
     ledger_path = ledger_path or default_ledger_path(input_path)
-    progress: list[_SubmitProgress] = []
+    progress = _SubmitProgress(batch_size, quiet)
 
     def confirm(result: DryRunResult) -> bool:
         for line in summary_lines(result.summary, result.table.describe()):
@@ -240,16 +277,16 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
             click.echo("Nothing sent.")
             return False
         click.echo(f"Sending {target} (concurrency {settings.concurrency}{f', at most {settings.rate_limit:g}/s' if settings.rate_limit else ''}).")
-        progress.append(_SubmitProgress(result.summary.valid + result.summary.invalid, batch_size, quiet))
+        progress.start(result.summary.rows_read)
         return True
 
-    try:
-        outcome = submit_file(SubmitOptions(dry, results_path, not dry_run, ledger_path, retry_failed), settings, confirm, on_progress=lambda s: progress and progress[0](s))
-    finally:
-        if progress:
-            progress[0].done()
-        if running_sandbox is not None:
-            running_sandbox.stop()
+    dry = _dry_run_options(input_path, mapping_path, sheet, header_row, attachments_dir, max_attachment_mb, report_path, rejects_path, integration_id)
+    with _connection(integration_id, api_key, server_url, region, use_sandbox, batch_size=batch_size, concurrency=concurrency, rate_limit=rate_limit) as settings:
+        dry = dataclasses.replace(dry, integration_id=settings.integration_id)
+        try:
+            outcome = submit_file(SubmitOptions(dry, results_path, not dry_run, ledger_path, retry_failed, check_remote), settings, confirm, on_progress=progress)
+        finally:
+            progress.done()
     if outcome.stats is None:
         if dry_run:
             for line in summary_lines(outcome.dry.summary, outcome.dry.table.describe()):
@@ -343,31 +380,17 @@ def sandbox(host: str, port: int, sandbox_key: str, integration_id: str, latency
 
 
 @main.command()
-@click.option("--integration-id", required=True, help="Kombo integration id.")
-@click.option("--api-key", envvar="KOMBO_API_KEY", show_envvar=True, help="Kombo API key. Better: set KOMBO_API_KEY.")
-@click.option("--server-url", help="Kombo API base URL. Default: the --region's.")
-@click.option("--region", type=click.Choice(sorted(REGIONS)), default="eu", show_default=True, help="Kombo region.")
+@api_options
 @click.option("--json", "as_json", is_flag=True, help="Print the jobs as JSON.")
-def jobs(integration_id: str, api_key: str | None, server_url: str | None, region: str, as_json: bool) -> None:
+def jobs(integration_id: str | None, api_key: str | None, server_url: str | None, region: str, use_sandbox: bool, as_json: bool) -> None:
     """List the integration's jobs with their stages and screening questions, with the ids a
     mapping needs (application.job_id, application.stage_id, screening_question_answers).
 
-    \\b
+    \b
         kombo-import jobs --integration-id acme:greenhouse
     """
-    import asyncio
-
-    from .client import KomboClient
-
-    if not api_key:
-        raise ConfigError("No API key: pass --api-key or set KOMBO_API_KEY.")
-    settings = SubmitSettings(server_url=server_url or REGIONS[region], api_key=api_key, integration_id=integration_id)
-
-    async def fetch() -> list[dict[str, Any]]:
-        async with KomboClient(settings) as client:
-            return await client.list_jobs()
-
-    found = asyncio.run(fetch())
+    with _connection(integration_id, api_key, server_url, region, use_sandbox) as settings:
+        found = list(fetch_catalog(settings).listed)
     if as_json:
         click.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return

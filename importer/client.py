@@ -176,7 +176,8 @@ class KomboClient:
         return jobs
 
     async def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
-        for attempt in range(1, self.settings.max_attempts + 1):
+        attempts = min(self.settings.max_attempts, 4)  # a lookup that keeps failing should say so soon
+        for attempt in range(1, attempts + 1):
             try:
                 response = await self._http.get(path, params=params)
             except httpx.TransportError as exc:
@@ -191,7 +192,7 @@ class KomboClient:
                     outcome = classify(response)
             if isinstance(outcome, Fatal):
                 raise FatalApiError.from_outcome(outcome.code, outcome.message)
-            if not isinstance(outcome, (Transient, Uncertain)) or attempt == self.settings.max_attempts:
+            if not isinstance(outcome, (Transient, Uncertain)) or attempt == attempts:
                 raise FatalApiError.from_outcome(outcome.code, f"GET {path} failed: {outcome.message}")
             await asyncio.sleep(min(self.settings.backoff_max, outcome.limits.retry_after or self.settings.backoff_initial * 2 ** (attempt - 1)))
         raise AssertionError("unreachable")  # pragma: no cover

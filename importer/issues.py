@@ -24,6 +24,10 @@ EMPTY_FILE = "empty_file"
 FILE_TOO_LARGE = "file_too_large"
 AMBIGUOUS_FILE = "ambiguous_file"
 UNSUPPORTED_FILE = "unsupported_file"
+UNKNOWN_JOB = "unknown_job"
+JOB_NOT_OPEN = "job_not_open"
+UNKNOWN_STAGE = "unknown_stage"
+UNKNOWN_QUESTION = "unknown_question"
 
 
 @dataclass(frozen=True, slots=True)

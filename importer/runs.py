@@ -9,6 +9,7 @@ import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -22,7 +23,7 @@ from .report import ErrorReport, RejectedRows, ResultsFile
 from .settings import SubmitSettings
 from .ledger import Ledger, LedgerJournal
 from .submit import NOT_SENT, Journal, RowResult, SubmitStats, Submitter
-from .validate import ValidationSummary, validate_rows
+from .validate import JobCatalog, ValidationSummary, validate_rows
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,19 @@ def open_input(options: DryRunOptions) -> tuple[Mapping, Table]:
     return mapping, table
 
 
-def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = None) -> DryRunResult:
-    """Check every row of the input against the mapping and write the reports asked for."""
+def fetch_catalog(settings: SubmitSettings, transport: httpx.AsyncBaseTransport | None = None) -> JobCatalog:
+    """The integration's jobs, stages and questions, for `--check-remote`."""
+
+    async def fetch() -> list[dict[str, Any]]:
+        async with KomboClient(settings, transport) as client:
+            return await client.list_jobs()
+
+    return JobCatalog(asyncio.run(fetch()))
+
+
+def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = None, catalog: JobCatalog | None = None) -> DryRunResult:
+    """Check every row of the input against the mapping (and the integration's jobs, given a
+    catalog) and write the reports asked for."""
     _refuse_overwriting_input(options)
     mapping, table = open_input(options)
     attachments = open_attachment_source(options.attachments_dir or options.input_path.parent, options.max_attachment_bytes)
@@ -75,7 +87,7 @@ def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = 
     report = ErrorReport(options.report_path) if options.report_path else None
     rejects = RejectedRows(options.rejects_path, table.headers) if options.rejects_path else None
     try:
-        for built in validate_rows(table.rows, builder, summary, on_progress):
+        for built in validate_rows(table.rows, builder, summary, on_progress, catalog):
             if built.issues:
                 if report:
                     report.write(built.issues)
@@ -104,6 +116,7 @@ class SubmitOptions:
     send: bool = True  # False with --dry-run
     ledger_path: Path | None = None  # None: remember nothing between runs (benchmarks, library use)
     retry_failed: bool = False
+    check_remote: bool = True  # check jobs, stages and questions against the integration first
 
 
 @dataclass
@@ -126,15 +139,23 @@ def submit_file(
     with contextlib.ExitStack() as stack:
         # The ledger is locked before the long dry run, so that a second run fails at once.
         ledger = stack.enter_context(Ledger(options.ledger_path)) if options.send and options.ledger_path else None
-        dry = dry_run(options.dry)
+        catalog = fetch_catalog(settings, transport) if options.check_remote else None
+        dry = dry_run(options.dry, catalog=catalog)
         if not options.send or not confirm(dry):
             return SubmitRunResult(dry)
         journal = LedgerJournal(ledger, settings.integration_id, str(options.dry.input_path.resolve()), options.retry_failed) if ledger else None
-        stats = asyncio.run(_send_file(options, settings, on_progress, transport, journal))
+        stats = asyncio.run(_send_file(options, settings, on_progress, transport, journal, catalog))
     return SubmitRunResult(dry, stats)
 
 
-async def _send_file(options: SubmitOptions, settings: SubmitSettings, on_progress: Callable[[SubmitStats], None] | None, transport: httpx.AsyncBaseTransport | None, journal: Journal | None) -> SubmitStats:
+async def _send_file(
+    options: SubmitOptions,
+    settings: SubmitSettings,
+    on_progress: Callable[[SubmitStats], None] | None,
+    transport: httpx.AsyncBaseTransport | None,
+    journal: Journal | None,
+    catalog: JobCatalog | None,
+) -> SubmitStats:
     mapping, table = open_input(options.dry)
     attachments = open_attachment_source(options.dry.attachments_dir or options.dry.input_path.parent, options.dry.max_attachment_bytes)
     builder = RequestBuilder(mapping, attachments, settings.integration_id)
@@ -148,7 +169,7 @@ async def _send_file(options: SubmitOptions, settings: SubmitSettings, on_progre
         submitter = Submitter(client, settings, on_result=write, on_progress=on_progress, journal=journal)
 
         def requests() -> Iterator[tuple[int, PostAtsCandidatesRequest]]:
-            for built in validate_rows(table.rows, builder, ValidationSummary()):
+            for built in validate_rows(table.rows, builder, ValidationSummary(), catalog=catalog):
                 if built.request is None:
                     first = built.issues[0]
                     submitter.record(RowResult(built.row_number, NOT_SENT, code=first.code, message="invalid: " + "; ".join(f"{i.column or i.field}: {i.message}" for i in built.issues)))

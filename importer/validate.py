@@ -1,15 +1,22 @@
-"""The dry run: build every row, then the checks that need more than one row, and keep count."""
+"""The dry run: build every row, then the checks that need more than one row or the live
+integration (its jobs, stages and screening questions), and keep count."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from . import issues
+from kombo.models import PostAtsCandidatesRequestBody
+
+from . import issues, transforms
 from .build import BuiltRow, RequestBuilder
 from .issues import Issue
+from .mapping import Mapping
 from .readers import SourceRow
+from .transforms import TransformError, as_text
 
 
 class DuplicateEmailCheck:
@@ -30,6 +37,102 @@ class DuplicateEmailCheck:
             return []
         message = f"'{email}' already applies to job {body.application.job_id} in row {first}; each person can apply to a job once. Remove one of the rows."
         return [Issue(built.row_number, email_column, "candidate.email_address", email, issues.DUPLICATE_IN_FILE, message)]
+
+
+class JobCatalog:
+    """The integration's jobs, to check each row against (`--check-remote`): the job exists and
+    is open, the stage is one of its stages, each question is one of its questions, and each
+    answer is turned into what the question's type needs (yes -> true, an option's name -> its id)."""
+
+    def __init__(self, jobs: list[dict[str, Any]]) -> None:
+        self.listed = jobs
+        self.jobs: dict[str, dict[str, Any]] = {}
+        for job in jobs:
+            self.jobs[job["id"]] = job
+            if job.get("remote_id"):
+                self.jobs[f"remote:{job['remote_id']}"] = job
+
+    def check(self, built: BuiltRow, mapping: Mapping) -> BuiltRow:
+        if built.request is None:
+            return built
+        row, body = built.row_number, built.request.body
+        job_id = body.application.job_id
+        job = self.jobs.get(job_id)
+        column = mapping.label_for("application.job_id")
+        if job is None:
+            return _invalid(built, Issue(row, column, "application.job_id", job_id, issues.UNKNOWN_JOB, f"'{job_id}' is not a job of this integration; list them with `kombo-import jobs`."))
+        if (job.get("status") or "OPEN") != "OPEN":
+            return _invalid(built, Issue(row, column, "application.job_id", job_id, issues.JOB_NOT_OPEN, f"job '{job.get('name') or job_id}' is {job.get('status')}; Kombo refuses applications to it."))
+        found: list[Issue] = []
+        stage_id = body.application.stage_id
+        stages = {s["id"] for s in job.get("stages") or []} | {f"remote:{s['remote_id']}" for s in job.get("stages") or [] if s.get("remote_id")}
+        if stage_id and stage_id not in stages:
+            found.append(Issue(row, mapping.label_for("application.stage_id"), "application.stage_id", stage_id, issues.UNKNOWN_STAGE, f"'{stage_id}' is not a stage of job '{job.get('name') or job_id}'; list its stages with `kombo-import jobs`."))
+        answers = self._answers(row, job, body, mapping, found)
+        if found:
+            return _invalid(built, *found)
+        if answers is None:
+            return built
+        data = body.model_dump(by_alias=True, exclude_none=True, warnings=False)
+        data["screening_question_answers"] = answers
+        return BuiltRow(built.source, dataclasses.replace(built.request, body=PostAtsCandidatesRequestBody.model_validate(data)), [])
+
+    def _answers(self, row: int, job: dict[str, Any], body: PostAtsCandidatesRequestBody, mapping: Mapping, found: list[Issue]) -> list[dict[str, Any]] | None:
+        if not body.screening_question_answers:
+            return None
+        questions = {q["id"]: q for q in job.get("screening_questions") or []}
+        converted = []
+        for answer in body.screening_question_answers:
+            field_path = f"screening_question_answers.{answer.question_id}"
+            question = questions.get(answer.question_id)
+            if question is None:
+                found.append(Issue(row, mapping.label_for(field_path), field_path, answer.question_id, issues.UNKNOWN_QUESTION, f"'{answer.question_id}' is not a screening question of job '{job.get('name')}'; list them with `kombo-import jobs`."))
+                continue
+            try:
+                value = answer_for(question.get("format") or {}, answer.answer)
+            except TransformError as error:
+                found.append(Issue(row, mapping.label_for(field_path), field_path, as_text(answer.answer), error.code, f"{error.message} (question: {question.get('title')})"))
+                continue
+            converted.append({"question_id": answer.question_id, "answer": value})
+        return converted
+
+
+def answer_for(question_format: dict[str, Any], answer: Any) -> Any:
+    """An answer as the question's type needs it (Kombo validates answers against it)."""
+    kind = question_format.get("type")
+    if kind == "BOOLEAN":
+        return transforms.parse_bool(answer[0] if isinstance(answer, list) and len(answer) == 1 else answer)
+    if kind == "NUMBER":
+        return transforms.parse_number(answer)
+    if kind == "DATE":
+        return transforms.to_utc_datetime(transforms.parse_date(answer)).isoformat().replace("+00:00", "Z")
+    if kind in ("SINGLE_SELECT", "MULTI_SELECT"):
+        options = question_format.get("options") or []
+        by_name = {" ".join(str(o.get("name", "")).split()).casefold(): o["id"] for o in options} | {o["id"].casefold(): o["id"] for o in options}
+        values = answer if isinstance(answer, list) else [answer]
+        ids = []
+        for value in values:
+            key = " ".join(as_text(value).split()).casefold()
+            if key not in by_name:
+                shown = ", ".join(str(o.get("name")) for o in options[:12])
+                raise TransformError(issues.UNKNOWN_VALUE, f"'{as_text(value)}' is not an option of this question; expected one of: {shown}.")
+            ids.append(by_name[key])
+        if kind == "SINGLE_SELECT":
+            if len(ids) != 1:
+                raise TransformError(issues.UNKNOWN_VALUE, f"this question takes one option, not {len(ids)}.")
+            return ids[0]
+        return ids
+    if kind == "TEXT":
+        text = ", ".join(as_text(v) for v in answer) if isinstance(answer, list) else as_text(answer)
+        limit = question_format.get("max_length")
+        if limit and len(text) > limit:
+            raise TransformError(issues.INVALID_VALUE, f"the answer has {len(text)} characters; this question takes at most {limit}.")
+        return text
+    return answer.isoformat().replace("+00:00", "Z") if hasattr(answer, "isoformat") else answer
+
+
+def _invalid(built: BuiltRow, *found: Issue) -> BuiltRow:
+    return BuiltRow(built.source, None, list(found))
 
 
 @dataclass
@@ -62,12 +165,15 @@ def validate_rows(
     builder: RequestBuilder,
     summary: ValidationSummary,
     on_progress: Callable[[int], None] | None = None,
+    catalog: JobCatalog | None = None,
 ) -> Iterator[BuiltRow]:
     """Yield every row built and cross-checked, in file order; `summary` counts as it goes."""
     duplicates = DuplicateEmailCheck()
     email_column = builder.mapping.label_for("candidate.email_address")
     for count, row in enumerate(rows, 1):
         built = builder.build(row)
+        if catalog is not None:
+            built = catalog.check(built, builder.mapping)
         found = duplicates.check(built, email_column)
         if found:
             built = BuiltRow(built.source, None, found)

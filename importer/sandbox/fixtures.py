@@ -12,6 +12,11 @@ STAGES = [
 QUESTIONS = [
     ("3phFBNXRweGnDmsU9o2vdPuQ", "Do you have a work permit for the EU?", {"type": "BOOLEAN"}),
     ("EYJjhMQT3LtVKXnTbnRT8s6U", "Which of these do you use?", {"type": "TEXT", "display_type": "SINGLE_LINE", "max_length": None}),
+    ("Mn4kXJcWgHq2VsLp8RdTzYb3", "How do you want to work?", {"type": "SINGLE_SELECT", "options": [
+        {"id": "Rm7oTe2WoRkQ9xLp3NbVcZa1", "remote_id": "1", "name": "Remote"},
+        {"id": "Hy8bRiD3wOrK5mQz7LpXcVn2", "remote_id": "2", "name": "Hybrid"},
+        {"id": "Of9fIcE4wOrK6nRa8MqYdWo3", "remote_id": "3", "name": "Office"},
+    ]}),
 ]
 JOBS = [
     ("BDpgnpZ148nrGh4mYHNxJBgx", "Backend Engineer", "OPEN"),
