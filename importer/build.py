@@ -366,6 +366,8 @@ def _mapped(leaf: Leaf, value: Any) -> Any:
     key = " ".join(as_text(value).split()).casefold()
     table = leaf.value_map or {}
     if key in table:
+        if table[key] is None:
+            raise TransformError(issues.UNKNOWN_VALUE, f"'{as_text(value)}' has no value yet in the map of {leaf.path}; fill it in under `map:`.")
         return table[key]
     if leaf.kind == "enum" and _enum_member(leaf.enum, value) is not None:
         return value

@@ -24,7 +24,7 @@ from .errors import ConfigError, ImporterError
 from .ledger import default_path as default_ledger_path
 from .ledger import ledger_summary
 from .report import summary_json, summary_lines
-from .runs import DryRunOptions, DryRunResult, SubmitOptions, dry_run, fetch_catalog, submit_file
+from .runs import DryRunOptions, DryRunResult, SubmitOptions, draft_mapping_file, dry_run, fetch_catalog, submit_file
 from .settings import REGIONS, SubmitSettings
 from .submit import CREATED, FAILED, NOT_SENT, SKIPPED, SubmitStats
 
@@ -404,3 +404,24 @@ def jobs(integration_id: str | None, api_key: str | None, server_url: str | None
             for option in (question.get("format") or {}).get("options") or []:
                 click.echo(f"        option {option['id']}  {option.get('name') or ''}")
     click.echo(f"{len(found)} jobs.")
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", "output_path", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Where to write the mapping (e.g. mappings/acme.yaml).")
+@click.option("--sheet", help="Excel sheet by name, or by position counting from 1.")
+@click.option("--header-row", type=click.IntRange(min=1), help="Row number of the header. Default: found by looking for known column names.")
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+def init(input_path: Path, output_path: Path, sheet: str | None, header_row: int | None, force: bool) -> None:
+    """Draft a mapping from INPUT's headers (English and German names: "E-Mail", "Vorname",
+    "Mobile", "LinkedIn"…) and a sample of its rows, with comments on what it could not place.
+
+    Job and stage ids are left empty for you to fill in (`kombo-import jobs` lists them), so the
+    dry run refuses every row until they are.
+
+    \b
+        kombo-import init export.xlsx -o mappings/acme.yaml
+    """
+    _, draft = draft_mapping_file(input_path, output_path, sheet, header_row, force)
+    click.echo(f"Wrote {output_path}: {len(draft.placed)} columns placed, {len(draft.unplaced)} not placed (listed at its end).")
+    click.echo(f"Next: fill in its TODOs, then  kombo-import validate {input_path} -m {output_path}")

@@ -15,6 +15,7 @@ import httpx
 
 from .attachments import DEFAULT_MAX_BYTES, open_attachment_source
 from .build import PostAtsCandidatesRequest, RequestBuilder
+from .draft import SYNONYMS, Draft, place_columns, render_mapping
 from .client import KomboClient
 from .errors import ConfigError
 from .mapping import Mapping, load_mapping
@@ -24,6 +25,9 @@ from .settings import SubmitSettings
 from .ledger import Ledger, LedgerJournal
 from .submit import NOT_SENT, Journal, RowResult, SubmitStats, Submitter
 from .validate import JobCatalog, ValidationSummary, validate_rows
+
+
+KNOWN_HEADERS = [name for names in SYNONYMS.values() for name in names]
 
 
 @dataclass(frozen=True)
@@ -204,3 +208,17 @@ def _stop_on_interrupt(submitter: Submitter) -> Iterator[None]:
     finally:
         if installed:
             loop.remove_signal_handler(signal.SIGINT)
+
+
+def draft_mapping_file(input_path: Path, output_path: Path, sheet: str | None = None, header_row: int | None = None, overwrite: bool = False) -> tuple[str, Draft]:
+    """`init`: write a commented mapping drafted from the file; never overwrites unless asked."""
+    if output_path.exists() and not overwrite:
+        raise ConfigError(f"{output_path} exists already; choose another name or pass --force.")
+    if output_path.resolve() == input_path.resolve():
+        raise ConfigError(f"-o {output_path} would overwrite your input; choose another file name.")
+    table = read_table(input_path, sheet=sheet, header_row=header_row, expected_columns=KNOWN_HEADERS)
+    draft = place_columns(table)
+    text = render_mapping(draft, table)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    output_path.write_text(text, encoding="utf-8")
+    return text, draft
