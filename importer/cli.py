@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pydantic
 
 from . import __version__
 from .errors import ConfigError, ImporterError
@@ -65,6 +66,12 @@ class _Group(click.Group):
                 traceback.print_exc()
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # a report or ledger that cannot be written, a full disk
+            if ctx.obj and ctx.obj.get("verbose"):
+                traceback.print_exc()
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            click.echo(f"Error: {where}{exc.strerror or exc}. Check the path and its permissions.", err=True)
+            ctx.exit(EXIT_CONFIG)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
@@ -131,7 +138,12 @@ def _connection(integration_id: str | None, api_key: str | None, server_url: str
             raise click.UsageError("--integration-id is required (or --sandbox).")
         if not api_key:
             raise ConfigError("No API key: pass --api-key or set KOMBO_API_KEY (or use --sandbox).")
-        yield SubmitSettings(server_url=server_url or REGIONS[region], api_key=api_key, integration_id=integration_id, **tuning)
+        try:
+            settings = SubmitSettings(server_url=server_url or REGIONS[region], api_key=api_key, integration_id=integration_id, **tuning)
+        except pydantic.ValidationError as exc:
+            error = exc.errors()[0]
+            raise ConfigError(f"--{str(error['loc'][0]).replace('_', '-')}: {error['msg']}.") from None
+        yield settings
     finally:
         if running is not None:
             running.stop()

@@ -140,3 +140,13 @@ def test_every_command_explains_itself_with_an_example():
 def test_python_dash_m_importer_runs():
     result = subprocess.run([sys.executable, "-m", "importer", "--version"], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0 and "kombo-import, version" in result.stdout
+
+
+def test_an_unwritable_report_and_a_bad_server_url_are_clear_errors(tmp_path):
+    result = CliRunner().invoke(main, ["validate", str(EXAMPLE_CSV), "-m", str(EXAMPLE_MAPPING), "--report", str(tmp_path / "missing" / "dir" / "file.csv" / "x")])
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    result = CliRunner().invoke(main, ["validate", str(EXAMPLE_CSV), "-m", str(EXAMPLE_MAPPING), "--report", str(blocker / "errors.csv")])
+    assert result.exit_code == 2 and "Error: " in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(main, ["jobs", "--integration-id", "x", "--api-key", "k", "--server-url", "ftp://example.com"])
+    assert result.exit_code == 2 and "--server-url: Value error, 'ftp://example.com' is not an http(s) URL." in result.output
