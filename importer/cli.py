@@ -30,6 +30,7 @@ from .settings import REGIONS, SubmitSettings
 from .submit import CREATED, FAILED, NOT_SENT, SKIPPED, SubmitStats
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_CONFIG, EXIT_FATAL = 0, 1, 2, 3
+OUTPUT_NAMES = {"report": "error report", "rejects": "rejected rows", "annotated": "annotated workbook"}
 
 
 class _Progress:
@@ -158,12 +159,13 @@ def _dry_run_options(input_path: Path, mapping_path: Path, sheet: str | None, he
 @input_options
 @click.option("--report", "report_path", type=click.Path(path_type=Path, dir_okay=False), help="Write every problem to this CSV: row,column,field,value,code,message.")
 @click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False), help="Write the invalid rows, original columns plus 'errors', to this CSV to fix and import again.")
+@click.option("--annotated", "annotated_path", type=click.Path(path_type=Path, dir_okay=False), help="Write every row to this .xlsx with the cells that have problems filled red and commented.")
 @click.option("--check-remote", is_flag=True, help="Also check jobs, stages and screening questions against the integration (needs --integration-id and a key), and convert answers to each question's type.")
 @api_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
 def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float,
-             report_path: Path | None, rejects_path: Path | None, check_remote: bool, integration_id: str | None, api_key: str | None,
+             report_path: Path | None, rejects_path: Path | None, annotated_path: Path | None, check_remote: bool, integration_id: str | None, api_key: str | None,
              server_url: str | None, region: str, use_sandbox: bool, as_json: bool, quiet: bool) -> None:
     """Dry run: check every row of INPUT against the mapping; send nothing.
 
@@ -176,6 +178,7 @@ def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row
         kombo-import validate example_data/candidates.xlsx -m mappings/example.yaml --report errors.csv --rejects rejects.csv
     """
     options = _dry_run_options(input_path, mapping_path, sheet, header_row, attachments_dir, max_attachment_mb, report_path, rejects_path, integration_id)
+    options = dataclasses.replace(options, annotated_path=annotated_path)
     catalog = None
     if check_remote or use_sandbox:
         with _connection(integration_id, api_key, server_url, region, use_sandbox) as settings:
@@ -184,14 +187,14 @@ def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row
     result = dry_run(options, on_progress=progress, catalog=catalog)
     progress.done()
     summary, source = result.summary, result.table.describe()
-    outputs = {k: str(v) for k, v in (("report", report_path), ("rejects", rejects_path)) if v}
+    outputs = {k: str(v) for k, v in (("report", report_path), ("rejects", rejects_path), ("annotated", annotated_path)) if v}
     if as_json:
         click.echo(json.dumps(summary_json(summary, source, outputs), indent=2, ensure_ascii=False))
     else:
         for line in summary_lines(summary, source):
             click.echo(line)
         for name, path in outputs.items():
-            click.echo(f"Wrote the {'error report' if name == 'report' else 'rejected rows'} to {path}")
+            click.echo(f"Wrote the {OUTPUT_NAMES[name]} to {path}")
     sys.exit(EXIT_OK if summary.invalid == 0 else EXIT_ROWS_FAILED)
 
 

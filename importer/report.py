@@ -96,6 +96,61 @@ class ResultsFile(_CsvOut):
             self._unflushed = 0
 
 
+class AnnotatedWorkbook:
+    """`--annotated`: every row of the input in a new .xlsx, each cell with a problem filled red
+    and commented, and a `problems` column, so a person can fix the file where they read it.
+    Written with openpyxl's write-only mode, row by row."""
+
+    def __init__(self, path: Path, headers: Sequence[str]) -> None:
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.comments import Comment
+        from openpyxl.styles import Font, PatternFill
+
+        self._cell, self._comment = WriteOnlyCell, Comment
+        self._bad = PatternFill("solid", fgColor="FFC7CE")
+        self.path = Path(path)
+        self.headers = list(headers)
+        self._index = {h: i for i, h in enumerate(self.headers)}
+        self._book = Workbook(write_only=True)
+        self._sheet = self._book.create_sheet("Annotated")
+        self._sheet.freeze_panes = "B2"
+        bold = Font(bold=True)
+        header = []
+        for text in ["source row", *self.headers, "problems"]:
+            cell = WriteOnlyCell(self._sheet, value=text)
+            cell.font = bold
+            header.append(cell)
+        self._sheet.append(header)
+
+    def write(self, row: SourceRow, found: Sequence[Issue]) -> None:
+        by_column: dict[int, list[str]] = {}
+        for issue in found:
+            for name in issue.column.split(", "):
+                if name in self._index:
+                    by_column.setdefault(self._index[name], []).append(f"{issue.code}: {issue.message}")
+        cells = [self._cell(self._sheet, value=row.row_number)]
+        for index, value in enumerate(row.values):
+            cell = self._cell(self._sheet, value=_excel_value(value))
+            if index in by_column:
+                cell.fill = self._bad
+                cell.comment = self._comment("\n".join(by_column[index]), "kombo-import")
+            cells.append(cell)
+        cells.append(self._cell(self._sheet, value="; ".join(f"{i.column or i.field}: {i.message}" for i in found) or None))
+        self._sheet.append(cells)
+
+    def close(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._book.save(self.path)
+
+
+def _excel_value(value: Cell) -> Cell:
+    """Cells as Excel can hold them; text that would run as a formula stays text."""
+    if isinstance(value, str):
+        return neutralize(value) if value.startswith("=") else value
+    return value
+
+
 def _cell_text(value: Cell) -> str:
     return "" if value is None else as_text(value)
 

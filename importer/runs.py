@@ -20,7 +20,7 @@ from .client import KomboClient
 from .errors import ConfigError
 from .mapping import Mapping, load_mapping
 from .readers import Table, file_kind, read_table
-from .report import ErrorReport, RejectedRows, ResultsFile
+from .report import AnnotatedWorkbook, ErrorReport, RejectedRows, ResultsFile
 from .settings import SubmitSettings
 from .ledger import Ledger, LedgerJournal
 from .submit import NOT_SENT, Journal, RowResult, SubmitStats, Submitter
@@ -43,6 +43,7 @@ class DryRunOptions:
     report_path: Path | None = None
     rejects_path: Path | None = None
     integration_id: str | None = None
+    annotated_path: Path | None = None
 
 
 @dataclass
@@ -90,15 +91,18 @@ def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = 
     summary = ValidationSummary()
     report = ErrorReport(options.report_path) if options.report_path else None
     rejects = RejectedRows(options.rejects_path, table.headers) if options.rejects_path else None
+    annotated = AnnotatedWorkbook(options.annotated_path, table.headers) if options.annotated_path else None
     try:
         for built in validate_rows(table.rows, builder, summary, on_progress, catalog):
+            if annotated:
+                annotated.write(built.source, built.issues)
             if built.issues:
                 if report:
                     report.write(built.issues)
                 if rejects:
                     rejects.write(built.source, built.issues)
     finally:
-        for out in (report, rejects):
+        for out in (report, rejects, annotated):
             if out:
                 out.close()
     return DryRunResult(table, mapping, summary)
@@ -106,7 +110,7 @@ def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = 
 
 def _refuse_overwriting_input(options: DryRunOptions) -> None:
     given = {options.input_path.resolve(), options.mapping_path.resolve()}
-    for flag, path in (("--report", options.report_path), ("--rejects", options.rejects_path)):
+    for flag, path in (("--report", options.report_path), ("--rejects", options.rejects_path), ("--annotated", options.annotated_path)):
         if path is not None and path.resolve() in given:
             raise ConfigError(f"{flag} {path} would overwrite your input; choose another file name.")
 

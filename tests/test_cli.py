@@ -150,3 +150,18 @@ def test_an_unwritable_report_and_a_bad_server_url_are_clear_errors(tmp_path):
     assert result.exit_code == 2 and "Error: " in result.output and "Traceback" not in result.output
     result = CliRunner().invoke(main, ["jobs", "--integration-id", "x", "--api-key", "k", "--server-url", "ftp://example.com"])
     assert result.exit_code == 2 and "--server-url: Value error, 'ftp://example.com' is not an http(s) URL." in result.output
+
+
+def test_the_annotated_workbook_marks_the_cells_with_problems(tmp_path):
+    import openpyxl
+
+    target = tmp_path / "annotated.xlsx"
+    result = run("validate", EXAMPLE_XLSX, "-m", EXAMPLE_MAPPING, "--annotated", target)
+    assert result.exit_code == 1 and f"Wrote the annotated workbook to {target}" in result.output
+    sheet = openpyxl.load_workbook(target).active
+    header = [c.value for c in sheet[1]]
+    assert header[0] == "source row" and header[-1] == "problems" and sheet.max_row == 61
+    marked = {(row[0].value, header[c.column - 1]) for row in sheet.iter_rows(min_row=2) for c in row if c.comment}
+    assert (8, "E-Mail") in marked and (31, "Last Name") in marked and len(marked) == 10
+    email = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == 8)[header.index("E-Mail")]
+    assert email.fill.fgColor.rgb.endswith("FFC7CE") and "invalid_email" in email.comment.text
