@@ -20,7 +20,16 @@ from . import issues, transforms
 from .attachments import AttachmentProblem, AttachmentRef, AttachmentSource
 from .errors import ConfigError
 from .issues import Issue
-from .mapping import AnswersNode, AttachmentNode, Leaf, ListNode, Mapping, Node, ObjectNode, template_columns
+from .mapping import (
+    AnswersNode,
+    AttachmentNode,
+    Leaf,
+    ListNode,
+    Mapping,
+    Node,
+    ObjectNode,
+    template_columns,
+)
 from .readers import SourceRow
 from .transforms import TransformError, as_text
 
@@ -68,7 +77,7 @@ class BuiltRow:
 class _Row:
     """The state of one row's evaluation: its cells, the issues found, the files referenced."""
 
-    __slots__ = ("number", "values", "issues", "refs")
+    __slots__ = ("issues", "number", "refs", "values")
 
     def __init__(self, row: SourceRow) -> None:
         self.number = row.row_number

@@ -25,7 +25,15 @@ from .errors import ConfigError, ImporterError
 from .ledger import default_path as default_ledger_path
 from .ledger import ledger_summary
 from .report import summary_json, summary_lines
-from .runs import DryRunOptions, DryRunResult, SubmitOptions, draft_mapping_file, dry_run, fetch_catalog, submit_file
+from .runs import (
+    DryRunOptions,
+    DryRunResult,
+    SubmitOptions,
+    draft_mapping_file,
+    dry_run,
+    fetch_catalog,
+    submit_file,
+)
 from .settings import REGIONS, SubmitSettings
 from .submit import CREATED, FAILED, NOT_SENT, SKIPPED, SubmitStats
 

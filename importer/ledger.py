@@ -179,34 +179,34 @@ class Ledger:
 
     # --- writing: one transaction per change ----------------------------------------------
 
-    def register(self, integration_id: str, email: str, job_id: str, source: str, row_number: int, print_: str) -> None:
+    def register(self, integration_id: str, email: str, job_id: str, source: str, row_number: int, digest: str) -> None:
         """Make sure a record exists (pending when new); keep where the row was last read."""
         now = time.time()
         self._db.execute(
             "INSERT INTO applications (integration_id, email, job_id, source, row_number, fingerprint, state, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
             "ON CONFLICT (integration_id, email, job_id) DO UPDATE SET source = excluded.source, row_number = excluded.row_number, updated_at = excluded.updated_at",
-            (integration_id, email.casefold(), job_id, source, row_number, print_, now, now),
+            (integration_id, email.casefold(), job_id, source, row_number, digest, now, now),
         )
 
-    def mark_sending(self, integration_id: str, email: str, job_id: str, print_: str) -> None:
+    def mark_sending(self, integration_id: str, email: str, job_id: str, digest: str) -> None:
         """Committed before the request leaves: a crash from here on leaves it `sending`."""
         self._db.execute(
             "UPDATE applications SET state = 'sending', fingerprint = ?, attempts = attempts + 1, updated_at = ? WHERE integration_id = ? AND email = ? AND job_id = ?",
-            (print_, time.time(), integration_id, email.casefold(), job_id),
+            (digest, time.time(), integration_id, email.casefold(), job_id),
         )
 
-    def mark_created(self, integration_id: str, email: str, job_id: str, print_: str, candidate_id: str | None, application_id: str | None, note: str | None = None) -> None:
+    def mark_created(self, integration_id: str, email: str, job_id: str, digest: str, candidate_id: str | None, application_id: str | None, note: str | None = None) -> None:
         self._db.execute(
             "UPDATE applications SET state = 'created', fingerprint = ?, candidate_id = ?, application_id = ?, error_code = NULL, error_message = ?, retryable = 0, updated_at = ? "
             "WHERE integration_id = ? AND email = ? AND job_id = ?",
-            (print_, candidate_id, application_id, note, time.time(), integration_id, email.casefold(), job_id),
+            (digest, candidate_id, application_id, note, time.time(), integration_id, email.casefold(), job_id),
         )
 
-    def mark_failed(self, integration_id: str, email: str, job_id: str, print_: str, code: str | None, message: str, retryable: bool) -> None:
+    def mark_failed(self, integration_id: str, email: str, job_id: str, digest: str, code: str | None, message: str, retryable: bool) -> None:
         self._db.execute(
             "UPDATE applications SET state = 'failed', fingerprint = ?, error_code = ?, error_message = ?, retryable = ?, updated_at = ? WHERE integration_id = ? AND email = ? AND job_id = ?",
-            (print_, code, message, int(retryable), time.time(), integration_id, email.casefold(), job_id),
+            (digest, code, message, int(retryable), time.time(), integration_id, email.casefold(), job_id),
         )
 
     def mark_pending(self, integration_id: str, email: str, job_id: str) -> None:
@@ -244,22 +244,22 @@ class LedgerJournal(Journal):
         return self.integration_id, request.body.candidate.email_address, request.body.application.job_id
 
     async def before(self, row: int, request: PostAtsCandidatesRequest) -> RowResult | bool:
-        print_ = await asyncio.to_thread(request_fingerprint, request) if request.attachments else request_fingerprint(request)
-        self._prints[row] = print_
+        digest = await asyncio.to_thread(request_fingerprint, request) if request.attachments else request_fingerprint(request)
+        self._prints[row] = digest
         key = self._key(request)
         earlier = self.ledger.get(*key)
-        self.ledger.register(*key, self.source, row, print_)
+        self.ledger.register(*key, self.source, row, digest)
         if earlier is None or earlier.state == PENDING:
             return False
         if earlier.state == CREATED:
             self._prints.pop(row, None)
-            if earlier.fingerprint == print_:
+            if earlier.fingerprint == digest:
                 return RowResult(row, SKIPPED, earlier.candidate_id, earlier.application_id, code="already_created", message="created in an earlier run")
             return RowResult(row, SKIPPED, earlier.candidate_id, earlier.application_id, code="changed_since_import",
                              message="created in an earlier run, and the row has changed since; not sent again. Update the candidate in the ATS by hand.")
         if earlier.state == SENDING:
             return True  # a run stopped while this was in flight: it may exist
-        if earlier.retryable or self.retry_failed or earlier.fingerprint != print_:
+        if earlier.retryable or self.retry_failed or earlier.fingerprint != digest:
             return False
         self._prints.pop(row, None)
         return RowResult(row, FAILED_STATUS, code=earlier.error_code, message=f"failed in an earlier run and unchanged since: {earlier.error_message} Fix the row to send it again, or pass --retry-failed.")
@@ -268,18 +268,18 @@ class LedgerJournal(Journal):
         self.ledger.mark_sending(*self._key(request), self._prints[row])
 
     def settled(self, row: int, request: PostAtsCandidatesRequest, result: RowResult, *, retryable: bool, uncertain: bool) -> None:
-        print_ = self._prints.pop(row, None)
-        if print_ is None:
+        digest = self._prints.pop(row, None)
+        if digest is None:
             return  # settled from the ledger itself in `before`
         key = self._key(request)
         if result.status in (CREATED_STATUS, SKIPPED):
-            self.ledger.mark_created(*key, print_, result.candidate_id, result.application_id, None if result.status == CREATED_STATUS else result.message)
+            self.ledger.mark_created(*key, digest, result.candidate_id, result.application_id, None if result.status == CREATED_STATUS else result.message)
         elif uncertain:
             pass  # stays `sending`: the next run looks it up before sending
         elif result.status == NOT_SENT or result.attempts == 0:
             self.ledger.mark_pending(*key)
         else:
-            self.ledger.mark_failed(*key, print_, result.code, result.message, retryable)
+            self.ledger.mark_failed(*key, digest, result.code, result.message, retryable)
 
 
 def request_fingerprint(request: PostAtsCandidatesRequest) -> str:

@@ -19,7 +19,13 @@ from typing import Any, Literal
 
 import yaml
 from kombo.models import postatscandidatesrequestbody as sdk
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError, did_you_mean
 from .transforms import TRANSFORMS
@@ -223,7 +229,7 @@ def _mark_constants(node: Node) -> bool:
         node.constant = not any(fed)
         return any(fed)
     if isinstance(node, ListNode):
-        return any([_mark_constants(item) for item in node.items])
+        return any([_mark_constants(item) for item in node.items])  # noqa: C419 - every item must be marked
     return True
 
 
@@ -261,7 +267,7 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|Tr
 
 def _parse_yaml(path: Path, text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_Loader)
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

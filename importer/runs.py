@@ -15,17 +15,16 @@ import httpx
 
 from .attachments import DEFAULT_MAX_BYTES, open_attachment_source
 from .build import PostAtsCandidatesRequest, RequestBuilder
-from .draft import SYNONYMS, Draft, place_columns, render_mapping
 from .client import KomboClient
+from .draft import SYNONYMS, Draft, place_columns, render_mapping
 from .errors import ConfigError
+from .ledger import Ledger, LedgerJournal
 from .mapping import Mapping, load_mapping
 from .readers import Table, file_kind, read_table
 from .report import AnnotatedWorkbook, ErrorReport, RejectedRows, ResultsFile
 from .settings import SubmitSettings
-from .ledger import Ledger, LedgerJournal
 from .submit import NOT_SENT, Journal, RowResult, SubmitStats, Submitter
 from .validate import JobCatalog, ValidationSummary, validate_rows
-
 
 KNOWN_HEADERS = [name for names in SYNONYMS.values() for name in names]
 

@@ -16,7 +16,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .build import PostAtsCandidatesRequest
-from .client import AlreadyExists, Created, Fatal, KomboClient, Limits, Outcome, Rejected, Transient, Uncertain
+from .client import (
+    AlreadyExists,
+    Created,
+    Fatal,
+    KomboClient,
+    Limits,
+    Outcome,
+    Rejected,
+    Transient,
+    Uncertain,
+)
 from .errors import FatalApiError
 from .settings import SubmitSettings
 
@@ -269,7 +279,7 @@ class Submitter:
             self.pacer.pause(asked)  # a rate limit is everyone's: hold all requests
         try:
             await asyncio.wait_for(self.stopping.wait(), timeout=delay)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from . import issues
@@ -184,9 +185,9 @@ def to_utc_datetime(value: dt.date | dt.datetime) -> dt.datetime:
     shifted by the local time zone; a naive time of day is taken as UTC."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
-    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
 
 
 # --- numbers ---------------------------------------------------------------------------------
@@ -226,7 +227,7 @@ def parse_number(value: Any, decimal: str | None = None) -> float:
         number = float(text) * multiplier
     except ValueError:
         raise TransformError(issues.INVALID_NUMBER, f"'{original}' is not a number; expected digits such as 65000, 65.000 € or 65k.") from None
-    if number != number or number in (float("inf"), float("-inf")):
+    if not math.isfinite(number):
         raise TransformError(issues.INVALID_NUMBER, f"'{original}' is not a finite number.")
     return number
 
@@ -354,13 +355,13 @@ def _phone_digits(text: str, original: Any) -> str:
     if "(0)" in text or _PHONE_NEEDS_CARE.search(text):
         text = _PHONE_TRUNK_IN_BRACKETS.sub("", _PHONE_EXTENSION.sub("", text))
     bare = text.translate(_PHONE_SEPARATORS)
-    body = bare[1:] if bare.startswith("+") else bare
+    body = bare.removeprefix("+")
     if not body.isdigit():
         raise TransformError(issues.INVALID_PHONE, f"'{as_text(original)}' is not a phone number; expected digits, spaces and an optional leading +.")
     return bare
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dialing(region: str) -> tuple[str, str]:
     import phonenumbers
 

@@ -10,9 +10,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import read_csv
-from importer.attachments import FolderSource, ZipSource, open_attachment_source, sniff_content_type
+
+from importer.attachments import (
+    FolderSource,
+    ZipSource,
+    open_attachment_source,
+    sniff_content_type,
+)
 from importer.build import RequestBuilder
 from importer.cli import main
 from importer.errors import InputFileError
@@ -114,7 +119,7 @@ def _docx_bytes(tmp_path: Path) -> bytes:
         (b"\xff\xd8\xff\xe0....", "photo", "image/jpeg"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1....", "cv.doc", "application/msword"),
         ("Lebenslauf von Jürgen Müller\n".encode("cp1252"), "cv.txt", "text/plain"),
-        ("Lebenslauf\n".encode(), "cv.md", "text/markdown"),
+        (b"Lebenslauf\n", "cv.md", "text/markdown"),
         (b"MZ\x90\x00 a windows program", "cv.pdf", None),
         (b"\x00\x01\x02\x03\x04 binary", "cv.xyz", None),
     ],

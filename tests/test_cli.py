@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from conftest import read_csv
+
 from importer.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

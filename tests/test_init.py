@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import openpyxl
 from click.testing import CliRunner
-
 from conftest import read_csv
+
 from importer.cli import main
 from importer.mapping import load_mapping
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import read_csv
+
 from importer.cli import main
 from importer.ledger import Ledger
 

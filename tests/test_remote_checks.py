@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
-
 from conftest import read_csv
+
 from importer.cli import main
 
 JOB = "BDpgnpZ148nrGh4mYHNxJBgx"
@@ -26,7 +26,7 @@ def test_jobs_stages_questions_and_answers_are_checked(write_csv, write_mapping,
         ["Ben", "Koch", "ben@example.com", "NoSuchJob", "", "", "", ""],
         ["Cem", "Ak", "cem@example.com", "Kq8ClosedJobZ7pXw2mRtY4n", "", "", "", ""],
         ["Dana", "Roth", "dana@example.com", JOB, "NoSuchStage", "vielleicht", "Mars", ""],
-        ["Eva", "Lang", "eva@example.com", f"remote:1000", "", "no", "Office", ""],
+        ["Eva", "Lang", "eva@example.com", "remote:1000", "", "no", "Office", ""],
     ]
     mapping = write_mapping(MAPPING.format(question="EYJjhMQT3LtVKXnTbnRT8s6U"))
     report = tmp_path / "errors.csv"

@@ -75,9 +75,9 @@ def test_not_dates(value):
 
 
 def test_a_bare_date_is_midnight_utc_and_never_shifted():
-    assert t.to_utc_datetime(dt.date(2026, 3, 31)) == dt.datetime(2026, 3, 31, tzinfo=dt.timezone.utc)
+    assert t.to_utc_datetime(dt.date(2026, 3, 31)) == dt.datetime(2026, 3, 31, tzinfo=dt.UTC)
     cest = dt.timezone(dt.timedelta(hours=2))
-    assert t.to_utc_datetime(dt.datetime(2026, 3, 31, 2, 0, tzinfo=cest)) == dt.datetime(2026, 3, 31, 0, 0, tzinfo=dt.timezone.utc)
+    assert t.to_utc_datetime(dt.datetime(2026, 3, 31, 2, 0, tzinfo=cest)) == dt.datetime(2026, 3, 31, 0, 0, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(
