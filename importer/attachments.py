@@ -72,6 +72,8 @@ class AttachmentRef:
     url: str | None = None
     location: str | None = None  # path inside the folder or archive
     source: AttachmentSource | None = field(default=None, repr=False, compare=False)
+    cell: str | None = None  # what the cell said, for reports
+    column: str | None = None
 
     def read(self) -> bytes:
         """The file's bytes, read now and at most the size checked in the dry run."""

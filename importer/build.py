@@ -7,6 +7,7 @@ keeps the dry run above 40,000 rows/s.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -250,7 +251,7 @@ def _compile_attachment(node: AttachmentNode, ctx: _Context) -> Evaluator:
         out = []
         for text in value if type(value) is list else [value]:
             try:
-                ref = ctx.attachments.resolve(text)
+                ref = dataclasses.replace(ctx.attachments.resolve(text), cell=text, column=node.file.label)
             except AttachmentProblem as problem:
                 row.add(node.file, text, problem.code, problem.message, field=node.path)
                 continue

@@ -175,6 +175,14 @@ class KomboClient:
                 break
         return jobs
 
+    async def attachment_rules(self) -> dict[str, Any] | None:
+        """The integration's attachment limits (not wrapped by SDK 1.4); None when it has none."""
+        try:
+            data = await self._get("/ats/actions/ats_create_candidate", {})
+        except FatalApiError:  # INTEGRATION.ACTION_NOT_AVAILABLE and the like: no rules to keep
+            return None
+        return data.get("attachment_restrictions") if isinstance(data, dict) else None
+
     async def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         attempts = min(self.settings.max_attempts, 4)  # a lookup that keeps failing should say so soon
         for attempt in range(1, attempts + 1):

@@ -71,13 +71,14 @@ def open_input(options: DryRunOptions) -> tuple[Mapping, Table]:
 
 
 def fetch_catalog(settings: SubmitSettings, transport: httpx.AsyncBaseTransport | None = None) -> JobCatalog:
-    """The integration's jobs, stages and questions, for `--check-remote`."""
+    """The integration's jobs, stages, questions and attachment rules, for `--check-remote`."""
 
-    async def fetch() -> list[dict[str, Any]]:
+    async def fetch() -> JobCatalog:
         async with KomboClient(settings, transport) as client:
-            return await client.list_jobs()
+            jobs = await client.list_jobs()
+            return JobCatalog(jobs, await client.attachment_rules())
 
-    return JobCatalog(asyncio.run(fetch()))
+    return asyncio.run(fetch())
 
 
 def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = None, catalog: JobCatalog | None = None) -> DryRunResult:

@@ -40,12 +40,14 @@ class DuplicateEmailCheck:
 
 
 class JobCatalog:
-    """The integration's jobs, to check each row against (`--check-remote`): the job exists and
-    is open, the stage is one of its stages, each question is one of its questions, and each
-    answer is turned into what the question's type needs (yes -> true, an option's name -> its id)."""
+    """The integration's jobs and attachment rules, to check each row against (`--check-remote`):
+    the job exists and is open, the stage is one of its stages, each question is one of its
+    questions, each answer is turned into what the question's type needs (yes -> true, an
+    option's name -> its id), and the attachments fit what the ATS takes."""
 
-    def __init__(self, jobs: list[dict[str, Any]]) -> None:
+    def __init__(self, jobs: list[dict[str, Any]], attachment_rules: dict[str, Any] | None = None) -> None:
         self.listed = jobs
+        self.attachment_rules = attachment_rules or {}
         self.jobs: dict[str, dict[str, Any]] = {}
         for job in jobs:
             self.jobs[job["id"]] = job
@@ -69,6 +71,7 @@ class JobCatalog:
         if stage_id and stage_id not in stages:
             found.append(Issue(row, mapping.label_for("application.stage_id"), "application.stage_id", stage_id, issues.UNKNOWN_STAGE, f"'{stage_id}' is not a stage of job '{job.get('name') or job_id}'; list its stages with `kombo-import jobs`."))
         answers = self._answers(row, job, body, mapping, found)
+        found += self._attachments(built, mapping)
         if found:
             return _invalid(built, *found)
         if answers is None:
@@ -76,6 +79,44 @@ class JobCatalog:
         data = body.model_dump(by_alias=True, exclude_none=True, warnings=False)
         data["screening_question_answers"] = answers
         return BuiltRow(built.source, dataclasses.replace(built.request, body=PostAtsCandidatesRequestBody.model_validate(data)), [])
+
+    def _attachments(self, built: BuiltRow, mapping: Mapping) -> list[Issue]:
+        """The integration's own limits (GET /ats/actions/ats_create_candidate), where it has them."""
+        rules = self.attachment_rules
+        if not rules or built.request is None:
+            return []
+        pairs = list(zip(built.request.body.attachments or [], built.request.attachments, strict=True))
+        columns = ", ".join(dict.fromkeys(leaf.label for leaf in mapping.leaves() if leaf.path.startswith("attachments[") and leaf.label))
+        found: list[Issue] = []
+
+        def problem(index: int | None, code: str, message: str) -> None:
+            if index is None:
+                found.append(Issue(built.row_number, columns, "attachments", None, code, message))
+            else:
+                item, ref = pairs[index]
+                found.append(Issue(built.row_number, ref.column or columns, f"attachments[{index}]", ref.cell or item.name, code, message))
+
+        types = rules.get("types") or {}
+        total = sum(ref.size or 0 for _, ref in pairs)
+        if rules.get("total_size_bytes") and total > rules["total_size_bytes"]:
+            problem(None, issues.FILE_TOO_LARGE, f"the attachments have {total:,} bytes together; this ATS takes at most {rules['total_size_bytes']:,}.")
+        by_type = Counter(item.type for item, _ in pairs)
+        for kind, rule in types.items():
+            rule = rule or {}
+            if by_type[kind] and rule.get("is_supported") is False:
+                problem(None, issues.UNSUPPORTED_FILE, f"this ATS takes no {kind} attachments; leave them out of the mapping.")
+            elif rule.get("max_amount") is not None and by_type[kind] > rule["max_amount"]:
+                problem(None, issues.UNSUPPORTED_FILE, f"{by_type[kind]} {kind} attachments; this ATS takes at most {rule['max_amount']}.")
+            elif rule.get("min_amount") and by_type[kind] < rule["min_amount"]:
+                problem(None, issues.REQUIRED, f"this ATS needs at least {rule['min_amount']} {kind} attachment(s); the row has {by_type[kind]}.")
+        for index, (item, ref) in enumerate(pairs):
+            rule = types.get(item.type) or {}
+            if rule.get("max_file_size_bytes") and (ref.size or 0) > rule["max_file_size_bytes"]:
+                problem(index, issues.FILE_TOO_LARGE, f"'{item.name}' has {ref.size:,} bytes; this ATS takes {item.type} files of at most {rule['max_file_size_bytes']:,}.")
+            accepted = rule.get("accepted_mime_types")
+            if accepted and item.content_type and item.content_type not in accepted:
+                problem(index, issues.UNSUPPORTED_FILE, f"'{item.name}' is {item.content_type}; this ATS takes {item.type} files of type {', '.join(accepted)}.")
+        return found
 
     def _answers(self, row: int, job: dict[str, Any], body: PostAtsCandidatesRequestBody, mapping: Mapping, found: list[Issue]) -> list[dict[str, Any]] | None:
         if not body.screening_question_answers:

@@ -168,3 +168,20 @@ def test_the_ledger_holds_no_file_contents_and_no_key(sandbox, write_csv, write_
 def test_status_of_a_missing_ledger():
     result = cli("status", "/nonexistent/ledger.sqlite")
     assert result.exit_code == 2 and "no such ledger" in result.output
+
+
+def test_a_row_that_ran_out_of_retries_is_sent_again_next_run(sandbox, people, tmp_path):
+    from importer.runs import DryRunOptions, SubmitOptions, submit_file
+    from importer.settings import SubmitSettings
+
+    source, mapping = people(1)
+    settings = SubmitSettings(server_url=sandbox.url, api_key="sandbox-key", integration_id="sandbox:demo", max_attempts=2, backoff_initial=0.01)
+    options = SubmitOptions(DryRunOptions(source, mapping), tmp_path / "results.csv", ledger_path=tmp_path / "ledger.sqlite", check_remote=False)
+    sandbox.config.set_script(["503", "503"])
+    submit_file(options, settings)
+    (first,) = read_csv(tmp_path / "results.csv")
+    assert (first["status"], first["message"].endswith("gave up after 2 attempts")) == ("failed", True)
+    assert ledger_rows(tmp_path / "ledger.sqlite") == {"person0@example.com": ("failed", None)}
+    submit_file(options, settings)
+    (second,) = read_csv(tmp_path / "results.csv")
+    assert second["status"] == "created" and len(sandbox.state.created) == 1

@@ -62,3 +62,41 @@ def test_submit_sends_answers_in_the_question_type(sandbox, write_csv, write_map
         {"question_id": "Mn4kXJcWgHq2VsLp8RdTzYb3", "answer": "Rm7oTe2WoRkQ9xLp3NbVcZa1"},
         {"question_id": "EYJjhMQT3LtVKXnTbnRT8s6U", "answer": "Python"},
     ]
+
+
+def test_attachments_are_checked_against_the_integrations_rules(sandbox, write_csv, write_mapping, tmp_path):
+    from importer.runs import DryRunOptions, dry_run, fetch_catalog
+    from importer.settings import SubmitSettings
+
+    sandbox.config.attachment_rules = {
+        "total_size_bytes": 3000,
+        "types": {
+            "CV": {"is_supported": True, "min_amount": 1, "max_amount": 1, "max_file_size_bytes": 2000, "accepted_mime_types": ["application/pdf"]},
+            "COVER_LETTER": {"is_supported": False},
+        },
+    }
+    (tmp_path / "ok.pdf").write_bytes(b"%PDF-1.4" + b"x" * 100)
+    (tmp_path / "big.pdf").write_bytes(b"%PDF-1.4" + b"x" * 2500)
+    (tmp_path / "cv.rtf").write_bytes(b"{\\rtf1 cv}")
+    mapping = write_mapping(f"""
+        candidate: {{first_name: First, last_name: Last, email_address: Email}}
+        application: {{job_id: {{value: {JOB}}}}}
+        attachments:
+          - {{column: CV, type: CV}}
+          - {{column: Letter, type: COVER_LETTER}}
+        """)
+    source = write_csv([["First", "Last", "Email", "CV", "Letter"],
+                        ["Anna", "Wolf", "a@example.com", "ok.pdf", ""],
+                        ["Ben", "Koch", "b@example.com", "big.pdf", ""],
+                        ["Cem", "Ak", "c@example.com", "cv.rtf", "ok.pdf"],
+                        ["Dana", "Roth", "d@example.com", "", ""]])
+    settings = SubmitSettings(server_url=sandbox.url, api_key="sandbox-key", integration_id="sandbox:demo")
+    report = tmp_path / "errors.csv"
+    result = dry_run(DryRunOptions(source, mapping, report_path=report), catalog=fetch_catalog(settings))
+    assert result.summary.valid == 1
+    assert [(r["row"], r["column"], r["field"], r["code"]) for r in read_csv(report)] == [
+        ("3", "CV", "attachments[0]", "file_too_large"),
+        ("4", "CV, Letter", "attachments", "unsupported_file"),
+        ("4", "CV", "attachments[0]", "unsupported_file"),
+        ("5", "CV, Letter", "attachments", "required"),
+    ]

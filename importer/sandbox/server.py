@@ -47,6 +47,10 @@ class SandboxConfig:
     fault_rates: dict[str, float] = field(default_factory=dict)  # fault name -> probability per POST
     script: deque[str] = field(default_factory=deque)  # faults for the next POSTs, in order
     seed: int = 0
+    attachment_rules: dict[str, Any] = field(default_factory=lambda: {
+        "total_size_bytes": 20_000_000,
+        "types": {t: {"is_supported": True, "min_amount": 0, "max_amount": None, "max_file_size_bytes": 10_000_000, "accepted_mime_types": None} for t in ("CV", "COVER_LETTER", "OTHER")},
+    })
 
     def set_script(self, faults: Iterable[str]) -> None:
         faults = list(faults)
@@ -221,7 +225,7 @@ class Sandbox:
         if method == "GET" and path == "/ats/candidates":
             return self._candidates(query, limit_headers)
         if method == "GET" and path == "/ats/actions/ats_create_candidate":
-            return _ok({"attachment_restrictions": {"total_size_bytes": 20_000_000, "types": {t: {"is_supported": True, "min_amount": 0, "max_amount": None, "max_file_size_bytes": 10_000_000, "accepted_mime_types": None} for t in ("CV", "COVER_LETTER", "OTHER")}}}, limit_headers)
+            return _ok({"attachment_restrictions": config.attachment_rules}, limit_headers)
         if method == "POST" and path == "/ats/candidates":
             return await self._create(body, limit_headers)
         return _error(404, None, f"{method} {target.path} is not served by the sandbox.", limit_headers)
