@@ -288,8 +288,10 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
     results_path = results_path or input_path.with_name(input_path.name + ".results.csv")
     ledger_path = ledger_path or default_ledger_path(input_path)
     progress = _SubmitProgress(batch_size, quiet)
+    validating = _Progress("Validated", enabled=not quiet)
 
     def confirm(result: DryRunResult) -> bool:
+        validating.done()
         for line in summary_lines(result.summary, result.table.describe()):
             click.echo(line)
         target = f"{result.summary.valid:,} valid rows to integration {settings.integration_id} at {settings.server_url}"
@@ -307,8 +309,10 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
     with _connection(integration_id, api_key, server_url, region, use_sandbox, batch_size=batch_size, concurrency=concurrency, rate_limit=rate_limit) as settings:
         dry = dataclasses.replace(dry, integration_id=settings.integration_id)
         try:
-            outcome = submit_file(SubmitOptions(dry, results_path, not dry_run, ledger_path, retry_failed, check_remote), settings, confirm, on_progress=progress)
+            outcome = submit_file(SubmitOptions(dry, results_path, not dry_run, ledger_path, retry_failed, check_remote), settings, confirm, on_progress=progress,
+                                  on_validate_progress=validating)
         finally:
+            validating.done()
             progress.done()
     if outcome.stats is None:
         if dry_run:

@@ -139,6 +139,7 @@ def submit_file(
     confirm: Callable[[DryRunResult], bool] = lambda dry: True,
     on_progress: Callable[[SubmitStats], None] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    on_validate_progress: Callable[[int], None] | None = None,
 ) -> SubmitRunResult:
     """Validate the whole file (same report as `validate`), then send its valid rows.
 
@@ -148,7 +149,7 @@ def submit_file(
         # The ledger is locked before the long dry run, so that a second run fails at once.
         ledger = stack.enter_context(Ledger(options.ledger_path)) if options.send and options.ledger_path else None
         catalog = fetch_catalog(settings, transport) if options.check_remote else None
-        dry = dry_run(options.dry, catalog=catalog)
+        dry = dry_run(options.dry, on_validate_progress, catalog)
         if not options.send or not confirm(dry):
             return SubmitRunResult(dry)
         journal = LedgerJournal(ledger, settings.integration_id, str(options.dry.input_path.resolve()), options.retry_failed) if ledger else None
