@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import json
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -286,6 +287,10 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
         kombo-import submit example_data/candidates.xlsx -m mappings/example.yaml --sandbox --yes
     """
     results_path = results_path or input_path.with_name(input_path.name + ".results.csv")
+    scratch = None
+    if ledger_path is None and use_sandbox:  # each --sandbox run starts empty: so does its ledger
+        scratch = tempfile.TemporaryDirectory(prefix="kombo-sandbox-")
+        ledger_path = Path(scratch.name) / "ledger.sqlite"
     ledger_path = ledger_path or default_ledger_path(input_path)
     progress = _SubmitProgress(batch_size, quiet)
     validating = _Progress("Validated", enabled=not quiet)
@@ -325,7 +330,7 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
                f"({outcome.stats.sent:,} requests, {outcome.stats.retries:,} retries)")
     if outcome.stats.changed:
         click.echo(f"{outcome.stats.changed:,} rows were created in an earlier run and have changed since; they were not sent again (code changed_since_import).")
-    click.echo(f"Wrote the results to {results_path}; the ledger is {ledger_path}")
+    click.echo(f"Wrote the results to {results_path}; " + ("the ledger was temporary, like the sandbox." if scratch else f"the ledger is {ledger_path}"))
     if outcome.stats.stopped_by == "interrupt":
         click.echo("Interrupted: rows in flight were finished and recorded; run the same command again to go on.", err=True)
     fine = counts[FAILED] == 0 and counts[NOT_SENT] == 0 and outcome.stats.changed == 0
