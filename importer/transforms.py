@@ -155,9 +155,51 @@ def _numeric_format(fmt: str) -> re.Pattern[str] | None:
     return re.compile(pattern + "$")
 
 
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan", "januar", "jänner", "jän"), ("february", "feb", "februar"), ("march", "mar", "märz", "mär", "maerz"),
+            ("april", "apr"), ("may", "mai"), ("june", "jun", "juni"), ("july", "jul", "juli"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct", "oktober", "okt"), ("november", "nov"), ("december", "dec", "dezember", "dez"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})\.?\s+([^\W\d_]+)\.?,?\s+(\d{4})$")  # 31. März 2026, 31 Mar 2026
+_MONTH_DAY_YEAR = re.compile(r"^([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")  # March 31, 2026
+_MONTH_YEAR = re.compile(r"^([^\W\d_]+)\.?\s+(\d{4})$")  # March 2026: its first day
+_TRAILING_TIME = re.compile(r"^(.*\d)[ ,T]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")  # 31.03.2026 14:30
+
+
+def _named_month_date(text: str) -> dt.date | None:
+    lowered = text.casefold()
+    for pattern, day_group, month_group in ((_DAY_MONTH_YEAR, 1, 2), (_MONTH_DAY_YEAR, 2, 1)):
+        match = pattern.match(lowered)
+        if match and match.group(month_group) in _MONTHS:
+            return dt.date(int(match.group(3)), _MONTHS[match.group(month_group)], int(match.group(day_group)))
+    match = _MONTH_YEAR.match(lowered)
+    if match and match.group(1) in _MONTHS:
+        return dt.date(int(match.group(2)), _MONTHS[match.group(1)], 1)
+    return None
+
+
 def _guess_date(text: str, dayfirst: bool, original: Any) -> dt.date | dt.datetime:
+    timed = _TRAILING_TIME.match(text)
+    if timed and not _ISO_DATE.match(text):
+        day = _guess_date(timed.group(1), dayfirst, original)
+        try:
+            clock = dt.time(int(timed.group(2)), int(timed.group(3)), int(timed.group(4) or 0))
+        except ValueError:
+            raise _invalid_date(original) from None
+        moment = dt.datetime.combine(day if not isinstance(day, dt.datetime) else day.date(), clock)
+        return moment if clock != dt.time() else day
     match = _ISO_DATE.match(text)
     try:
+        named = _named_month_date(text)
+        if named is not None:
+            return _checked(named, original)
         if match:
             year, month, day = (int(g) for g in match.groups())
             return _checked(dt.date(year, month, day), original)

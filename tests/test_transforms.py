@@ -185,3 +185,25 @@ def test_json_lists():
     assert t.json_list("[]") == []
     fails(t.json_list, "Python, SQL", "invalid_value")
     fails(t.json_list, '{"a": 1}', "invalid_value")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("31. März 2026", dt.date(2026, 3, 31)),
+        ("31 Mar 2026", dt.date(2026, 3, 31)),
+        ("March 31, 2026", dt.date(2026, 3, 31)),
+        ("Mar 3rd, 2026", dt.date(2026, 3, 3)),
+        ("1. Mai 2026", dt.date(2026, 5, 1)),
+        ("April 2026", dt.date(2026, 4, 1)),
+        ("31.03.2026 14:30", dt.datetime(2026, 3, 31, 14, 30)),
+        ("31.03.2026 00:00", dt.date(2026, 3, 31)),
+    ],
+)
+def test_dates_with_month_names_and_times(value, expected):
+    assert t.parse_date(value) == expected
+
+
+def test_a_made_up_month_is_not_a_date():
+    fails(t.parse_date, "31 Foo 2026", "invalid_date")
+    fails(t.parse_date, "31.03.2026 25:61", "invalid_date")
