@@ -40,6 +40,9 @@ class DuplicateEmailCheck:
         return [Issue(built.row_number, email_column, "candidate.email_address", email, issues.DUPLICATE_IN_FILE, message)]
 
 
+CLOSED_STATUSES = {"CLOSED", "ARCHIVED"}  # other statuses (and ATS-specific ones) may take applications
+
+
 class JobCatalog:
     """The integration's jobs and attachment rules, to check each row against (`--check-remote`):
     the job exists and is open, the stage is one of its stages, each question is one of its
@@ -64,12 +67,12 @@ class JobCatalog:
         column = mapping.label_for("application.job_id")
         if job is None:
             return _invalid(built, Issue(row, column, "application.job_id", job_id, issues.UNKNOWN_JOB, f"'{job_id}' is not a job of this integration; list them with `kombo-import jobs`."))
-        if (job.get("status") or "OPEN") != "OPEN":
+        if str(job.get("status") or "").upper() in CLOSED_STATUSES:
             return _invalid(built, Issue(row, column, "application.job_id", job_id, issues.JOB_NOT_OPEN, f"job '{job.get('name') or job_id}' is {job.get('status')}; Kombo refuses applications to it."))
         found: list[Issue] = []
         stage_id = body.application.stage_id
         stages = {s["id"] for s in job.get("stages") or []} | {f"remote:{s['remote_id']}" for s in job.get("stages") or [] if s.get("remote_id")}
-        if stage_id and stage_id not in stages:
+        if stage_id and stages and stage_id not in stages:  # some ATSs list no stages per job
             found.append(Issue(row, mapping.label_for("application.stage_id"), "application.stage_id", stage_id, issues.UNKNOWN_STAGE, f"'{stage_id}' is not a stage of job '{job.get('name') or job_id}'; list its stages with `kombo-import jobs`."))
         answers = self._answers(row, job, body, mapping, found)
         found += self._attachments(built, mapping)
@@ -123,6 +126,8 @@ class JobCatalog:
         if not body.screening_question_answers:
             return None
         questions = {q["id"]: q for q in job.get("screening_questions") or []}
+        if not questions:
+            return None  # the ATS lists no questions for the job: nothing to check against
         converted = []
         for answer in body.screening_question_answers:
             field_path = f"screening_question_answers.{answer.question_id}"
