@@ -156,7 +156,8 @@ class KomboClient:
         response = await self._get("/ats/candidates", {"email": email, "page_size": 100})
         for candidate in response.get("results", []):
             for application in candidate.get("applications") or []:
-                if (application.get("job") or {}).get("id") == job_id:
+                job = application.get("job") or {}
+                if job_id in (job.get("id"), f"remote:{job.get('remote_id')}"):  # a mapping may name jobs either way
                     return candidate["id"], application.get("id")
         return None
 
