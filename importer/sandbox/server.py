@@ -294,11 +294,12 @@ class Sandbox:
         except (json.JSONDecodeError, ValidationError) as exc:
             return _error(400, "PLATFORM.INPUT_INVALID", f"The request body is invalid: {exc}", headers)
         candidate, job_id = body.candidate, body.application.job_id
-        job = self.state.jobs.get(job_id)
+        job = self.state.jobs.get(job_id) or next((j for j in self.state.jobs.values() if f"remote:{j['remote_id']}" == job_id), None)
         if job is None:
             return _error(400, "REMOTE.INPUT_INVALID", f"Job {job_id} does not exist.", headers)
         if job["status"] != "OPEN":
             return _error(400, "ATS.JOB_CLOSED", f"Job {job_id} is closed.", headers)
+        job_id = job["id"]
         stages = {s["id"]: s for s in job["stages"]}
         stage_id = body.application.stage_id or job["stages"][0]["id"]
         if stage_id not in stages:
