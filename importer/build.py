@@ -275,12 +275,12 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
     """The hot path: one cell -> the value Kombo expects there, or an issue."""
     coerce = _coercer(leaf)
     spec = leaf.spec
-    index = leaf.index
+    index = leaf.index if leaf.index is not None else -1
     steps = [function for _, function in leaf.transforms]
     value_map = leaf.value_map
     split = spec.split
     default = spec.default
-    scalar = index is not None and split is None and default is None and not leaf.required and all(name != "json_list" for name, _ in leaf.transforms)
+    scalar = leaf.index is not None and split is None and default is None and not leaf.required and all(name != "json_list" for name, _ in leaf.transforms)
 
     if spec.value is not None and not steps and value_map is None:
         try:
@@ -298,6 +298,7 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
             raw = row.values[index]
             if raw is None:
                 return None
+            key: Any
             if type(raw) is str:
                 raw = key = raw.strip()
                 if not raw:

@@ -149,7 +149,7 @@ def _connection(integration_id: str | None, api_key: str | None, server_url: str
         if not api_key:
             raise ConfigError("No API key: pass --api-key or set KOMBO_API_KEY (or use --sandbox).")
         try:
-            settings = SubmitSettings(server_url=server_url or REGIONS[region], api_key=api_key, integration_id=integration_id, **tuning)
+            settings = SubmitSettings(server_url=server_url or REGIONS[region], api_key=pydantic.SecretStr(api_key), integration_id=integration_id, **tuning)
         except pydantic.ValidationError as exc:
             error = exc.errors()[0]
             raise ConfigError(f"--{str(error['loc'][0]).replace('_', '-')}: {error['msg']}.") from None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from pathlib import Path
 
 
 class ImporterError(Exception):
@@ -27,7 +28,7 @@ class ConfigError(ImporterError):
     exit_code = 2
 
     @classmethod
-    def at(cls, path: str, line: int | None, key: str | None, message: str) -> ConfigError:
+    def at(cls, path: str | Path, line: int | None, key: str | None, message: str) -> ConfigError:
         """Build the message `FILE, line N, at KEY: what is wrong` once, for every config error."""
         where = str(path)
         if line is not None:

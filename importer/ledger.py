@@ -85,7 +85,8 @@ _SELECT = "SELECT integration_id, email, job_id, source, row_number, fingerprint
 
 
 def _record(row: tuple[Any, ...]) -> Record:
-    return Record(*row[:7], bool(row[7]), *row[8:])
+    integration_id, email, job_id, source, row_number, digest, state, retryable, attempts, candidate_id, application_id, code, message = row
+    return Record(integration_id, email, job_id, source, row_number, digest, state, bool(retryable), attempts, candidate_id, application_id, code, message)
 
 
 def fingerprint(body: dict[str, Any], attachment_digests: list[str]) -> str:

@@ -55,7 +55,7 @@ class DryRunResult:
 def open_input(options: DryRunOptions) -> tuple[Mapping, Table]:
     """Load the mapping, open the file where the mapping's columns are, and bind the two."""
     mapping = load_mapping(options.mapping_path)
-    sheet = options.sheet
+    sheet: str | int | None = options.sheet
     if sheet is None and options.input_path.is_file() and file_kind(options.input_path) == "excel":
         sheet = mapping.input.sheet  # the mapping's sheet does not stop it reading a CSV export
     table = read_table(

@@ -179,7 +179,7 @@ class Submitter:
                 break
             task = asyncio.create_task(self._row(row, request))
             tasks.add(task)
-            task.add_done_callback(lambda t: (tasks.discard(t), live.release()))
+            task.add_done_callback(_finished(tasks, live))
         for row, _ in iterator:  # never reached because the run stopped
             self._record(RowResult(row, NOT_SENT, code="stopped", message=self._stop_message()))
         if tasks:
@@ -281,6 +281,14 @@ class Submitter:
             await asyncio.wait_for(self.stopping.wait(), timeout=delay)
         except TimeoutError:
             pass
+
+
+def _finished(tasks: set[asyncio.Task[None]], live: asyncio.Semaphore) -> Callable[[asyncio.Task[None]], None]:
+    def forget(task: asyncio.Task[None]) -> None:
+        tasks.discard(task)
+        live.release()
+
+    return forget
 
 
 def _api(code: str | None) -> str:

@@ -201,8 +201,8 @@ def _guess_date(text: str, dayfirst: bool, original: Any) -> dt.date | dt.dateti
         if named is not None:
             return _checked(named, original)
         if match:
-            year, month, day = (int(g) for g in match.groups())
-            return _checked(dt.date(year, month, day), original)
+            year, month, day_of_month = (int(g) for g in match.groups())
+            return _checked(dt.date(year, month, day_of_month), original)
         match = _NUMERIC_DATE.match(text)
         if match:
             a, b, c = match.groups()
@@ -210,10 +210,10 @@ def _guess_date(text: str, dayfirst: bool, original: Any) -> dt.date | dt.dateti
                 return _checked(dt.date(int(a), int(b), int(c)), original)
             year = int(c) + (2000 if len(c) == 2 and int(c) < 70 else 1900 if len(c) == 2 else 0)
             first, second = int(a), int(b)
-            day, month = (first, second) if dayfirst else (second, first)
-            if month > 12 and day <= 12:  # 03/31/2025 is month-first whatever dayfirst says
-                day, month = month, day
-            return _checked(dt.date(year, month, day), original)
+            day_of_month, month = (first, second) if dayfirst else (second, first)
+            if month > 12 and day_of_month <= 12:  # 03/31/2025 is month-first whatever dayfirst says
+                day_of_month, month = month, day_of_month
+            return _checked(dt.date(year, month, day_of_month), original)
         if "T" in text or " " in text:
             moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
             return moment if moment.time() != dt.time() or moment.tzinfo else _checked(moment.date(), original)

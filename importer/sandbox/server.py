@@ -170,8 +170,8 @@ class Sandbox:
                     writer.transport.abort()
                     return
                 status, headers, payload = answer
-                headers = [(k.encode(), v.encode()) for k, v in headers] + [(b"content-length", str(len(payload)).encode())]
-                writer.write(conn.send(h11.Response(status_code=status, headers=headers)))
+                raw_headers = [(k.encode(), v.encode()) for k, v in headers] + [(b"content-length", str(len(payload)).encode())]
+                writer.write(conn.send(h11.Response(status_code=status, headers=raw_headers)))
                 writer.write(conn.send(h11.Data(data=payload)))
                 writer.write(conn.send(h11.EndOfMessage()))
                 await writer.drain()
