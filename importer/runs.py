@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from .report import AnnotatedWorkbook, ErrorReport, RejectedRows, ResultsFile
 from .settings import SubmitSettings
 from .submit import NOT_SENT, Journal, RowResult, SubmitStats, Submitter
 from .validate import JobCatalog, ValidationSummary, validate_rows
+from .workers import start_pool, validate_in_parallel, worker_count
 
 KNOWN_HEADERS = [name for names in SYNONYMS.values() for name in names]
 
@@ -85,22 +87,36 @@ def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = 
     """Check every row of the input against the mapping (and the integration's jobs, given a
     catalog) and write the reports asked for."""
     _refuse_overwriting_input(options)
+    with contextlib.ExitStack() as stack:
+        attachments_at = options.attachments_dir or options.input_path.parent
+        pool = None
+        if options.input_path.is_file():
+            workers = worker_count(options.input_path.stat().st_size, excel=file_kind(options.input_path) == "excel")
+            if workers:
+                pool = stack.enter_context(start_pool(workers, str(options.mapping_path), str(attachments_at), options.max_attachment_bytes, options.integration_id, catalog))
+        return _dry_run(options, pool, attachments_at, on_progress, catalog)
+
+
+def _dry_run(options: DryRunOptions, pool: ProcessPoolExecutor | None, attachments_at: Path, on_progress: Callable[[int], None] | None, catalog: JobCatalog | None) -> DryRunResult:
     mapping, table = open_input(options)
-    attachments = open_attachment_source(options.attachments_dir or options.input_path.parent, options.max_attachment_bytes)
-    builder = RequestBuilder(mapping, attachments, options.integration_id)
+    builder = RequestBuilder(mapping, open_attachment_source(attachments_at, options.max_attachment_bytes), options.integration_id)
     summary = ValidationSummary()
     report = ErrorReport(options.report_path) if options.report_path else None
     rejects = RejectedRows(options.rejects_path, table.headers) if options.rejects_path else None
     annotated = AnnotatedWorkbook(options.annotated_path, table.headers) if options.annotated_path else None
+    if pool is not None:
+        checked = validate_in_parallel(table.rows, pool, table.headers, table.describe(), summary, mapping.label_for("candidate.email_address"), on_progress)
+    else:
+        checked = ((built.source, built.issues) for built in validate_rows(table.rows, builder, summary, on_progress, catalog))
     try:
-        for built in validate_rows(table.rows, builder, summary, on_progress, catalog):
+        for source, found in checked:
             if annotated:
-                annotated.write(built.source, built.issues)
-            if built.issues:
+                annotated.write(source, found)
+            if found:
                 if report:
-                    report.write(built.issues)
+                    report.write(found)
                 if rejects:
-                    rejects.write(built.source, built.issues)
+                    rejects.write(source, found)
     finally:
         for out in (report, rejects, annotated):
             if out:

@@ -30,14 +30,15 @@ class DuplicateEmailCheck:
         if built.request is None:
             return []
         body = built.request.body
-        email = body.candidate.email_address
+        return self.check_key(built.row_number, body.candidate.email_address, body.application.job_id, email_column)
+
+    def check_key(self, row: int, email: str, job_id: str, email_column: str) -> list[Issue]:
         # A string key, not a tuple: 100,000 tuples would be scanned by every full GC pass.
-        key = f"{body.application.job_id}\x00{email.casefold()}"
-        first = self.first_row.setdefault(key, built.row_number)
-        if first == built.row_number:
+        first = self.first_row.setdefault(f"{job_id}\x00{email.casefold()}", row)
+        if first == row:
             return []
-        message = f"'{email}' already applies to job {body.application.job_id} in row {first}; each person can apply to a job once. Remove one of the rows."
-        return [Issue(built.row_number, email_column, "candidate.email_address", email, issues.DUPLICATE_IN_FILE, message)]
+        message = f"'{email}' already applies to job {job_id} in row {first}; each person can apply to a job once. Remove one of the rows."
+        return [Issue(row, email_column, "candidate.email_address", email, issues.DUPLICATE_IN_FILE, message)]
 
 
 CLOSED_STATUSES = {"CLOSED", "ARCHIVED"}  # other statuses (and ATS-specific ones) may take applications
@@ -195,14 +196,18 @@ class ValidationSummary:
     keep_first: int = 10
 
     def add(self, built: BuiltRow) -> None:
+        self.add_issues(built.issues)
+
+    def add_issues(self, found: list[Issue]) -> None:
+        """Count one row with these problems (none: a valid row)."""
         self.rows_read += 1
-        if built.issues:
+        if found:
             self.invalid += 1
-            self.problems += len(built.issues)
-            self.problems_by_code.update(i.code for i in built.issues)
+            self.problems += len(found)
+            self.problems_by_code.update(i.code for i in found)
             room = self.keep_first - len(self.first_problems)
             if room > 0:
-                self.first_problems.extend(built.issues[:room])
+                self.first_problems.extend(found[:room])
         else:
             self.valid += 1
 
