@@ -80,7 +80,8 @@ class ConcurrencyGate:
 
     def __init__(self, ceiling: int) -> None:
         self.ceiling = ceiling
-        self.limit = ceiling
+        self.limit = 1  # one request first: its answer announces Kombo's limit, then open up
+        self.learned = False
         self.in_flight = 0
         self._changed = asyncio.Condition()
 
@@ -101,8 +102,11 @@ class ConcurrencyGate:
             cap = self.ceiling if limits.concurrency_limit is None else max(1, min(self.ceiling, limits.concurrency_limit))
             if too_many:
                 self.limit = max(1, self.limit // 2)
+            elif not self.learned:
+                self.limit = cap
             elif limits.concurrency_remaining is None or limits.concurrency_remaining > 0:
                 self.limit += 1
+            self.learned = True
             self.limit = min(self.limit, cap)
             self._changed.notify_all()
 
