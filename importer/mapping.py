@@ -53,7 +53,7 @@ class InputOptions(BaseModel):
 class FieldSpec(BaseModel):
     """One value of the body: where it comes from and what happens to it on the way."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)  # `column: 2024` is a header
 
     column: str | None = None
     value: Any = None
