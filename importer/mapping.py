@@ -64,6 +64,11 @@ class FieldSpec(BaseModel):
     split: str | None = None
     required: bool = False
 
+    @field_validator("transform", mode="before")
+    @classmethod
+    def _one_transform_is_a_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, (str, dict)) else value  # `transform: lower` reads as it says
+
     @model_validator(mode="after")
     def _one_source(self) -> FieldSpec:
         given = [k for k in SOURCE_KEYS if getattr(self, k) is not None]
