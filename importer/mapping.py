@@ -382,6 +382,21 @@ class _Compiler:
                 nodes.append(self.leaf(item, where, item_shape, item_inner, None))
         return ListNode(_dotted(at), nodes, expand=item_shape == "model")
 
+    def require_fields(self, node: Node) -> None:
+        """Every field the SDK requires, in every group the mapping sets, must be mapped: one
+        config error now instead of the same problem in every row."""
+        if isinstance(node, ObjectNode):
+            if node.model is not None:
+                for key in sorted(node.required - set(node.children)):
+                    at = tuple(int(p) if p.isdigit() else p for p in re.split(r"\.|\[(\d+)\]", node.path) if p) if node.path else ()
+                    where = f"{node.path}.{key}" if node.path else key
+                    raise self.fail(at, f"{where} is required by Kombo but the mapping does not set it; map a column to it (or a {{value: …}}).")
+            for child in node.children.values():
+                self.require_fields(child)
+        elif isinstance(node, ListNode):
+            for item in node.items:
+                self.require_fields(item)
+
     def free(self, data: Any, at: tuple[Any, ...]) -> Node:
         """Free-form objects (most of remote_fields): any keys, values from leaves."""
         if isinstance(data, dict) and not (_is_spec(data) and all(k in SPEC_KEYS for k in data)):
@@ -507,6 +522,7 @@ def compile_mapping(data: Any, path: Path, lines: dict[tuple[Any, ...], int] | N
         if needed not in data:
             raise compiler.fail((), f"the mapping has no `{needed}:` section; the request body needs one.")
     body = compiler.model_object(data, Body, ())
+    compiler.require_fields(body)
     _mark_constants(body)
     remote = body.children.get("remote_fields")
     attachments_node = body.children.get("attachments")

@@ -81,11 +81,15 @@ def test_a_group_with_some_cells_needs_its_required_fields(write_mapping, write_
     assert built.issues[0].message == "'Country' is empty; candidate.location.country is required."
 
 
-def test_required_field_the_mapping_forgets_is_reported(write_mapping, write_csv):
+def test_a_required_field_the_mapping_forgets_is_a_config_error(write_mapping):
+    from importer.errors import ConfigError
+
     mapping = write_mapping("candidate: {first_name: First, last_name: Last}\napplication: {job_id: {value: J}}\n")
-    (built,) = build_all(mapping, write_csv([["First", "Last"], ["Anna", "Wolf"]]))
-    assert codes(built) == [(2, "", "candidate.email_address", "required")]
-    assert "the mapping does not set it" in built.issues[0].message
+    with pytest.raises(ConfigError, match=r"line 1, at candidate: candidate.email_address is required by Kombo but the mapping does not set it"):
+        load_mapping(mapping)
+    mapping = write_mapping("candidate: {first_name: F, last_name: L, email_address: E, additional_email_addresses: [{email_address: X}]}\napplication: {job_id: J}\n")
+    with pytest.raises(ConfigError, match=r"at candidate.additional_email_addresses\[0\]: candidate.additional_email_addresses\[0\].type is required"):
+        load_mapping(mapping)
 
 
 def test_templates_defaults_splits_and_expanded_lists(write_mapping, write_csv):

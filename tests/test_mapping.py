@@ -99,7 +99,7 @@ def test_input_options_are_checked(write_mapping):
 
 def test_remote_fields_the_sdk_would_drop_are_kept_and_unknown_ats_are_errors(write_mapping):
     mapping = load_mapping(write_mapping("""
-        candidate: {first_name: F}
+        candidate: {first_name: F, last_name: L, email_address: E}
         application: {job_id: J}
         remote_fields:
           greenhouse:
@@ -117,6 +117,9 @@ def test_remote_fields_the_sdk_would_drop_are_kept_and_unknown_ats_are_errors(wr
 def test_shorthand_list_items_and_constants(write_mapping):
     mapping = load_mapping(write_mapping("""
         candidate:
+          first_name: F
+          last_name: L
+          email_address: E
           social_links: [LinkedIn, {column: Links, split: ";"}]
           additional_email_addresses:
             - {type: {value: WORK}, email_address: Work email}
@@ -128,12 +131,15 @@ def test_shorthand_list_items_and_constants(write_mapping):
     assert isinstance(links, ListNode) and [type(i) for i in links.items] == [ObjectNode, ObjectNode]
     given = mapping.body.children["gdpr_consent"].children["given"]
     assert isinstance(given, Leaf) and given.spec.value is True
-    assert mapping.columns() == ["LinkedIn", "Links", "Work email"]
+    assert mapping.columns() == ["F", "L", "E", "LinkedIn", "Links", "Work email"]
 
 
 def test_no_and_yes_are_text_not_booleans(write_mapping):
     mapping = load_mapping(write_mapping("""
         candidate:
+          first_name: F
+          last_name: L
+          email_address: E
           location: {country: {value: NO}}
           gender: {column: G, map: {yes: MALE, no: FEMALE}}
         application: {job_id: J}
@@ -150,7 +156,7 @@ def test_missing_mapping_file(tmp_path):
 def test_a_constant_that_kombo_would_refuse_is_a_config_error(write_mapping, write_csv):
     from importer.runs import DryRunOptions, dry_run
 
-    mapping = write_mapping("candidate:\n  first_name: F\n  gender: {value: man}\napplication: {job_id: {value: J}}\n")
+    mapping = write_mapping("candidate:\n  first_name: F\n  gender: {value: man}\n  last_name: L\n  email_address: E\napplication: {job_id: {value: J}}\n")
     with pytest.raises(ConfigError) as error:
-        dry_run(DryRunOptions(write_csv([["F"], ["Anna"]]), mapping))
+        dry_run(DryRunOptions(write_csv([["F", "L", "E"], ["Anna", "Wolf", "a@example.com"]]), mapping))
     assert str(error.value) == f"{mapping}, line 3, at candidate.gender: the constant 'man' is not one of MALE, FEMALE, OTHER; map the file's values with `map:`."
