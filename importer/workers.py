@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -48,7 +49,7 @@ def start_pool(workers: int, mapping_path: str, attachments_at: str, max_bytes: 
     """Worker processes, started before the input is opened so that they do not inherit it
     (a forked copy of a whole Excel sheet would double the memory)."""
     # fork is quick, but unsafe once threads run (a sandbox, a test runner): then spawn.
-    method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    method = "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"  # macOS: fork is unsafe
     rules = (catalog.listed, catalog.attachment_rules) if catalog is not None else None
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_start,
                                initargs=(mapping_path, attachments_at, max_bytes, integration_id, rules))
