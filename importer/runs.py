@@ -60,16 +60,22 @@ def open_input(options: DryRunOptions) -> tuple[Mapping, Table]:
     sheet: str | int | None = options.sheet
     if sheet is None and options.input_path.is_file() and file_kind(options.input_path) == "excel":
         sheet = mapping.input.sheet  # the mapping's sheet does not stop it reading a CSV export
-    table = read_table(
-        options.input_path,
-        sheet=sheet,
-        header_row=options.header_row or mapping.input.header_row,
-        expected_columns=mapping.columns(),
-        encoding=mapping.input.encoding,
-        delimiter=mapping.input.delimiter,
-    )
+    def read(header_row: int | None) -> Table:
+        return read_table(options.input_path, sheet=sheet, header_row=header_row, expected_columns=mapping.columns(),
+                          encoding=mapping.input.encoding, delimiter=mapping.input.delimiter)
+
+    table = read(options.header_row or mapping.input.header_row)
+    if options.header_row is None and mapping.input.header_row and not _loosely_holds(table.headers, mapping.columns()):
+        # The mapping's header row belongs to the original export; its rejects file (or another
+        # export) has the header elsewhere: find it as if the mapping had not said.
+        table = read(None)
     mapping.bind(table.headers, table.describe())
     return mapping, table
+
+
+def _loosely_holds(headers: list[str], columns: list[str]) -> bool:
+    found = {" ".join(h.split()).casefold() for h in headers}
+    return any(" ".join(c.split()).casefold() in found for c in columns)
 
 
 def fetch_catalog(settings: SubmitSettings, transport: httpx.AsyncBaseTransport | None = None) -> JobCatalog:

@@ -165,3 +165,20 @@ def test_the_annotated_workbook_marks_the_cells_with_problems(tmp_path):
     assert (8, "E-Mail") in marked and (31, "Last Name") in marked and len(marked) == 10
     email = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == 8)[header.index("E-Mail")]
     assert email.fill.fgColor.rgb.endswith("FFC7CE") and "invalid_email" in email.comment.text
+
+
+def test_rejects_of_a_file_whose_header_is_not_on_row_1_import_again_with_the_same_mapping(tmp_path, write_mapping):
+    import openpyxl
+
+    source = tmp_path / "export.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["Export of 2026-11-20"])
+    wb.active.append(["First", "Last", "Email"])
+    wb.active.append(["Anna", "Wolf", "anna@example"])
+    wb.save(source)
+    mapping = write_mapping("input: {header_row: 2}\ncandidate: {first_name: First, last_name: Last, email_address: Email}\napplication: {job_id: {value: J}}\n")
+    rejects = tmp_path / "rejects.csv"
+    assert run("validate", source, "-m", mapping, "--rejects", rejects).exit_code == 1
+    again = run("validate", rejects, "-m", mapping, "--json")
+    summary = json.loads(again.output)
+    assert (summary["rows_read"], summary["problems_by_code"]) == (1, {"invalid_email": 1})
