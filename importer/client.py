@@ -9,7 +9,9 @@ model where it fits, and by hand where Kombo sends a code the SDK does not know 
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -133,9 +135,11 @@ class KomboClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def create_candidate(self, request: PostAtsCandidatesRequest) -> Outcome:
-        """POST /ats/candidates once; never raises for an answer, only classifies it."""
-        content = await asyncio.to_thread(request_json, request) if request.attachments else request_json(request)
+    async def create_candidate(self, request: PostAtsCandidatesRequest, content: bytes | None = None) -> Outcome:
+        """POST /ats/candidates once (`content`: the body already encoded); never raises for an
+        answer, only classifies it."""
+        if content is None:
+            content = await asyncio.to_thread(request_json, request) if request.attachments else request_json(request)
         headers = {"Content-Type": "application/json"}
         if request.integration_id:
             headers["X-Integration-Id"] = request.integration_id
@@ -210,11 +214,22 @@ class KomboClient:
 def request_json(request: PostAtsCandidatesRequest) -> bytes:
     """The body as Kombo receives it: the SDK model by alias without unset fields, the
     remote fields exactly as mapped, and each local file read and base64-encoded now."""
+    return encode_request(request)[0]
+
+
+def encode_request(request: PostAtsCandidatesRequest) -> tuple[bytes, list[str]]:
+    """The JSON to send, and for each attachment the sha256 of its bytes (or its URL): each file
+    is read once, for both."""
     body = request_body(request)
+    digests = []
     for item, ref in zip(body.get("attachments", []), request.attachments, strict=True):
         if ref.url is None:
-            item["data"] = ref.encode()
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            content = ref.read()
+            item["data"] = base64.b64encode(content).decode("ascii")
+            digests.append(hashlib.sha256(content).hexdigest())
+        else:
+            digests.append(ref.url)
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), digests
 
 
 def request_body(request: PostAtsCandidatesRequest) -> dict[str, Any]:

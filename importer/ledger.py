@@ -245,13 +245,15 @@ class LedgerJournal(Journal):
         return self.integration_id, request.body.candidate.email_address, request.body.application.job_id
 
     async def before(self, row: int, request: PostAtsCandidatesRequest) -> RowResult | bool:
-        digest = await asyncio.to_thread(request_fingerprint, request) if request.attachments else request_fingerprint(request)
-        self._prints[row] = digest
         key = self._key(request)
         earlier = self.ledger.get(*key)
-        self.ledger.register(*key, self.source, row, digest)
         if earlier is None or earlier.state == PENDING:
+            # New: its fingerprint comes with the bytes read to send it (`sending`), not twice.
+            self.ledger.register(*key, self.source, row, "")
             return False
+        digest = await asyncio.to_thread(request_fingerprint, request) if request.attachments else request_fingerprint(request)
+        self._prints[row] = digest
+        self.ledger.register(*key, self.source, row, digest)
         if earlier.state == CREATED:
             self._prints.pop(row, None)
             if earlier.fingerprint == digest:
@@ -265,8 +267,9 @@ class LedgerJournal(Journal):
         self._prints.pop(row, None)
         return RowResult(row, FAILED_STATUS, code=earlier.error_code, message=f"failed in an earlier run and unchanged since: {earlier.error_message} Fix the row to send it again, or pass --retry-failed.")
 
-    def sending(self, row: int, request: PostAtsCandidatesRequest) -> None:
-        self.ledger.mark_sending(*self._key(request), self._prints[row])
+    def sending(self, row: int, request: PostAtsCandidatesRequest, attachment_digests: list[str]) -> None:
+        digest = self._prints[row] = fingerprint(request_body(request), attachment_digests)
+        self.ledger.mark_sending(*self._key(request), digest)
 
     def settled(self, row: int, request: PostAtsCandidatesRequest, result: RowResult, *, retryable: bool, uncertain: bool) -> None:
         digest = self._prints.pop(row, None)

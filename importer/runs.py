@@ -95,15 +95,15 @@ def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = 
     _refuse_overwriting_input(options)
     with contextlib.ExitStack() as stack:
         attachments_at = options.attachments_dir or options.input_path.parent
-        pool = None
+        pool, workers = None, 0
         if options.input_path.is_file():
             workers = worker_count(options.input_path.stat().st_size, excel=file_kind(options.input_path) == "excel")
             if workers:
                 pool = stack.enter_context(start_pool(workers, str(options.mapping_path), str(attachments_at), options.max_attachment_bytes, options.integration_id, catalog))
-        return _dry_run(options, pool, attachments_at, on_progress, catalog)
+        return _dry_run(options, pool, workers, attachments_at, on_progress, catalog)
 
 
-def _dry_run(options: DryRunOptions, pool: ProcessPoolExecutor | None, attachments_at: Path, on_progress: Callable[[int], None] | None, catalog: JobCatalog | None) -> DryRunResult:
+def _dry_run(options: DryRunOptions, pool: ProcessPoolExecutor | None, workers: int, attachments_at: Path, on_progress: Callable[[int], None] | None, catalog: JobCatalog | None) -> DryRunResult:
     mapping, table = open_input(options)
     builder = RequestBuilder(mapping, open_attachment_source(attachments_at, options.max_attachment_bytes), options.integration_id)
     summary = ValidationSummary()
@@ -111,7 +111,7 @@ def _dry_run(options: DryRunOptions, pool: ProcessPoolExecutor | None, attachmen
     rejects = RejectedRows(options.rejects_path, table.headers) if options.rejects_path else None
     annotated = AnnotatedWorkbook(options.annotated_path, table.headers) if options.annotated_path else None
     if pool is not None:
-        checked = validate_in_parallel(table.rows, pool, table.headers, table.describe(), summary, mapping.label_for("candidate.email_address"), on_progress)
+        checked = validate_in_parallel(table.rows, pool, workers, table.headers, table.describe(), summary, mapping.label_for("candidate.email_address"), on_progress)
     else:
         checked = ((built.source, built.issues) for built in validate_rows(table.rows, builder, summary, on_progress, catalog))
     try:

@@ -26,6 +26,7 @@ from .client import (
     Rejected,
     Transient,
     Uncertain,
+    encode_request,
 )
 from .errors import FatalApiError
 from .settings import SubmitSettings
@@ -68,8 +69,9 @@ class Journal:
         (True: look it up before sending)."""
         return False
 
-    def sending(self, row: int, request: PostAtsCandidatesRequest) -> None:
-        """Called, and committed, before each request for the row leaves."""
+    def sending(self, row: int, request: PostAtsCandidatesRequest, attachment_digests: list[str]) -> None:
+        """Called, and committed, before each request for the row leaves; the digests are those
+        of the attachment bytes about to be sent."""
 
     def settled(self, row: int, request: PostAtsCandidatesRequest, result: RowResult, *, retryable: bool, uncertain: bool) -> None:
         """The row's final result in this run."""
@@ -244,12 +246,15 @@ class Submitter:
                     return _unfinished(row, last, attempt - 1), True, uncertain
                 if job_id in self.closed_jobs:
                     return RowResult(row, NOT_SENT, code="api.ATS.JOB_CLOSED", message=f"not sent: job {job_id} is closed (an earlier row was refused for it)", attempts=attempt - 1), True, uncertain
-                self.journal.sending(row, request)
+                # Encoded here, in the gate: at most --concurrency bodies with files in memory.
+                content, digests = await asyncio.to_thread(encode_request, request) if request.attachments else encode_request(request)
+                self.journal.sending(row, request, digests)
                 self.stats.sent += 1
                 if attempt > 1:
                     self.stats.retries += 1
                 self.on_progress(self.stats)
-                outcome = await self.client.create_candidate(request)
+                outcome = await self.client.create_candidate(request, content)
+                del content
             last = outcome
             self.pacer.learn(outcome.limits)
             await self.gate.learn(outcome.limits, isinstance(outcome, Transient) and outcome.slow_down)

@@ -91,6 +91,7 @@ def _check_chunk(headers: list[str], source: str, chunk: list[tuple[int, tuple[A
 def validate_in_parallel(
     rows: Iterable[SourceRow],
     pool: ProcessPoolExecutor,
+    workers: int,
     headers: list[str],
     source: str,
     summary: ValidationSummary,
@@ -101,7 +102,7 @@ def validate_in_parallel(
     duplicates = DuplicateEmailCheck()
     count = 0
     pending: deque[tuple[list[SourceRow], Future[list[Checked]]]] = deque()
-    most_pending = pool._max_workers * 2  # bounded: never more than a few chunks in memory
+    most_pending = workers * 2  # bounded: never more than a few chunks in memory
 
     def settle() -> Iterator[tuple[SourceRow, list[Issue]]]:
         nonlocal count
