@@ -92,7 +92,7 @@ def read_table(
         raise InputFileError(f"{path}: header row must be 1 or more, not {header_row}.")
     kind = file_kind(path)
     if kind == "excel":
-        numbered, sheet_name = _excel_rows(path, sheet)
+        numbered, sheet_name = _excel_rows(path, sheet, expected_columns)
         enc = delim = None
     else:
         if sheet is not None:
@@ -221,7 +221,7 @@ def _csv_rows(path: Path, encoding: str, delimiter: str | None) -> tuple[Iterato
 # --- Excel -----------------------------------------------------------------------------------
 
 
-def _excel_rows(path: Path, sheet: str | int | None) -> tuple[Iterator[tuple[int, list[Cell]]], str]:
+def _excel_rows(path: Path, sheet: str | int | None, expected_columns: Collection[str]) -> tuple[Iterator[tuple[int, list[Cell]]], str]:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -229,11 +229,23 @@ def _excel_rows(path: Path, sheet: str | int | None) -> tuple[Iterator[tuple[int
     except Exception as exc:  # calamine raises its own error types for every broken file
         raise InputFileError(f"{path}: cannot be opened as a spreadsheet: {exc}") from exc
     names = list(workbook.sheet_names)
+
+    def load(name: str) -> Any:
+        try:
+            return workbook.get_sheet_by_name(name)
+        except Exception as exc:
+            raise InputFileError(f"{path}, sheet '{name}': cannot be read: {exc}") from exc
+
     name = _choose_sheet(path, names, sheet)
-    try:
-        data = workbook.get_sheet_by_name(name)
-    except Exception as exc:
-        raise InputFileError(f"{path}, sheet '{name}': cannot be read: {exc}") from exc
+    data = load(name)
+    if sheet is None and expected_columns and len(names) > 1 and not _holds_columns(data, expected_columns):
+        # No sheet named: the first one without the mapped columns is a cover or notes sheet;
+        # take the first sheet that has them.
+        for other in names[1:]:
+            candidate = load(other)
+            if _holds_columns(candidate, expected_columns):
+                name, data = other, candidate
+                break
 
     def numbered() -> Iterator[tuple[int, list[Cell]]]:
         # iter_rows starts at the sheet's first row, so blank rows keep their numbers.
@@ -246,6 +258,16 @@ def _excel_rows(path: Path, sheet: str | int | None) -> tuple[Iterator[tuple[int
             ]
 
     return numbered(), name
+
+
+def _holds_columns(data: Any, expected_columns: Collection[str]) -> bool:
+    wanted = {" ".join(c.split()).casefold() for c in expected_columns}
+    for index, cells in enumerate(data.iter_rows()):
+        if any(isinstance(c, str) and " ".join(c.split()).casefold() in wanted for c in cells):
+            return True
+        if index > HEADER_SEARCH_ROWS + 20:
+            break
+    return False
 
 
 def _choose_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:

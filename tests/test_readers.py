@@ -195,3 +195,10 @@ def test_text_saved_as_xls_is_read_as_csv_and_html_is_refused(tmp_path):
     page.write_text("<html><body><table><tr><td>First</td></tr></table></body></html>", encoding="utf-8")
     with pytest.raises(InputFileError, match="is a web page or XML saved under an Excel name"):
         read_table(page)
+
+
+def test_without_a_sheet_named_the_sheet_with_the_mapped_columns_is_read(tmp_path):
+    path = _workbook(tmp_path / "export.xlsx", {"Read me": [["This export was made on 2026-11-20"], ["by HireFlow"]], "Candidates": [["First", "Email"], ["Anna", "a@x.de"]]})
+    table = read_table(path, expected_columns=["First", "Email"])
+    assert (table.sheet, rows_of(table)) == ("Candidates", [(2, ("Anna", "a@x.de"))])
+    assert read_table(path, sheet="Read me", expected_columns=["First"]).sheet == "Read me"  # a named sheet is kept
