@@ -1,3 +1,4 @@
 from importer.cli import main
 
-main(prog_name="kombo-import")
+if __name__ == "__main__":  # worker processes started with spawn import this module too
+    main(prog_name="kombo-import")

@@ -182,3 +182,11 @@ def test_rejects_of_a_file_whose_header_is_not_on_row_1_import_again_with_the_sa
     again = run("validate", rejects, "-m", mapping, "--json")
     summary = json.loads(again.output)
     assert (summary["rows_read"], summary["problems_by_code"]) == (1, {"invalid_email": 1})
+
+
+def test_python_dash_m_importer_with_worker_processes():
+    env = dict(__import__("os").environ, KOMBO_IMPORTER_WORKERS="2")
+    result = subprocess.run([sys.executable, "-m", "importer", "validate", str(EXAMPLE_CSV), "-m", str(EXAMPLE_MAPPING), "--json"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120, env=env)
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["invalid"] == 10
