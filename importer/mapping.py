@@ -167,6 +167,7 @@ class Mapping:
     body: ObjectNode
     remote_fields: ObjectNode | None
     attachments: list[AttachmentNode]
+    _labels: dict[str, str] | None = field(default=None, repr=False)
 
     def leaves(self) -> list[Leaf]:
         found: list[Leaf] = []
@@ -178,8 +179,17 @@ class Mapping:
         return found
 
     def label_for(self, path: str) -> str:
-        """The column(s) that feed the body field at `path`, for reports ("" when none)."""
-        return next((leaf.label for leaf in self.leaves() if leaf.path == path), "")
+        """The column(s) that feed the body field at `path`, for reports ("" when none).
+        The prefix `attachments` gives the columns of every attachment."""
+        labels = self._labels
+        if labels is None:  # worked out once: checks ask for it on every row
+            labels = {}
+            for leaf in self.leaves():
+                labels.setdefault(leaf.path, leaf.label)
+            files = [leaf.label for leaf in self.leaves() if leaf.path.startswith("attachments[") and leaf.label]
+            labels["attachments"] = ", ".join(dict.fromkeys(files))
+            self._labels = labels
+        return labels.get(path, "")
 
     def columns(self) -> list[str]:
         """Every column the mapping reads, in order, without repeats."""

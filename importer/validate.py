@@ -91,7 +91,7 @@ class JobCatalog:
         if not rules or built.request is None:
             return []
         pairs = list(zip(built.request.body.attachments or [], built.request.attachments, strict=True))
-        columns = ", ".join(dict.fromkeys(leaf.label for leaf in mapping.leaves() if leaf.path.startswith("attachments[") and leaf.label))
+        columns = mapping.label_for("attachments")
         found: list[Issue] = []
 
         def problem(index: int | None, code: str, message: str) -> None:
