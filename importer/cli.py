@@ -1,7 +1,9 @@
 """The `kombo-import` command: parse options, call one library function, print, set the exit code.
 
-Exit codes: 0 every row fine; 1 some rows invalid or failed; 2 usage or config error; 3 the run
-was stopped by a fatal API error. This is the only module that prints or imports click.
+Exit codes: 0 every row fine; 1 some rows invalid or failed; 2 usage, config or input error
+(nothing sent); 3 the run was stopped by a fatal API error; 4 a file the run writes failed while
+sending (the run stopped at once); 70 an error of ours (a bug); 130 interrupted. This is the only
+module that prints or imports click.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import signal
 import sys
 import tempfile
 import threading
@@ -22,10 +25,10 @@ import click
 import pydantic
 
 from . import __version__
-from .errors import ConfigError, ImporterError
+from .errors import EXIT_INTERNAL, ConfigError, ImporterError, describe, redact
 from .ledger import default_path as default_ledger_path
 from .ledger import ledger_summary
-from .report import summary_json, summary_lines
+from .report import printable, summary_json, summary_lines
 from .runs import (
     DryRunOptions,
     DryRunResult,
@@ -35,10 +38,10 @@ from .runs import (
     fetch_catalog,
     submit_file,
 )
-from .settings import REGIONS, SubmitSettings
+from .settings import DEFAULT_MAX_WAIT, DEFAULT_REQUEST_TIMEOUT, REGIONS, SubmitSettings
 from .submit import CREATED, FAILED, NOT_SENT, SKIPPED, SubmitStats
 
-EXIT_OK, EXIT_ROWS_FAILED, EXIT_CONFIG, EXIT_FATAL = 0, 1, 2, 3
+EXIT_OK, EXIT_ROWS_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
 OUTPUT_NAMES = {"report": "error report", "rejects": "rejected rows", "annotated": "annotated workbook"}
 
 
@@ -72,19 +75,31 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ImporterError as exc:
-            if ctx.obj and ctx.obj.get("verbose"):
-                traceback.print_exc()
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            _fail(ctx, str(exc), exc.exit_code)
         except OSError as exc:  # a report or ledger that cannot be written, a full disk
-            if ctx.obj and ctx.obj.get("verbose"):
-                traceback.print_exc()
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            click.echo(f"Error: {where}{exc.strerror or exc}. Check the path and its permissions.", err=True)
-            ctx.exit(EXIT_CONFIG)
+            _fail(ctx, f"{where}{exc.strerror or exc}. Check the path and its permissions.", EXIT_CONFIG)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
-            ctx.exit(130)
+            ctx.exit(EXIT_INTERRUPTED)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a bug of ours: its own exit code, never 1 ("some rows")
+            _fail(ctx, f"internal error, a bug in kombo-import: {describe(exc)}. Run again with --verbose for the details, and report it.", EXIT_INTERNAL)
+
+
+def _fail(ctx: click.Context, message: str, code: int) -> None:
+    """`Error: …` on stderr, secrets scrubbed and control characters made visible; the
+    traceback too with --verbose."""
+    if ctx.obj and ctx.obj.get("verbose"):
+        click.echo(redact(traceback.format_exc()), err=True)
+    click.echo(f"Error: {printable(redact(message))}", err=True)
+    ctx.exit(code)
+
+
+def _stop_like_ctrl_c(signum: int, frame: object) -> None:
+    """SIGTERM (a scheduler stopping the job) is handled as Ctrl-C: files are closed, rows kept."""
+    raise KeyboardInterrupt
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -101,6 +116,8 @@ def main(ctx: click.Context, verbose: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
+    with contextlib.suppress(ValueError):  # not the main thread (a test runner, a notebook)
+        signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
 
 
 def input_options(command: Any) -> Any:
@@ -152,7 +169,8 @@ def _connection(integration_id: str | None, api_key: str | None, server_url: str
             settings = SubmitSettings(server_url=server_url or REGIONS[region], api_key=pydantic.SecretStr(api_key), integration_id=integration_id, **tuning)
         except pydantic.ValidationError as exc:
             error = exc.errors()[0]
-            raise ConfigError(f"--{str(error['loc'][0]).replace('_', '-')}: {error['msg']}.") from None
+            message = str(error["msg"]).removeprefix("Value error, ")
+            raise ConfigError(f"--{str(error['loc'][0]).replace('_', '-')}: {message}.") from None
         yield settings
     finally:
         if running is not None:
@@ -260,6 +278,10 @@ class _SubmitProgress:
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=100, show_default=True, help="Rows per progress step and results flush.")
 @click.option("--concurrency", type=click.IntRange(1, 100), default=10, show_default=True, help="Requests in flight at most; lowered to Kombo's Concurrency-Limit.")
 @click.option("--rate-limit", type=click.FloatRange(min=0, min_open=True), help="Requests per second at most, all requests together.")
+@click.option("--max-wait", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_MAX_WAIT, show_default=True,
+              help="Longest wait in seconds that Kombo may ask for (Retry-After, rate-limit reset); a row asked to wait longer fails for this run and is sent again next run.")
+@click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_REQUEST_TIMEOUT, show_default=True,
+              help="Seconds one request may take, from connecting to the last byte of the answer; then its outcome is uncertain and it is looked up before any resend.")
 @click.option("--check-remote/--no-check-remote", default=True, show_default=True, help="Check jobs, stages and screening questions against the integration before sending.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path, dir_okay=False), help="Write every validation problem to this CSV.")
 @click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False), help="Write the invalid rows to this CSV to fix and import again.")
@@ -271,7 +293,7 @@ class _SubmitProgress:
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float,
            integration_id: str | None, api_key: str | None, server_url: str | None, region: str, use_sandbox: bool, batch_size: int, concurrency: int,
-           rate_limit: float | None, check_remote: bool, report_path: Path | None, rejects_path: Path | None, results_path: Path | None, ledger_path: Path | None,
+           rate_limit: float | None, max_wait: float, request_timeout: float, check_remote: bool, report_path: Path | None, rejects_path: Path | None, results_path: Path | None, ledger_path: Path | None,
            retry_failed: bool, dry_run: bool, yes: bool, quiet: bool) -> None:
     """Validate INPUT, then create a candidate with an application for every valid row.
 
@@ -286,6 +308,8 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
     \b
         kombo-import submit example_data/candidates.xlsx -m mappings/example.yaml --sandbox --yes
     """
+    if not (dry_run or yes or sys.stdin.isatty()):
+        raise click.UsageError("standard input is not a terminal, so nobody can confirm the sending: pass --yes to send without asking (or --dry-run).")
     results_path = results_path or input_path.with_name(input_path.name + ".results.csv")
     scratch = None
     if ledger_path is None and use_sandbox:  # each --sandbox run starts empty: so does its ledger
@@ -303,7 +327,7 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
         if result.summary.valid == 0:
             click.echo("Nothing to send: no row is valid.")
             return False
-        if not yes and sys.stdin.isatty() and not click.confirm(f"Send {target}?", default=False):
+        if not yes and not click.confirm(f"Send {target}?", default=False):
             click.echo("Nothing sent.")
             return False
         click.echo(f"Sending {target} (concurrency {settings.concurrency}{f', at most {settings.rate_limit:g}/s' if settings.rate_limit else ''}).")
@@ -311,7 +335,8 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
         return True
 
     dry = _dry_run_options(input_path, mapping_path, sheet, header_row, attachments_dir, max_attachment_mb, report_path, rejects_path, integration_id)
-    with _connection(integration_id, api_key, server_url, region, use_sandbox, batch_size=batch_size, concurrency=concurrency, rate_limit=rate_limit) as settings:
+    tuning = {"batch_size": batch_size, "concurrency": concurrency, "rate_limit": rate_limit, "max_wait": max_wait, "request_timeout": request_timeout}
+    with _connection(integration_id, api_key, server_url, region, use_sandbox, **tuning) as settings:
         dry = dataclasses.replace(dry, integration_id=settings.integration_id)
         try:
             outcome = submit_file(SubmitOptions(dry, results_path, not dry_run, ledger_path, retry_failed, check_remote), settings, confirm, on_progress=progress,
@@ -333,6 +358,10 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
     click.echo(f"Wrote the results to {results_path}; " + ("the ledger was temporary, like the sandbox." if scratch else f"the ledger is {ledger_path}"))
     if outcome.stats.stopped_by == "interrupt":
         click.echo("Interrupted: rows in flight were finished and recorded; run the same command again to go on.", err=True)
+    elif outcome.stats.stopped_by == "abandoned":
+        click.echo("Interrupted twice: rows in flight were abandoned; the ledger keeps them as sending, and the next run looks them up in Kombo before sending anything.", err=True)
+    if outcome.stats.stopped_by in ("interrupt", "abandoned"):
+        sys.exit(EXIT_INTERRUPTED)
     fine = counts[FAILED] == 0 and counts[NOT_SENT] == 0 and outcome.stats.changed == 0
     sys.exit(EXIT_OK if fine else EXIT_ROWS_FAILED)
 

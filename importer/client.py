@@ -13,6 +13,7 @@ import base64
 import email.utils
 import hashlib
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,13 +24,14 @@ from pydantic import ValidationError
 
 from . import __version__
 from .build import PostAtsCandidatesRequest
-from .errors import FatalApiError
-from .settings import SubmitSettings
+from .errors import FatalApiError, describe, redact
+from .settings import MAX_PAGE_BYTES, MAX_RESPONSE_BYTES, SubmitSettings
 
 TRANSIENT_CODES = {"PLATFORM.RATE_LIMIT_EXCEEDED", "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED", "REMOTE.RATE_LIMIT_EXCEEDED", "REMOTE.SERVICE_UNAVAILABLE"}
 UNCERTAIN_CODES = {"PLATFORM.TASK_TIMED_OUT"}
 PERMANENT_CODES = {"PLATFORM.INPUT_INVALID", "REMOTE.INPUT_INVALID", "REMOTE.UNKNOWN_HTTP_ERROR"}
 FATAL_CODES = {"PLATFORM.AUTHENTICATION_INVALID", "PLATFORM.INTEGRATION_NOT_FOUND", "PLATFORM.IP_NOT_WHITELISTED"}
+MAX_MESSAGE_CHARS = 2000  # of an error answer's message, as kept in results and the ledger
 ALREADY_EXISTS = "ATS.APPLICATION_ALREADY_EXISTS"
 JOB_CLOSED = "ATS.JOB_CLOSED"
 
@@ -108,8 +110,16 @@ class Fatal(Outcome):
 # --- the client ------------------------------------------------------------------------------
 
 
+class AnswerTooLarge(Exception):
+    """Raised when an answer is bigger than any answer of Kombo's: it is not read further."""
+
+
 class KomboClient:
-    """One pooled `httpx.AsyncClient` for a run; the transport is injectable for tests."""
+    """One pooled `httpx.AsyncClient` for a run; the transport is injectable for tests.
+
+    Every request has an overall deadline (`request_timeout`, connect to last byte) and every
+    answer a size cap, so that a server that drips or floods cannot hold a run or its memory.
+    """
 
     def __init__(self, settings: SubmitSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
@@ -121,7 +131,12 @@ class KomboClient:
                 "User-Agent": f"kombo-importer/{__version__}",
                 "Accept": "application/json",
             },
-            timeout=httpx.Timeout(connect=settings.connect_timeout, read=settings.write_timeout, write=settings.write_timeout, pool=None),
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout,
+                read=settings.request_timeout,
+                write=settings.request_timeout,
+                pool=settings.request_timeout,
+            ),
             limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency),
             transport=transport,
         )
@@ -135,6 +150,20 @@ class KomboClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def _exchange(self, method: str, path: str, max_bytes: int, **kwargs: Any) -> httpx.Response:
+        """One request, read whole within the deadline and the size cap."""
+        async with asyncio.timeout(self.settings.request_timeout):
+            async with self._http.stream(method, path, **kwargs) as streamed:
+                announced = _int(streamed.headers.get("content-length"))
+                if announced is not None and announced > max_bytes:
+                    raise AnswerTooLarge(f"the answer announces {announced:,} bytes")
+                body = bytearray()
+                async for chunk in streamed.aiter_bytes():
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise AnswerTooLarge(f"the answer is over {max_bytes:,} bytes")
+        return httpx.Response(streamed.status_code, headers=streamed.headers, content=bytes(body), request=streamed.request)
+
     async def create_candidate(self, request: PostAtsCandidatesRequest, content: bytes | None = None) -> Outcome:
         """POST /ats/candidates once (`content`: the body already encoded); never raises for an
         answer, only classifies it."""
@@ -143,39 +172,55 @@ class KomboClient:
         headers = {"Content-Type": "application/json"}
         if request.integration_id:
             headers["X-Integration-Id"] = request.integration_id
+        maybe = "; the candidate may have been created"
         try:
-            response = await self._http.post("/ats/candidates", content=content, headers=headers)
+            response = await self._exchange("POST", "/ats/candidates", MAX_RESPONSE_BYTES, content=content, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            return Transient(None, f"could not connect: {_describe(exc)}")
-        except (httpx.ReadTimeout, httpx.WriteTimeout) as exc:
-            return Uncertain(None, f"no answer within {self.settings.write_timeout:g} s ({_describe(exc)}); the candidate may have been created")
-        except httpx.TransportError as exc:
-            return Uncertain(None, f"the connection broke after the request was sent ({_describe(exc)}); the candidate may have been created")
+            return Transient(None, f"could not connect to {self.settings.server_url}: {describe(exc)}")
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            return Uncertain(None, f"no whole answer within {self.settings.request_timeout:g} s ({describe(exc)}){maybe}")
+        except AnswerTooLarge as exc:
+            return Uncertain(None, f"{exc}, more than any answer of Kombo's{maybe}")
+        except httpx.HTTPError as exc:
+            return Uncertain(None, f"the connection broke after the request was sent ({describe(exc)}){maybe}")
         return classify(response)
 
     async def find_application(self, email: str, job_id: str) -> tuple[str, str | None] | None:
         """(candidate id, application id) of `email`'s application to `job_id`, if Kombo has it.
 
-        Raises FatalApiError when the lookup itself is refused for the whole run."""
-        response = await self._get("/ats/candidates", {"email": email, "page_size": 100})
-        for candidate in response.get("results", []):
-            for application in candidate.get("applications") or []:
-                job = application.get("job") or {}
+        Raises FatalApiError when the lookup itself is refused or its answer is not Kombo's."""
+        path = "/ats/candidates"
+        data = await self._get(path, {"email": email, "page_size": 100})
+        for candidate in _records(data, f"GET {path}"):
+            applications = candidate.get("applications") or []
+            if not isinstance(applications, list):
+                raise FatalApiError.malformed(f"GET {path}", "applications is not a list")
+            for application in applications:
+                job = application.get("job") if isinstance(application, dict) else None
+                if not isinstance(job, dict):
+                    continue
                 if job_id in (job.get("id"), f"remote:{job.get('remote_id')}"):  # a mapping may name jobs either way
-                    return candidate["id"], application.get("id")
+                    found = application.get("id")
+                    return candidate["id"], found if isinstance(found, str) else None
         return None
 
     async def list_jobs(self) -> list[dict[str, Any]]:
         """Every job with its stages and screening questions, following the cursor."""
+        path = "/ats/jobs"
         jobs: list[dict[str, Any]] = []
         cursor: str | None = None
         for _ in range(10_000):  # bounded: 2.5 million jobs
             params: dict[str, Any] = {"page_size": 250}
             if cursor:
                 params["cursor"] = cursor
-            page = await self._get("/ats/jobs", params)
-            jobs.extend(page.get("results", []))
+            page = await self._get(path, params)
+            for job in _records(page, f"GET {path}"):
+                for part in ("stages", "screening_questions"):
+                    _records({"results": job.get(part) or []}, f"GET {path} ({part} of job {job['id']})")
+                jobs.append(job)
             cursor = page.get("next")
+            if cursor is not None and not isinstance(cursor, str):
+                raise FatalApiError.malformed(f"GET {path}", "next is not a cursor")
             if not cursor:
                 break
         return jobs
@@ -186,29 +231,50 @@ class KomboClient:
             data = await self._get("/ats/actions/ats_create_candidate", {})
         except FatalApiError:  # INTEGRATION.ACTION_NOT_AVAILABLE and the like: no rules to keep
             return None
-        return data.get("attachment_restrictions") if isinstance(data, dict) else None
+        rules = data.get("attachment_restrictions")
+        return rules if isinstance(rules, dict) else None
 
     async def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """GET Kombo's `data` object, retrying what is transient a few times."""
         attempts = min(self.settings.max_attempts, 4)  # a lookup that keeps failing should say so soon
         for attempt in range(1, attempts + 1):
+            unreachable = False
             try:
-                response = await self._http.get(path, params=params)
-            except httpx.TransportError as exc:
-                outcome: Outcome = Transient(None, _describe(exc))
+                response = await self._exchange("GET", path, MAX_PAGE_BYTES, params=params)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                outcome: Outcome = Transient(None, describe(exc))
+                unreachable = True
+            except (httpx.HTTPError, TimeoutError, AnswerTooLarge) as exc:
+                outcome = Transient(None, f"GET {path}: {describe(exc)}")
             else:
                 if response.status_code == 200:
-                    try:
-                        return response.json()["data"]
-                    except (ValueError, KeyError, TypeError):
-                        outcome = Transient(None, f"GET {path}: the answer is not Kombo's JSON")
-                else:
-                    outcome = classify(response)
+                    payload = _json(response)
+                    data = payload.get("data") if isinstance(payload, dict) else None
+                    if isinstance(data, dict):
+                        return data
+                    raise FatalApiError.malformed(f"GET {path}", "no data object")
+                outcome = classify(response)
             if isinstance(outcome, Fatal):
                 raise FatalApiError.from_outcome(outcome.code, outcome.message)
             if not isinstance(outcome, (Transient, Uncertain)) or attempt == attempts:
+                if unreachable:
+                    raise FatalApiError.unreachable(self.settings.server_url, outcome.message)
                 raise FatalApiError.from_outcome(outcome.code, f"GET {path} failed: {outcome.message}")
-            await asyncio.sleep(min(self.settings.backoff_max, outcome.limits.retry_after or self.settings.backoff_initial * 2 ** (attempt - 1)))
+            asked = outcome.limits.retry_after
+            backoff = self.settings.backoff_initial * 2 ** (attempt - 1)
+            await asyncio.sleep(min(self.settings.backoff_max, self.settings.max_wait, asked or backoff))
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _records(data: dict[str, Any], what: str) -> list[dict[str, Any]]:
+    """`data.results` as a list of objects that each have a string id, or a clear error."""
+    results = data.get("results", [])
+    if not isinstance(results, list):
+        raise FatalApiError.malformed(what, "results is not a list")
+    for item in results:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+            raise FatalApiError.malformed(what, "an entry without a string id")
+    return results
 
 
 def request_json(request: PostAtsCandidatesRequest) -> bytes:
@@ -247,12 +313,7 @@ def classify(response: httpx.Response) -> Outcome:
     status = response.status_code
     payload = _json(response)
     if 200 <= status < 300:
-        data = (payload or {}).get("data") if isinstance(payload, dict) else None
-        if not isinstance(data, dict) or not data.get("id"):
-            return Uncertain(None, f"HTTP {status} without a candidate in the answer", limits)
-        applications = data.get("applications") or [{}]
-        warnings = tuple(str(w.get("message", w)) for w in (payload.get("warnings") or []) if w)
-        return Created(None, "", limits, data["id"], applications[0].get("id"), warnings)
+        return _created(payload, status, limits)
     code, message = _error_of(payload, response)
     if code == ALREADY_EXISTS:
         return AlreadyExists(code, message, limits)
@@ -274,7 +335,37 @@ def classify(response: httpx.Response) -> Outcome:
     return Rejected(code, message, limits)
 
 
+def _created(payload: Any, status: int, limits: Limits) -> Outcome:
+    """A success answer in Kombo's shape is `Created`; any other shape leaves the write
+    uncertain (looked up before anything is sent again), never a crash."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    candidate_id = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(candidate_id, str) or not candidate_id:
+        return Uncertain(None, f"HTTP {status} without a candidate id in the answer", limits)
+    assert isinstance(data, dict) and isinstance(payload, dict)
+    applications = data.get("applications")
+    applications = [] if applications is None else applications
+    warnings = payload.get("warnings")
+    warnings = [] if warnings is None else warnings
+    shapes = (
+        isinstance(applications, list)
+        and all(isinstance(a, dict) and isinstance(a.get("id"), (str, type(None))) for a in applications)
+        and isinstance(warnings, list)
+        and all(isinstance(w, dict) and isinstance(w.get("message"), str) for w in warnings)
+    )
+    if not shapes:
+        return Uncertain(None, f"HTTP {status}, but the answer's applications or warnings are not in Kombo's shape", limits)
+    application_id = applications[0].get("id") if applications else None
+    return Created(None, "", limits, candidate_id, application_id, tuple(w["message"] for w in warnings))
+
+
 def _error_of(payload: Any, response: httpx.Response) -> tuple[str | None, str]:
+    """(code, message) of an error answer; the message scrubbed of secrets a server echoed."""
+    code, message = _read_error(payload, response)
+    return code, redact(message[:MAX_MESSAGE_CHARS])
+
+
+def _read_error(payload: Any, response: httpx.Response) -> tuple[str | None, str]:
     if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
         try:
             error = KomboAtsErrorData.model_validate(payload).error
@@ -295,22 +386,18 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
-def _describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
 def _int(value: str | None) -> int | None:
-    try:
-        return int(float(value)) if value is not None else None
-    except ValueError:
-        return None
+    number = _float(value)
+    return int(number) if number is not None else None
 
 
 def _float(value: str | None) -> float | None:
+    """A header's number; None for text, NaN and infinities (a hostile `Retry-After: inf`)."""
     try:
-        return float(value) if value is not None else None
+        number = float(value) if value is not None else None
     except ValueError:
         return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:

@@ -3,10 +3,15 @@
     ImporterError                 base; never raised itself
     ├── ConfigError               the mapping or an option is wrong            -> exit 2
     ├── InputFileError            the spreadsheet cannot be opened or read     -> exit 2
-    └── FatalApiError             Kombo refused the whole run (key, integration) -> exit 3
+    ├── FatalApiError             Kombo refused the whole run (key, integration),
+    │                             or could not be reached or understood        -> exit 3
+    └── OutputError               a file the run writes (results, ledger) failed
+                                  while rows were being sent (disk full, a damaged
+                                  ledger): the run stopped at once             -> exit 4
 
-`cli.py` is the one place that turns these into a message and an exit code. Every message names
-the file, line, key or column concerned and says what to do next.
+Anything else that escapes is a bug of ours: exit 70 (`EXIT_INTERNAL`), never 1, which means
+"some rows invalid or failed". `cli.py` is the one place that turns these into a message and an
+exit code. Every message names the file, line, key or column concerned and says what to do next.
 """
 
 from __future__ import annotations
@@ -44,6 +49,30 @@ class InputFileError(ImporterError):
     exit_code = 2
 
 
+EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE: an error of ours, with its own code
+REDACTED = "[redacted]"
+_SECRETS: set[str] = set()
+
+
+def remember_secret(secret: str) -> None:
+    """Scrub `secret` (and its escaped form, as a repr of bytes shows it) from every message."""
+    _SECRETS.update(s for s in (secret, repr(secret)[1:-1]) if len(s) >= 4)
+
+
+def redact(text: str) -> str:
+    """`text` without any secret this process was given: the one rule for keys in messages,
+    applied where foreign texts enter (exceptions, answers) and where text leaves (CLI, files)."""
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as one line for a person, secrets scrubbed."""
+    return redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+
+
 class FatalApiError(ImporterError):
     """Raised when Kombo answers in a way that makes every further request pointless."""
 
@@ -59,6 +88,28 @@ class FatalApiError(ImporterError):
             "INTEGRATION.SETUP_SYNC_PENDING": "The integration's first sync is still running; try again later.",
         }.get(code or "", "Fix this in Kombo's dashboard or with the customer, then run again: rows already created are skipped." if (code or "").startswith("INTEGRATION.") else "")
         return cls(f"Kombo refused the run ({code or 'no code'}): {message} {advice}".strip())
+
+    @classmethod
+    def unreachable(cls, url: str, detail: str) -> FatalApiError:
+        return cls(f"Could not connect to {url}: {detail}. Check --server-url (or --region) and "
+                   "this machine's network; nothing was sent.")
+
+    @classmethod
+    def malformed(cls, what: str, detail: str) -> FatalApiError:
+        return cls(f"{what}: the answer is not in Kombo's shape ({detail}). Check --server-url: "
+                   "it must be Kombo's API (e.g. https://api.kombo.dev/v1).")
+
+
+class InternalError(ImporterError):
+    """Raised when the run cannot go on because of a bug of ours."""
+
+    exit_code = EXIT_INTERNAL
+
+
+class OutputError(ImporterError):
+    """Raised when a file the run writes fails mid-run; sending stops at the first failure."""
+
+    exit_code = 4
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

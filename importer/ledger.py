@@ -10,27 +10,28 @@ fixed rejects file keeps each person's record. The source file and row are kept 
                    └──> (crash) still `sending`: looked up in Kombo before anything is re-sent
 
 Every state change is its own transaction, committed before the request leaves (WAL mode, so
-a killed process keeps every committed change). One run at a time: a lock file beside the
-ledger. The ledger never holds attachment contents or the API key.
+a killed process keeps every committed change). One run at a time: the run holds an exclusive
+lock on the ledger file itself (deleting a side file cannot break it), released when the process
+ends however it ends. The ledger never holds attachment contents or the API key. A read or write
+that fails (disk full, a damaged file) is an `OutputError`: the run stops sending at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import hashlib
 import json
-import os
 import sqlite3
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .build import PostAtsCandidatesRequest
 from .client import request_body
-from .errors import InputFileError
+from .errors import InputFileError, OutputError
 from .submit import CREATED as CREATED_STATUS
 from .submit import FAILED as FAILED_STATUS
 from .submit import NOT_SENT, SKIPPED, Journal, RowResult
@@ -99,12 +100,17 @@ def default_path(input_path: Path) -> Path:
     return input_path.with_name(input_path.name + ".kombo-ledger.sqlite")
 
 
+def sidecar_paths(path: Path) -> dict[str, Path]:
+    """The files SQLite keeps beside a ledger, which no output may be either."""
+    return {kind: path.with_name(path.name + suffix) for kind, suffix in (("write-ahead log", "-wal"), ("shared memory", "-shm"), ("journal", "-journal"))}
+
+
 class Ledger:
     """Open (and lock) a ledger file; use as a context manager."""
 
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = Path(path)
-        self._lock_file = None
+        self._lock_handle: IO[bytes] | None = None
         if read_only:  # `status` may look while a run writes
             try:
                 self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
@@ -112,7 +118,7 @@ class Ledger:
             except sqlite3.DatabaseError as exc:
                 raise InputFileError(f"{self.path}: is not a ledger ({exc}).") from exc
             return
-        self._lock_file = self._lock(self.path)
+        self._lock_handle = _lock(self.path)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -122,29 +128,22 @@ class Ledger:
             self._unlock()
             raise InputFileError(f"{self.path}: is not a usable ledger ({exc}). Pass another --ledger, or move this file away.") from exc
 
-    @staticmethod
-    def _lock(path: Path) -> Any:
-        lock_path = path.with_name(path.name + ".lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the ledger's lifetime
+    def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
+        """Every statement of a run, its rows fetched; a failure (a damaged page can surface
+        while fetching) is one clear error that stops the run."""
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            owner = handle.read().strip() or "another process"
-            handle.close()
-            raise InputFileError(f"{path}: the ledger is in use by another run ({owner}). Wait for it to end, or pass another --ledger.") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
-        return handle
+            return self._db.execute(sql, parameters).fetchall()
+        except sqlite3.Error as exc:
+            raise OutputError(
+                f"{self.path}: the ledger cannot be read or written ({exc}); nothing more was sent."
+                " Free disk space or restore the file, then run again: rows it holds as sending"
+                " are looked up in Kombo before anything is sent again."
+            ) from exc
 
     def _unlock(self) -> None:
-        if self._lock_file is not None:
-            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-            self._lock_file.close()
-            self._lock_file = None
+        if self._lock_handle is not None:
+            self._lock_handle.close()  # closing the handle releases the lock
+            self._lock_handle = None
 
     def close(self) -> None:
         self._db.close()
@@ -159,23 +158,23 @@ class Ledger:
     # --- reading --------------------------------------------------------------------------
 
     def get(self, integration_id: str, email: str, job_id: str) -> Record | None:
-        row = self._db.execute(f"{_SELECT} WHERE integration_id = ? AND email = ? AND job_id = ?", (integration_id, email.casefold(), job_id)).fetchone()
-        return _record(row) if row else None
+        rows = self._execute(f"{_SELECT} WHERE integration_id = ? AND email = ? AND job_id = ?", (integration_id, email.casefold(), job_id))
+        return _record(rows[0]) if rows else None
 
     def counts(self) -> dict[str, Counter[str]]:
         """State counts per integration."""
         found: dict[str, Counter[str]] = {}
-        for integration, state, count in self._db.execute("SELECT integration_id, state, COUNT(*) FROM applications GROUP BY integration_id, state ORDER BY integration_id"):
+        for integration, state, count in self._execute("SELECT integration_id, state, COUNT(*) FROM applications GROUP BY integration_id, state ORDER BY integration_id"):
             found.setdefault(integration, Counter())[state] = count
         return found
 
     def to_do(self, limit: int = 20) -> list[Record]:
         """Records a run would still send or settle: pending, sending, failed-but-retryable."""
-        rows = self._db.execute(f"{_SELECT} WHERE state IN ('pending', 'sending') OR (state = 'failed' AND retryable = 1) ORDER BY integration_id, source, row_number LIMIT ?", (limit,))
+        rows = self._execute(f"{_SELECT} WHERE state IN ('pending', 'sending') OR (state = 'failed' AND retryable = 1) ORDER BY integration_id, source, row_number LIMIT ?", (limit,))
         return [_record(row) for row in rows]
 
     def permanent_failures(self, limit: int = 20) -> list[Record]:
-        rows = self._db.execute(f"{_SELECT} WHERE state = 'failed' AND retryable = 0 ORDER BY integration_id, source, row_number LIMIT ?", (limit,))
+        rows = self._execute(f"{_SELECT} WHERE state = 'failed' AND retryable = 0 ORDER BY integration_id, source, row_number LIMIT ?", (limit,))
         return [_record(row) for row in rows]
 
     # --- writing: one transaction per change ----------------------------------------------
@@ -183,7 +182,7 @@ class Ledger:
     def register(self, integration_id: str, email: str, job_id: str, source: str, row_number: int, digest: str) -> None:
         """Make sure a record exists (pending when new); keep where the row was last read."""
         now = time.time()
-        self._db.execute(
+        self._execute(
             "INSERT INTO applications (integration_id, email, job_id, source, row_number, fingerprint, state, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
             "ON CONFLICT (integration_id, email, job_id) DO UPDATE SET source = excluded.source, row_number = excluded.row_number, updated_at = excluded.updated_at",
@@ -192,30 +191,57 @@ class Ledger:
 
     def mark_sending(self, integration_id: str, email: str, job_id: str, digest: str) -> None:
         """Committed before the request leaves: a crash from here on leaves it `sending`."""
-        self._db.execute(
+        self._execute(
             "UPDATE applications SET state = 'sending', fingerprint = ?, attempts = attempts + 1, updated_at = ? WHERE integration_id = ? AND email = ? AND job_id = ?",
             (digest, time.time(), integration_id, email.casefold(), job_id),
         )
 
     def mark_created(self, integration_id: str, email: str, job_id: str, digest: str, candidate_id: str | None, application_id: str | None, note: str | None = None) -> None:
-        self._db.execute(
+        self._execute(
             "UPDATE applications SET state = 'created', fingerprint = ?, candidate_id = ?, application_id = ?, error_code = NULL, error_message = ?, retryable = 0, updated_at = ? "
             "WHERE integration_id = ? AND email = ? AND job_id = ?",
             (digest, candidate_id, application_id, note, time.time(), integration_id, email.casefold(), job_id),
         )
 
     def mark_failed(self, integration_id: str, email: str, job_id: str, digest: str, code: str | None, message: str, retryable: bool) -> None:
-        self._db.execute(
+        self._execute(
             "UPDATE applications SET state = 'failed', fingerprint = ?, error_code = ?, error_message = ?, retryable = ?, updated_at = ? WHERE integration_id = ? AND email = ? AND job_id = ?",
             (digest, code, message, int(retryable), time.time(), integration_id, email.casefold(), job_id),
         )
 
     def mark_pending(self, integration_id: str, email: str, job_id: str) -> None:
         """Back to pending: the run stopped before this row's request left."""
-        self._db.execute(
+        self._execute(
             "UPDATE applications SET state = 'pending', updated_at = ? WHERE integration_id = ? AND email = ? AND job_id = ? AND state = 'sending'",
             (time.time(), integration_id, email.casefold(), job_id),
         )
+
+
+def _lock(path: Path) -> IO[bytes]:
+    """An exclusive lock on the ledger file itself, held while the handle is open (and dropped
+    by the system when the process dies). Opened for appending: the lock never harms the data."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "ab")  # noqa: SIM115 - held for the ledger's lifetime
+    try:
+        _lock_file(handle)
+    except OSError:
+        handle.close()
+        raise InputFileError(f"{path}: the ledger is in use by another run. Wait for it to end, or pass another --ledger.") from None
+    return handle
+
+
+if sys.platform == "win32":  # pragma: no cover - Windows only
+    import msvcrt
+
+    def _lock_file(handle: IO[bytes]) -> None:
+        handle.seek(0x7FFF0000)  # a byte far past the database, which SQLite's own locks never touch
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock_file(handle: IO[bytes]) -> None:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # independent of SQLite's POSIX locks
 
 
 def ledger_summary(path: Path) -> tuple[dict[str, Counter[str]], list[Record], list[Record]]:

@@ -1,18 +1,25 @@
 """Write what a run found for people: the error report, the rejected rows, the summary.
 
 Every CSV written here is UTF-8 with a BOM (so Excel shows umlauts) and neutralises cells that a
-spreadsheet program would run as a formula.
+spreadsheet program would run as a formula; otherwise CSV cells keep their exact text, control
+characters included, so the rejects import again with the same values. The annotated workbook
+writes every text as a text cell (never a formula) and escapes what XML cannot hold. Text bound
+for a terminal goes through `printable`.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import json
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
+from .errors import ConfigError
 from .issues import Issue
 from .readers import Cell, SourceRow
 from .transforms import as_text
@@ -20,12 +27,57 @@ from .validate import ValidationSummary
 
 ERROR_COLUMNS = ("row", "column", "field", "value", "code", "message")
 RESULT_COLUMNS = ("row", "status", "candidate_id", "application_id", "code", "message")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARACTERS = ("=", "+", "-", "@")
+# A leading NUL is listed by OWASP ASVS 5.0 (V1.2.10): a spreadsheet that drops it runs the rest.
+_FORMULA_START = (*_FORMULA_CHARACTERS, "\t", "\r", "\x00")
 _HARMLESS = re.compile(r"^[+-]?[\d\s().,/-]*$")  # phone numbers and signed numbers stay as they are
+
+EXCEL_MAX_COLUMNS = 16_384
+EXCEL_MAX_CELL = 32_767  # characters (UTF-16 code units) in one cell or comment
+_ADDED_COLUMNS = ("source row", "problems")
+# What XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE, plus lone surrogates and the two
+# non-characters, which would make a workbook Excel calls corrupt).
+_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What a terminal acts on or reorders, besides C0 controls (ESC, BEL, CR, backspace…): DEL, C1
+# controls, bidi marks, embeddings, overrides and isolates, line/paragraph separators, and lone
+# surrogates (which cannot even be encoded for output). json.dumps leaves these raw.
+_TERMINAL_NON_C0 = r"\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_NOT_FOR_TERMINAL = re.compile(rf"[\x00-\x1f{_TERMINAL_NON_C0}]")
+_NOT_FOR_TERMINAL_KEEP_LINES = re.compile(rf"[\x00-\x08\x0b-\x1f{_TERMINAL_NON_C0}]")
+_RAW_IN_JSON = re.compile(f"[{_TERMINAL_NON_C0}]")
+_SHORT_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _SHORT_ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text: str, *, keep_newlines: bool = False) -> str:
+    """`text` safe to print on a terminal: every character a terminal would act on (ESC
+    sequences set the title or clear the screen, CR overwrites the line, bidi overrides reorder
+    it) becomes a visible escape such as `\\x1b` or `\\u202e`. Newline and tab become `\\n`
+    and `\\t` too, so one table row stays one line, unless `keep_newlines` (multi-line
+    messages)."""
+    pattern = _NOT_FOR_TERMINAL_KEEP_LINES if keep_newlines else _NOT_FOR_TERMINAL
+    return pattern.sub(_escape, text)
+
+
+def terminal_json(data: Any) -> str:
+    """`data` as indented JSON that is safe on a terminal and parses to exactly `data`: umlauts
+    stay readable, and the characters json.dumps leaves raw (DEL, C1 controls, bidi controls,
+    lone surrogates) are written as \\uXXXX escapes, which only occur inside JSON strings."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def neutralize(value: Any) -> str:
-    """The cell's text, with a leading ' when a spreadsheet would run it as a formula."""
+    """The cell's text, with a leading ' when a spreadsheet would run it as a formula.
+
+    Only the first character is looked at, as in OWASP's and ASVS's lists of formula starts: a
+    leading space or BOM before `=`, or a full-width `＝`, is not a formula when a spreadsheet
+    opens a CSV, so such cells stay exact (a ' would change what the rejects import again)."""
     text = "" if value is None else as_text(value)
     if text.startswith(_FORMULA_START) and not _HARMLESS.match(text):
         return "'" + text
@@ -99,9 +151,26 @@ class ResultsFile(_CsvOut):
 class AnnotatedWorkbook:
     """`--annotated`: every row of the input in a new .xlsx, each cell with a problem filled red
     and commented, and a `problems` column, so a person can fix the file where they read it.
-    Written with openpyxl's write-only mode, row by row."""
+    Written with openpyxl's write-only mode, row by row.
+
+    The workbook is inert: every text (headers, values, comments, problems) is a text cell
+    holding the exact text, never a formula, even when it starts with `=`. Text that starts like
+    a formula also gets Excel's quote prefix, so editing the cell there keeps it text. What XML
+    cannot hold is escaped visibly (`\\x01`) and text over Excel's cell limit is clipped with a
+    marker: a workbook Excel calls corrupt helps nobody.
+    """
 
     def __init__(self, path: Path, headers: Sequence[str]) -> None:
+        self.path = Path(path)
+        if not self.path.name.lower().endswith(".xlsx"):
+            raise ConfigError(f"{self.path}: --annotated writes an Excel workbook; name it .xlsx.")
+        columns = len(headers) + len(_ADDED_COLUMNS)
+        if columns > EXCEL_MAX_COLUMNS:
+            raise ConfigError(
+                f"{self.path}: the input has {len(headers):,} columns; with 'source row' and "
+                f"'problems' that makes {columns:,}, and an .xlsx sheet holds at most "
+                f"{EXCEL_MAX_COLUMNS:,}. Use --report and --rejects (CSV) instead of --annotated."
+            )
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.comments import Comment
@@ -109,7 +178,6 @@ class AnnotatedWorkbook:
 
         self._cell, self._comment = WriteOnlyCell, Comment
         self._bad = PatternFill("solid", fgColor="FFC7CE")
-        self.path = Path(path)
         self.headers = list(headers)
         self._index = {h: i for i, h in enumerate(self.headers)}
         self._book = Workbook(write_only=True)
@@ -117,8 +185,8 @@ class AnnotatedWorkbook:
         self._sheet.freeze_panes = "B2"
         bold = Font(bold=True)
         header = []
-        for text in ["source row", *self.headers, "problems"]:
-            cell = WriteOnlyCell(self._sheet, value=text)
+        for text in [_ADDED_COLUMNS[0], *self.headers, _ADDED_COLUMNS[1]]:
+            cell = self._text(text)
             cell.font = bold
             header.append(cell)
         self._sheet.append(header)
@@ -128,27 +196,74 @@ class AnnotatedWorkbook:
         for issue in found:
             for name in issue.column.split(", "):
                 if name in self._index:
-                    by_column.setdefault(self._index[name], []).append(f"{issue.code}: {issue.message}")
+                    explained = f"{issue.code}: {issue.message}"
+                    by_column.setdefault(self._index[name], []).append(explained)
         cells = [self._cell(self._sheet, value=row.row_number)]
         for index, value in enumerate(row.values):
-            cell = self._cell(self._sheet, value=_excel_value(value))
+            cell = self._value(value)
             if index in by_column:
                 cell.fill = self._bad
-                cell.comment = self._comment("\n".join(by_column[index]), "kombo-import")
+                note = _excel_text("\n".join(by_column[index]))
+                cell.comment = self._comment(note, "kombo-import")
             cells.append(cell)
-        cells.append(self._cell(self._sheet, value="; ".join(f"{i.column or i.field}: {i.message}" for i in found) or None))
+        problems = "; ".join(f"{i.column or i.field}: {i.message}" for i in found)
+        cells.append(self._text(problems) if problems else self._cell(self._sheet))
         self._sheet.append(cells)
+
+    def _text(self, text: str) -> Any:
+        """A text cell: openpyxl would make a formula of `=…` and an error value of `#N/A`."""
+        cell = self._cell(self._sheet, value=_excel_text(text))
+        cell.data_type = "s"
+        if text.startswith(_FORMULA_CHARACTERS):
+            cell.quotePrefix = True
+        return cell
+
+    def _value(self, value: Cell) -> Any:
+        """Numbers, dates and booleans typed as they were read; everything else as text."""
+        if value is None:
+            return self._cell(self._sheet)
+        if _excel_can_type(value):
+            return self._cell(self._sheet, value=value)
+        return self._text(as_text(value))
 
     def close(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._book.save(self.path)
 
 
-def _excel_value(value: Cell) -> Cell:
-    """Cells as Excel can hold them; text that would run as a formula stays text."""
-    if isinstance(value, str):
-        return neutralize(value) if value.startswith("=") else value
-    return value
+def _excel_can_type(value: Cell) -> bool:
+    """Whether openpyxl writes `value` as a valid typed cell (no inf, no time zone)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (dt.datetime, dt.time)):
+        return value.tzinfo is None
+    return isinstance(value, (int, dt.date, dt.timedelta))  # bool is an int
+
+
+def _excel_text(text: str) -> str:
+    """`text` as an .xlsx cell or comment can hold it: characters XML cannot carry become
+    visible escapes (`\\x01`, as `printable` writes them: the reader sees what was there and
+    where), and text over Excel's 32,767 characters (counted as Excel counts) is clipped with a
+    marker saying so (openpyxl would cut it silently, and not by Excel's count)."""
+    escaped = _NOT_IN_XLSX.sub(_escape, text)
+    if len(escaped) <= EXCEL_MAX_CELL // 2:
+        return escaped
+    length = _utf16_length(escaped)
+    if length <= EXCEL_MAX_CELL:
+        return escaped
+    marker = f" … [clipped: {length:,} characters, an Excel cell holds {EXCEL_MAX_CELL:,}]"
+    room, kept = EXCEL_MAX_CELL - _utf16_length(marker), 0
+    for char in escaped:
+        room -= 2 if ord(char) > 0xFFFF else 1
+        if room < 0:
+            break
+        kept += 1
+    return escaped[:kept] + marker
+
+
+def _utf16_length(text: str) -> int:
+    """Excel counts a cell's characters in UTF-16 code units: an emoji counts two."""
+    return len(text.encode("utf-16-le")) // 2  # called after lone surrogates are escaped
 
 
 def _cell_text(value: Cell) -> str:
@@ -156,15 +271,20 @@ def _cell_text(value: Cell) -> str:
 
 
 def summary_lines(summary: ValidationSummary, source: str) -> list[str]:
-    """The terminal summary: counts, problems by code, and the first problems as a table."""
+    """The terminal summary: counts, problems by code, and the first problems as a table. Text
+    from the file (its description, column names, codes, messages quoting cells) goes through
+    `printable`: a cell holding an escape sequence must not drive the user's terminal."""
     lines = [
-        f"Read {source}",
-        f"Rows read: {summary.rows_read:,}   valid: {summary.valid:,}   invalid: {summary.invalid:,}   problems: {summary.problems:,}",
+        f"Read {printable(source)}",
+        f"Rows read: {summary.rows_read:,}   valid: {summary.valid:,}   "
+        f"invalid: {summary.invalid:,}   problems: {summary.problems:,}",
     ]
     if summary.problems_by_code:
         lines.append("Problems by code:")
-        width = max(len(code) for code in summary.problems_by_code)
-        for code, count in summary.problems_by_code.most_common():
+        by_code = summary.problems_by_code.most_common()
+        counts = [(printable(code), count) for code, count in by_code]
+        width = max(len(code) for code, _ in counts)
+        for code, count in counts:
             lines.append(f"  {code:<{width}}  {count:>7,}")
         lines.append(f"First {len(summary.first_problems)} problems:")
         lines.extend(_table(summary.first_problems))
@@ -172,7 +292,10 @@ def summary_lines(summary: ValidationSummary, source: str) -> list[str]:
 
 
 def _table(found: Sequence[Issue]) -> list[str]:
-    rows = [("row", "column", "code", "message")] + [(str(i.row), _clip(i.column, 24), i.code, _clip(i.message, 90)) for i in found]
+    rows = [("row", "column", "code", "message")]
+    for i in found:
+        rows.append((str(i.row), _clip(printable(i.column), 24), printable(i.code),
+                     _clip(printable(i.message), 90)))
     widths = [max(len(r[k]) for r in rows) for k in range(3)]
     return ["  " + "  ".join(r[k].ljust(widths[k]) for k in range(3)) + "  " + r[3] for r in rows]
 
@@ -182,7 +305,8 @@ def _clip(text: str, width: int) -> str:
 
 
 def summary_json(summary: ValidationSummary, source: str, outputs: dict[str, str]) -> dict[str, Any]:
-    """`--json`: the same summary for machines."""
+    """`--json`: the same summary for machines. The values are the file's exact text; print it
+    with `terminal_json`, which escapes what json.dumps would leave raw for a terminal."""
     return {
         "input": source,
         "rows_read": summary.rows_read,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import os
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -18,8 +20,8 @@ from .attachments import DEFAULT_MAX_BYTES, open_attachment_source
 from .build import PostAtsCandidatesRequest, RequestBuilder
 from .client import KomboClient
 from .draft import SYNONYMS, Draft, place_columns, render_mapping
-from .errors import ConfigError
-from .ledger import Ledger, LedgerJournal
+from .errors import ConfigError, InputFileError, OutputError
+from .ledger import Ledger, LedgerJournal, sidecar_paths
 from .mapping import Mapping, load_mapping
 from .readers import Table, file_kind, read_table
 from .report import AnnotatedWorkbook, ErrorReport, RejectedRows, ResultsFile
@@ -92,7 +94,7 @@ def fetch_catalog(settings: SubmitSettings, transport: httpx.AsyncBaseTransport 
 def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = None, catalog: JobCatalog | None = None) -> DryRunResult:
     """Check every row of the input against the mapping (and the integration's jobs, given a
     catalog) and write the reports asked for."""
-    _refuse_overwriting_input(options)
+    refuse_overwrites(_reads(options), _report_writes(options))
     with contextlib.ExitStack() as stack:
         attachments_at = options.attachments_dir or options.input_path.parent
         pool, workers = None, 0
@@ -130,11 +132,79 @@ def _dry_run(options: DryRunOptions, pool: ProcessPoolExecutor | None, workers: 
     return DryRunResult(table, mapping, summary)
 
 
-def _refuse_overwriting_input(options: DryRunOptions) -> None:
-    given = {options.input_path.resolve(), options.mapping_path.resolve()}
-    for flag, path in (("--report", options.report_path), ("--rejects", options.rejects_path), ("--annotated", options.annotated_path)):
-        if path is not None and path.resolve() in given:
-            raise ConfigError(f"{flag} {path} would overwrite your input; choose another file name.")
+def _reads(options: DryRunOptions) -> dict[str, Path | None]:
+    attachments = options.attachments_dir
+    return {
+        "your input": options.input_path,
+        "the mapping": options.mapping_path,
+        "the attachments": attachments if attachments is not None and attachments.is_file() else None,
+    }
+
+
+def _report_writes(options: DryRunOptions) -> dict[str, Path | None]:
+    return {"--report": options.report_path, "--rejects": options.rejects_path, "--annotated": options.annotated_path}
+
+
+OUTPUT_SUFFIXES = {"--annotated": (".xlsx",)}
+
+
+def refuse_overwrites(reads: dict[str, Path | None], writes: dict[str, Path | None]) -> None:
+    """Before anything is read or sent: no output may be an input, nor another output. Files are
+    compared as the system knows them (a hard link or a symlink is the same file), not by name."""
+    seen: dict[tuple[Any, ...], str] = {}
+    for label, path in reads.items():
+        if path is not None:
+            seen.setdefault(_identity(path), f"{label} {path}")
+    for label, path in writes.items():
+        if path is None:
+            continue
+        suffixes = OUTPUT_SUFFIXES.get(label)
+        if suffixes and path.suffix.lower() not in suffixes:
+            raise ConfigError(f"{label} {path}: writes an Excel workbook; give it a name ending in {suffixes[0]}.")
+        identity = _identity(path)
+        if identity in seen:
+            raise ConfigError(f"{label} {path} would overwrite {seen[identity]} (the same file); choose another file name.")
+        seen[identity] = f"{label} {path}"
+
+
+def _identity(path: Path) -> tuple[Any, ...]:
+    """What makes two paths one file: device and inode when it exists, else its real path."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return ("path", os.path.normcase(os.path.realpath(path)))
+    return ("inode", info.st_dev, info.st_ino)
+
+
+@dataclass(frozen=True)
+class FileSnapshot:
+    """A file's size, time and digest, to prove later that it is still what was validated."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    sha256: str
+
+    @classmethod
+    def take(cls, path: Path) -> FileSnapshot:
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            info = os.fstat(fh.fileno())
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+        return cls(path, info.st_size, info.st_mtime_ns, digest.hexdigest())
+
+    def check(self) -> None:
+        """Raise when the file changed since it was taken: what was confirmed is what is sent."""
+        try:
+            now = FileSnapshot.take(self.path)
+        except OSError as exc:
+            now = None
+            reason = exc.strerror or str(exc)
+        else:
+            reason = "its content differs"
+        if now is None or now.sha256 != self.sha256:
+            raise InputFileError(f"{self.path}: changed after it was validated ({reason}); nothing was sent. Run the command again to check and send what it holds now.")
 
 
 @dataclass(frozen=True)
@@ -167,13 +237,20 @@ def submit_file(
 
     The file is read twice rather than held: the requests of 100,000 rows would cost ~400 MB.
     """
+    writes = _report_writes(options.dry) | {"--results": options.results_path}
+    if options.send and options.ledger_path:
+        writes |= {"--ledger": options.ledger_path} | {f"--ledger's {kind}": path for kind, path in sidecar_paths(options.ledger_path).items()}
+    refuse_overwrites(_reads(options.dry), writes)
     with contextlib.ExitStack() as stack:
         # The ledger is locked before the long dry run, so that a second run fails at once.
         ledger = stack.enter_context(Ledger(options.ledger_path)) if options.send and options.ledger_path else None
         catalog = fetch_catalog(settings, transport) if options.check_remote else None
+        validated = [FileSnapshot.take(path) for path in (options.dry.input_path, options.dry.mapping_path)] if options.send and options.dry.input_path.is_file() else []
         dry = dry_run(options.dry, on_validate_progress, catalog)
         if not options.send or not confirm(dry):
             return SubmitRunResult(dry)
+        for snapshot in validated:
+            snapshot.check()
         journal = LedgerJournal(ledger, settings.integration_id, str(options.dry.input_path.resolve()), options.retry_failed) if ledger else None
         stats = asyncio.run(_send_file(options, settings, on_progress, transport, journal, catalog))
     return SubmitRunResult(dry, stats)
@@ -191,10 +268,18 @@ async def _send_file(
     attachments = open_attachment_source(options.dry.attachments_dir or options.dry.input_path.parent, options.dry.max_attachment_bytes)
     builder = RequestBuilder(mapping, attachments, settings.integration_id)
     results = ResultsFile(options.results_path, settings.batch_size) if options.results_path else None
+    broken: list[OSError] = []
 
     def write(result: RowResult) -> None:
-        if results is not None:
+        """Each result as it comes; the first write that fails stops the run (nothing more is
+        sent that could not be recorded)."""
+        if results is None or broken:
+            return
+        try:
             results.write(result.row, result.status, result.candidate_id, result.application_id, result.code, result.message)
+        except OSError as exc:
+            broken.append(exc)
+            raise _unwritable(options.results_path, exc) from exc
 
     async with KomboClient(settings, transport) as client:
         submitter = Submitter(client, settings, on_result=write, on_progress=on_progress, journal=journal)
@@ -207,42 +292,57 @@ async def _send_file(
                 else:
                     yield built.row_number, built.request
 
-        with _stop_on_interrupt(submitter):
+        with _stop_on_signals(submitter):
             try:
                 return await submitter.run(requests())
             finally:
                 if results is not None:
-                    results.close()
+                    try:
+                        results.close()
+                    except OSError as exc:
+                        if not broken:
+                            raise _unwritable(options.results_path, exc) from exc
+
+
+def _unwritable(path: Path | None, exc: OSError) -> OutputError:
+    return OutputError(f"{path}: the results cannot be written ({exc.strerror or exc}); sending stopped at once. The ledger holds what was created: free some space and run the same command again.")
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @contextlib.contextmanager
-def _stop_on_interrupt(submitter: Submitter) -> Iterator[None]:
-    """First Ctrl-C: send nothing new, let requests in flight finish and record them.
-    A second Ctrl-C interrupts at once."""
+def _stop_on_signals(submitter: Submitter) -> Iterator[None]:
+    """First Ctrl-C (or SIGTERM): send nothing new, let requests in flight finish and record
+    them. A second one abandons the requests in flight; their rows stay `sending` in the ledger
+    and are looked up in Kombo by the next run."""
     loop = asyncio.get_running_loop()
+    installed = []
 
-    def first_interrupt() -> None:
-        submitter.stop("interrupt")
-        loop.remove_signal_handler(signal.SIGINT)
+    def on_signal() -> None:
+        if submitter.stopping.is_set():
+            submitter.abandon()
+        else:
+            submitter.stop("interrupt")
 
-    try:
-        loop.add_signal_handler(signal.SIGINT, first_interrupt)
-        installed = True
-    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
-        installed = False
+    for signum in STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(signum, on_signal)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+            pass
     try:
         yield
     finally:
-        if installed:
-            loop.remove_signal_handler(signal.SIGINT)
+        for signum in installed:
+            loop.remove_signal_handler(signum)
 
 
 def draft_mapping_file(input_path: Path, output_path: Path, sheet: str | None = None, header_row: int | None = None, overwrite: bool = False) -> tuple[str, Draft]:
     """`init`: write a commented mapping drafted from the file; never overwrites unless asked."""
     if output_path.exists() and not overwrite:
         raise ConfigError(f"{output_path} exists already; choose another name or pass --force.")
-    if output_path.resolve() == input_path.resolve():
-        raise ConfigError(f"-o {output_path} would overwrite your input; choose another file name.")
+    refuse_overwrites({"your input": input_path}, {"-o": output_path})
     table = read_table(input_path, sheet=sheet, header_row=header_row, expected_columns=KNOWN_HEADERS)
     draft = place_columns(table)
     text = render_mapping(draft, table)

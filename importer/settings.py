@@ -1,11 +1,17 @@
 """The settings of a submission, validated once from flags and the environment.
 
-The API key is a `SecretStr`: printing the settings, an error or a log line never shows it.
+The API key is a `SecretStr`: printing the settings never shows it. Every key a run uses is also
+handed to `errors.remember_secret`, so that `errors.redact()` scrubs it from any text that leaves
+the process (an exception quoting a header, a server echoing it back).
 """
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from .errors import remember_secret
 
 REGIONS = {
     "eu": "https://api.kombo.dev/v1",
@@ -13,7 +19,27 @@ REGIONS = {
     "ca": "https://api.ca.kombo.dev/v1",
 }
 DEFAULT_CONCURRENCY = 10
-KOMBO_CONCURRENCY_LIMIT = 30  # Kombo's default in-flight writes per integration
+DEFAULT_MAX_WAIT = 300.0  # seconds: the longest a server may make one row wait (Retry-After)
+DEFAULT_REQUEST_TIMEOUT = 300.0  # seconds for a whole request; writes go through to the ATS
+MAX_RESPONSE_BYTES = 1_000_000  # Kombo's answers to a create are a few KB
+MAX_PAGE_BYTES = 32_000_000  # a page of 250 jobs with long descriptions
+_KEY_CHARACTERS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces: what a header can carry
+
+
+def check_api_key(key: str) -> str:
+    """The key without surrounding whitespace (a key file saved on Windows ends in CR LF);
+    refused when it holds anything an HTTP header cannot carry, before any request."""
+    stripped = key.strip()
+    remember_secret(key)
+    remember_secret(stripped)
+    if not stripped:
+        raise ValueError("the API key is empty")
+    if not _KEY_CHARACTERS.fullmatch(stripped):
+        raise ValueError(
+            "the API key holds spaces, control or non-ASCII characters, which no Kombo key has;"
+            " copy it again from Kombo's dashboard"
+        )
+    return stripped
 
 
 class SubmitSettings(BaseModel):
@@ -33,8 +59,15 @@ class SubmitSettings(BaseModel):
     max_attempts: int = Field(default=8, ge=1, le=50)
     backoff_initial: float = Field(default=0.5, gt=0)
     backoff_max: float = Field(default=60.0, gt=0)
+    max_wait: float = Field(default=DEFAULT_MAX_WAIT, gt=0)  # cap on Retry-After and resets
     connect_timeout: float = Field(default=10.0, gt=0)
-    write_timeout: float = Field(default=300.0, gt=0)  # writes go through to the customer's ATS
+    request_timeout: float = Field(default=DEFAULT_REQUEST_TIMEOUT, gt=0)  # connect to last byte
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _clean_key(cls, value: object) -> object:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return SecretStr(check_api_key(raw)) if isinstance(raw, str) else value
 
     @field_validator("server_url")
     @classmethod

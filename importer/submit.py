@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from .attachments import AttachmentProblem
 from .build import PostAtsCandidatesRequest
 from .client import (
     AlreadyExists,
@@ -28,7 +29,7 @@ from .client import (
     Uncertain,
     encode_request,
 )
-from .errors import FatalApiError
+from .errors import FatalApiError, ImporterError, InternalError, OutputError, describe
 from .settings import SubmitSettings
 
 CREATED, SKIPPED, FAILED, NOT_SENT = "created", "skipped", "failed", "not_sent"
@@ -56,8 +57,8 @@ class SubmitStats:
     lookups: int = 0
     by_status: Counter[str] = field(default_factory=Counter)
     changed: int = 0  # created in an earlier run, different now: not sent again
-    stopped_by: str | None = None  # "fatal" | "interrupt"
-    fatal: FatalApiError | None = None
+    stopped_by: str | None = None  # "fatal" | "interrupt" | "abandoned" | "error"
+    fatal: ImporterError | None = None  # what stopped the run, raised when it ends
 
 
 class Journal:
@@ -118,24 +119,25 @@ class Pacer:
 
     MARGIN = 0.98  # aim just under the limit: the server's clock and ours never agree exactly
 
-    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, rate: float | None, max_wait: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = 1.0 / (rate * self.MARGIN) if rate else 0.0
+        self.max_wait = max_wait
         self.clock = clock
         self._next_start = 0.0
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
-    async def wait_turn(self) -> None:
+    async def wait_turn(self, stopping: asyncio.Event) -> None:
+        """Wait for this request's slot; a stopping run does not wait."""
         async with self._lock:
             now = self.clock()
             start = max(now, self._next_start, self._paused_until)
             self._next_start = start + self.interval
-        delay = start - now
-        if delay > 0:
-            await asyncio.sleep(delay)
+        await _sleep_unless(stopping, start - now)
 
     def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, self.clock() + seconds)
+        """Hold every request for `seconds`, never longer than `--max-wait`."""
+        self._paused_until = max(self._paused_until, self.clock() + min(seconds, self.max_wait))
 
     def learn(self, limits: Limits) -> None:
         """Out of requests in this window: wait for its reset rather than run into 429s."""
@@ -161,10 +163,11 @@ class Submitter:
         self.journal = journal or Journal()
         self.stats = SubmitStats()
         self.gate = ConcurrencyGate(settings.concurrency)
-        self.pacer = Pacer(settings.rate_limit)
+        self.pacer = Pacer(settings.rate_limit, settings.max_wait)
         self.stopping = asyncio.Event()
         self.closed_jobs: set[str] = set()
         self._random = random.Random()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def stop(self, reason: str = "interrupt") -> None:
         """Send nothing new; requests in flight finish and are recorded."""
@@ -172,30 +175,61 @@ class Submitter:
             self.stats.stopped_by = self.stats.stopped_by or reason
             self.stopping.set()
 
+    def abandon(self) -> None:
+        """Stop at once: requests in flight are cut off and their rows recorded as unsettled
+        (the ledger keeps them `sending`, so the next run looks them up before sending)."""
+        self.stop("abandoned")
+        self.stats.stopped_by = "abandoned"
+        for task in self._tasks:
+            task.cancel()
+
+    def _fail(self, error: ImporterError) -> None:
+        """Something the whole run depends on failed: keep the first such error, stop sending."""
+        if self.stats.fatal is None:
+            self.stats.fatal = error
+        self.stop("fatal" if isinstance(error, FatalApiError) else "error")
+
     async def run(self, items: Iterable[tuple[int, PostAtsCandidatesRequest]]) -> SubmitStats:
-        """Send every item; returns when all have a result (or the run was stopped)."""
+        """Send every item; returns when each has a result. Raises what stopped the run (after
+        every row in flight has ended and every row has a result)."""
         live = asyncio.Semaphore(self.settings.concurrency * 4)  # rows in flight or waiting to retry
-        tasks: set[asyncio.Task[None]] = set()
         iterator = iter(items)
-        for row, request in iterator:
-            await live.acquire()
-            if self.stopping.is_set():
-                live.release()
+        try:
+            for row, request in iterator:
+                await live.acquire()
+                if self.stopping.is_set():
+                    live.release()
+                    self._record(RowResult(row, NOT_SENT, code="stopped", message=self._stop_message()))
+                    break
+                task = asyncio.create_task(self._row(row, request))
+                self._tasks.add(task)
+                task.add_done_callback(self._finished(live))
+            for row, _ in iterator:  # never reached because the run stopped
                 self._record(RowResult(row, NOT_SENT, code="stopped", message=self._stop_message()))
-                break
-            task = asyncio.create_task(self._row(row, request))
-            tasks.add(task)
-            task.add_done_callback(_finished(tasks, live))
-        for row, _ in iterator:  # never reached because the run stopped
-            self._record(RowResult(row, NOT_SENT, code="stopped", message=self._stop_message()))
-        if tasks:
-            await asyncio.gather(*tasks)
+        except ImporterError as error:  # the input or an output failed while rows were read
+            self._fail(error)
+            raise
+        finally:
+            while self._tasks:  # tasks leave the set as they end; every one ends (bounded waits)
+                await asyncio.wait(set(self._tasks))
         if self.stats.fatal is not None:
             raise self.stats.fatal
         return self.stats
 
+    def _finished(self, live: asyncio.Semaphore) -> Callable[[asyncio.Task[None]], None]:
+        def forget(task: asyncio.Task[None]) -> None:
+            self._tasks.discard(task)
+            live.release()
+            if not task.cancelled() and task.exception() is not None:  # a bug in _row itself
+                self._fail(InternalError(f"a row's task failed: {describe(task.exception())}"))
+
+        return forget
+
     def _stop_message(self) -> str:
-        return "not sent: the run stopped on a fatal error" if self.stats.stopped_by == "fatal" else "not sent: the run was interrupted"
+        return {
+            "fatal": "not sent: the run stopped on a fatal error",
+            "error": "not sent: the run stopped because a file could not be written",
+        }.get(self.stats.stopped_by or "", "not sent: the run was interrupted")
 
     def record(self, result: RowResult) -> None:
         """Count a row settled without a request (invalid, already done): it is in the results too."""
@@ -209,27 +243,43 @@ class Submitter:
         self.on_progress(self.stats)
 
     async def _row(self, row: int, request: PostAtsCandidatesRequest) -> None:
+        """Send one row and record its result. Whatever happens, the row ends with a result:
+        an error here becomes this row's failure, never a lost row."""
+        progress = _RowProgress()
         try:
-            result, retryable, uncertain = await self._send_until_settled(row, request)
+            result, retryable, uncertain = await self._send_until_settled(row, request, progress)
+        except asyncio.CancelledError:  # abandoned (a second Ctrl-C)
+            may_exist = progress.may_exist
+            message = "abandoned while in flight; run again with the same ledger to settle it" if may_exist else "not sent: the run was interrupted"
+            result, retryable, uncertain = RowResult(row, FAILED if may_exist else NOT_SENT, code="interrupted", message=message, attempts=progress.attempts), True, may_exist
+        except AttachmentProblem as problem:  # its file changed or vanished since the dry run
+            result, retryable, uncertain = RowResult(row, FAILED, code=problem.code, message=problem.message, attempts=progress.attempts), True, progress.may_exist
         except FatalApiError as exc:  # a lookup was refused for the whole run
-            self._fatal(exc)
-            result, retryable, uncertain = RowResult(row, FAILED, code="lookup_failed", message=str(exc)), True, True
-        self.journal.settled(row, request, result, retryable=retryable, uncertain=uncertain)
-        self._record(result)
+            self._fail(exc)
+            result, retryable, uncertain = RowResult(row, FAILED, code="lookup_failed", message=str(exc), attempts=progress.attempts), True, True
+        except OutputError as exc:  # the ledger cannot be written: nothing more may be sent
+            self._fail(exc)
+            result, retryable, uncertain = RowResult(row, FAILED, code="ledger_error", message=str(exc), attempts=progress.attempts), True, progress.may_exist
+        except Exception as exc:  # a bug of ours: this row fails, the others go on
+            message = f"{describe(exc)} (an error in kombo-import; please report it)"
+            result, retryable, uncertain = RowResult(row, FAILED, code="internal_error", message=message, attempts=progress.attempts), True, progress.may_exist
+        try:
+            self.journal.settled(row, request, result, retryable=retryable, uncertain=uncertain)
+        except OutputError as exc:  # the ledger failed: the row still gets its result below
+            self._fail(exc)
+        try:
+            self._record(result)
+        except OutputError as exc:
+            self._fail(exc)
 
-    def _fatal(self, error: FatalApiError) -> None:
-        if self.stats.fatal is None:
-            self.stats.fatal = error
-        self.stop("fatal")
-
-    async def _send_until_settled(self, row: int, request: PostAtsCandidatesRequest) -> tuple[RowResult, bool, bool]:
+    async def _send_until_settled(self, row: int, request: PostAtsCandidatesRequest, progress: _RowProgress) -> tuple[RowResult, bool, bool]:
         """(result, retryable next run, may have been written)."""
         job_id = request.body.application.job_id
         email = request.body.candidate.email_address
         earlier = await self.journal.before(row, request)
         if isinstance(earlier, RowResult):
             return earlier, False, False
-        uncertain = earlier
+        uncertain = progress.may_exist = earlier
         last: Outcome | None = None
         for attempt in range(1, self.settings.max_attempts + 1):
             if uncertain:
@@ -240,7 +290,7 @@ class Submitter:
                     return RowResult(row, CREATED, found[0], found[1], message="created (confirmed by a lookup after an uncertain answer)", attempts=attempt - 1), False, False
             if self.stopping.is_set():
                 return _unfinished(row, last, attempt - 1), True, uncertain
-            await self.pacer.wait_turn()
+            await self.pacer.wait_turn(self.stopping)
             async with self.gate:
                 if self.stopping.is_set():
                     return _unfinished(row, last, attempt - 1), True, uncertain
@@ -249,6 +299,8 @@ class Submitter:
                 # Encoded here, in the gate: at most --concurrency bodies with files in memory.
                 content, digests = await asyncio.to_thread(encode_request, request) if request.attachments else encode_request(request)
                 self.journal.sending(row, request, digests)
+                progress.attempts = attempt
+                progress.may_exist = True  # from here until an answer says otherwise
                 self.stats.sent += 1
                 if attempt > 1:
                     self.stats.retries += 1
@@ -256,6 +308,7 @@ class Submitter:
                 outcome = await self.client.create_candidate(request, content)
                 del content
             last = outcome
+            progress.may_exist = uncertain or isinstance(outcome, (Uncertain, Created))
             self.pacer.learn(outcome.limits)
             await self.gate.learn(outcome.limits, isinstance(outcome, Transient) and outcome.slow_down)
             if isinstance(outcome, Created):
@@ -264,7 +317,7 @@ class Submitter:
             if isinstance(outcome, AlreadyExists):
                 return RowResult(row, SKIPPED, code=_api(outcome.code), message=f"already in the ATS: {outcome.message}", attempts=attempt), False, False
             if isinstance(outcome, Fatal):
-                self._fatal(FatalApiError.from_outcome(outcome.code, outcome.message))
+                self._fail(FatalApiError.from_outcome(outcome.code, outcome.message))
                 return RowResult(row, FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempt), True, uncertain
             if isinstance(outcome, Rejected):
                 if outcome.job_closed:
@@ -272,32 +325,49 @@ class Submitter:
                 return RowResult(row, FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempt), False, uncertain
             uncertain = uncertain or isinstance(outcome, Uncertain)
             if attempt < self.settings.max_attempts:
-                await self._back_off(attempt, outcome)
+                asked = _asked_wait(outcome)
+                if asked is not None and asked > self.settings.max_wait:
+                    message = (f"Kombo asked to wait {asked:,.0f} s before a retry, more than --max-wait {self.settings.max_wait:g} s;"
+                               " not retried in this run. Run again later: it is sent again then.")
+                    return RowResult(row, FAILED, code=_api(outcome.code) if outcome.code else "transient", message=message, attempts=attempt), True, uncertain
+                await self._back_off(attempt, asked)
         assert last is not None
         return _unfinished(row, last, self.settings.max_attempts, gave_up=True), True, uncertain
 
-    async def _back_off(self, attempt: int, outcome: Outcome) -> None:
+    async def _back_off(self, attempt: int, asked: float | None) -> None:
         """Exponential backoff with full jitter, never sooner than Kombo asked."""
         ceiling = min(self.settings.backoff_max, self.settings.backoff_initial * 2 ** (attempt - 1))
         delay = self._random.uniform(ceiling / 2, ceiling)
-        asked = outcome.limits.retry_after
-        if asked is None and outcome.limits.rate_remaining == 0:
-            asked = outcome.limits.rate_reset
         if asked is not None:
             delay = max(delay, asked)
             self.pacer.pause(asked)  # a rate limit is everyone's: hold all requests
-        try:
-            await asyncio.wait_for(self.stopping.wait(), timeout=delay)
-        except TimeoutError:
-            pass
+        await _sleep_unless(self.stopping, delay)
 
 
-def _finished(tasks: set[asyncio.Task[None]], live: asyncio.Semaphore) -> Callable[[asyncio.Task[None]], None]:
-    def forget(task: asyncio.Task[None]) -> None:
-        tasks.discard(task)
-        live.release()
+@dataclass
+class _RowProgress:
+    """How far one row got, for when its handling is cut short (an error, a second Ctrl-C)."""
 
-    return forget
+    attempts: int = 0
+    may_exist: bool = False  # a request left and no answer has said it was not written
+
+
+def _asked_wait(outcome: Outcome) -> float | None:
+    """Seconds the server asked us to wait (Retry-After, or the rate window's reset)."""
+    asked = outcome.limits.retry_after
+    if asked is None and outcome.limits.rate_remaining == 0:
+        asked = outcome.limits.rate_reset
+    return asked
+
+
+async def _sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
+    """Sleep, but wake as soon as the run stops."""
+    if seconds <= 0:
+        return
+    try:
+        await asyncio.wait_for(stopping.wait(), timeout=seconds)
+    except TimeoutError:
+        pass
 
 
 def _api(code: str | None) -> str:

@@ -149,7 +149,7 @@ def test_an_unwritable_report_and_a_bad_server_url_are_clear_errors(tmp_path):
     result = CliRunner().invoke(main, ["validate", str(EXAMPLE_CSV), "-m", str(EXAMPLE_MAPPING), "--report", str(blocker / "errors.csv")])
     assert result.exit_code == 2 and "Error: " in result.output and "Traceback" not in result.output
     result = CliRunner().invoke(main, ["jobs", "--integration-id", "x", "--api-key", "k", "--server-url", "ftp://example.com"])
-    assert result.exit_code == 2 and "--server-url: Value error, 'ftp://example.com' is not an http(s) URL." in result.output
+    assert result.exit_code == 2 and "Error: --server-url: 'ftp://example.com' is not an http(s) URL." in result.output
 
 
 def test_the_annotated_workbook_marks_the_cells_with_problems(tmp_path):

@@ -83,8 +83,9 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(sandbox, people, tmp_path):
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)
-    assert process.returncode == 1, output
+    assert process.returncode == 130, output
     assert "Interrupted: rows in flight were finished and recorded" in output
+    assert "Traceback" not in output and "never retrieved" not in output
     rows = read_csv(results)
     assert len(rows) == 300 and {r["status"] for r in rows} == {"created", "not_sent"}
     assert sum(r["status"] == "created" for r in rows) == len(sandbox.state.created)
@@ -148,10 +149,38 @@ def test_a_ledger_in_use_by_another_run_is_a_clear_error(sandbox, people, tmp_pa
     source, mapping = people(2)
     ledger = tmp_path / "ledger.sqlite"
     with Ledger(ledger):
+        for side_file in tmp_path.glob("ledger.sqlite?*"):  # what a user might delete: no lock lives there
+            if side_file.suffix == ".lock":
+                side_file.unlink()
         result = cli(*submit_args(source, mapping, sandbox, ledger, tmp_path / "results.csv"))
     assert result.exit_code == 2
-    assert f"Error: {ledger}: the ledger is in use by another run (pid {os.getpid()})" in result.output
+    assert f"Error: {ledger}: the ledger is in use by another run." in result.output
     assert sandbox.state.posts_received == 0
+    assert not list(tmp_path.glob("*.lock"))  # a refused run leaves nothing behind
+
+
+def test_a_second_process_cannot_take_a_ledger_in_use_even_without_side_files(sandbox, people, tmp_path):
+    """The lock is on the ledger file itself: deleting every file beside it does not let a
+    second run in."""
+    sandbox.config.latency = 0.05
+    source, mapping = people(60)
+    ledger, results = tmp_path / "ledger.sqlite", tmp_path / "results.csv"
+    first = start_submit(submit_args(source, mapping, sandbox, ledger, results, "--concurrency", "2"))
+    try:
+        for _ in range(400):
+            if sandbox.state.posts_received >= 3 or first.poll() is not None:
+                break
+            time.sleep(0.01)
+        for side_file in tmp_path.glob("ledger.sqlite?*"):
+            side_file.unlink(missing_ok=True)
+        second = start_submit(submit_args(source, mapping, sandbox, ledger, tmp_path / "second.csv"))
+        output, _ = second.communicate(timeout=60)
+        assert second.returncode == 2, output
+        assert "the ledger is in use by another run" in output
+    finally:
+        first.kill()
+        first.wait(30)
+    assert len({c.email for c in sandbox.state.created}) == len(sandbox.state.created)
 
 
 def test_the_ledger_holds_no_file_contents_and_no_key(sandbox, write_csv, write_mapping, tmp_path):
