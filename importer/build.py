@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,9 @@ from .transforms import TransformError, as_text
 _INVALID = object()  # a value was given but is wrong; its issue is already recorded
 _MISSING = object()
 MEMO_SIZE = 4096  # distinct cells remembered per field
+MAX_TEXT_CHARS = 32_767  # Excel's own limit for a cell; no ATS field holds more
+# C0 controls but tab, line feed and carriage return; DEL; C1 controls (a sign of a wrong decoding).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 # Our checks beyond the SDK's, and the transform that already makes each one unnecessary.
 _CHECKS: dict[str, tuple[Callable[[Any], str], str]] = {
@@ -394,7 +398,7 @@ def _coercer(leaf: Leaf) -> Callable[[Any], Any]:
         if leaf.check:
             check, made_by = _CHECKS[leaf.check]
             if made_by not in {name for name, _ in leaf.transforms}:
-                return check
+                return lambda value: check(_text(value))
         return _text
     if kind == "enum":
         members = leaf.enum
@@ -418,7 +422,15 @@ def _coercer(leaf: Leaf) -> Callable[[Any], Any]:
 
 
 def _text(value: Any) -> str:
-    return value if type(value) is str else as_text(value)
+    """Text as it may be sent: no control characters (a NUL, an escape sequence) and no more
+    than any field holds; otherwise a problem on the row, never sent as it is."""
+    text = value if type(value) is str else as_text(value)
+    if len(text) > MAX_TEXT_CHARS:
+        raise TransformError(issues.CELL_TOO_LONG, f"the value has {len(text):,} characters; no ATS field holds more than {MAX_TEXT_CHARS:,}. Check that the column is the right one.")
+    found = _CONTROL.search(text)
+    if found:
+        raise TransformError(issues.CONTROL_CHARACTER, f"holds the control character {found.group()!r} at position {found.start() + 1}, which no ATS shows; remove it from the cell.")
+    return text
 
 
 def _moment(value: Any) -> dt.datetime:
@@ -435,6 +447,8 @@ def _answer(value: Any) -> Any:
 
 
 def _json_value(value: Any) -> Any:
+    if type(value) is str:
+        return _text(value)
     return value.isoformat() if isinstance(value, dt.date) else value  # remote fields stay JSON
 
 

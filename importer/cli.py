@@ -28,7 +28,7 @@ from . import __version__
 from .errors import EXIT_INTERNAL, ConfigError, ImporterError, describe, redact
 from .ledger import default_path as default_ledger_path
 from .ledger import ledger_summary
-from .report import printable, summary_json, summary_lines
+from .report import printable, summary_json, summary_lines, terminal_json
 from .runs import (
     DryRunOptions,
     DryRunResult,
@@ -216,7 +216,7 @@ def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row
     summary, source = result.summary, result.table.describe()
     outputs = {k: str(v) for k, v in (("report", report_path), ("rejects", rejects_path), ("annotated", annotated_path)) if v}
     if as_json:
-        click.echo(json.dumps(summary_json(summary, source, outputs), indent=2, ensure_ascii=False))
+        click.echo(terminal_json(summary_json(summary, source, outputs)))
     else:
         for line in summary_lines(summary, source):
             click.echo(line)

@@ -28,6 +28,8 @@ UNKNOWN_JOB = "unknown_job"
 JOB_NOT_OPEN = "job_not_open"
 UNKNOWN_STAGE = "unknown_stage"
 UNKNOWN_QUESTION = "unknown_question"
+CONTROL_CHARACTER = "control_character"
+CELL_TOO_LONG = "cell_too_long"
 
 
 @dataclass(frozen=True, slots=True)

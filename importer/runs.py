@@ -109,9 +109,10 @@ def _dry_run(options: DryRunOptions, pool: ProcessPoolExecutor | None, workers: 
     mapping, table = open_input(options)
     builder = RequestBuilder(mapping, open_attachment_source(attachments_at, options.max_attachment_bytes), options.integration_id)
     summary = ValidationSummary()
+    # The workbook first: it may refuse the file (too wide) before any other output is opened.
+    annotated = AnnotatedWorkbook(options.annotated_path, table.headers) if options.annotated_path else None
     report = ErrorReport(options.report_path) if options.report_path else None
     rejects = RejectedRows(options.rejects_path, table.headers) if options.rejects_path else None
-    annotated = AnnotatedWorkbook(options.annotated_path, table.headers) if options.annotated_path else None
     if pool is not None:
         checked = validate_in_parallel(table.rows, pool, workers, table.headers, table.describe(), summary, mapping.label_for("candidate.email_address"), on_progress)
     else:

@@ -249,8 +249,10 @@ def test_validate_writes_every_output_from_a_hostile_file(tmp_path, write_csv, w
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
     assert not TERMINAL_CONTROLS.search(result.output.replace("\n", ""))
-    assert "Rows read: 4   valid: 1   invalid: 3   problems: 3" in result.output
-    assert [r["row"] for r in read_csv(report)] == ["2", "3", "4"]
+    assert "Rows read: 4   valid: 1   invalid: 3   problems: 4" in result.output
+    assert [(r["row"], r["code"]) for r in read_csv(report)] == [
+        ("2", "control_character"), ("2", "invalid_email"), ("3", "required"), ("4", "control_character"),
+    ]
     rejected = read_csv(rejects)
     assert [(r["First"], r["Email"]) for r in rejected] == [
         ("Wo\x01lf", "not-an-email"),
@@ -263,12 +265,14 @@ def test_validate_writes_every_output_from_a_hostile_file(tmp_path, write_csv, w
     assert sheet_rows(annotated) == [
         ["source row", "First", "Last", "Email", HYPERLINK, "problems"],
         [2, "Wo\\x01lf", "Weber", "not-an-email", "=1+1",
-         "Email: 'not-an-email' is not an email address; expected name@example.com."],
+         "First: holds the control character '\\x01' at position 3, which no ATS shows;"
+         " remove it from the cell.; Email: 'not-an-email' is not an email address;"
+         " expected name@example.com."],
         [3, '=HYPERLINK("http://evil.example/","x")', None, "anna@example.com", "+SUM(1)",
          "Last: 'Last' is empty; candidate.last_name is required."],
         [4, "Jonas", "Klein", "\\x1b]0;pwned\\x07jonas@example.com", "\u202e\x9b2J",
-         "Email: '\\x1b]0;pwned\\x07jonas@example.com' is not an email address;"
-         " expected name@example.com."],
+         "Email: holds the control character '\\x1b' at position 1, which no ATS shows;"
+         " remove it from the cell."],
         [5, "Lena", "Koch", "lena@example.com", "-2+3", None],
     ]
     assert load_workbook(annotated).active["D2"].comment.text.startswith("invalid_email: ")

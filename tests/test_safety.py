@@ -371,3 +371,18 @@ def test_submit_without_a_terminal_needs_yes(sandbox, people, tmp_path):
     assert result.exit_code == 2 and "pass --yes" in result.output
     assert sandbox.state.posts_received == 0
 
+
+
+# --- 6. input that is too big or hostile is refused, not swallowed ---------------------------
+
+
+def test_control_characters_and_overlong_cells_are_problems_on_their_row(write_csv, write_mapping, tmp_path):
+    from conftest import BASIC_MAPPING
+
+    source = write_csv([["First", "Last", "Email"], ["Anna", "Wo\x00lf", "anna@example.com"], ["\x1b]0;pwned\x07", "Wolf", "b@example.com"],
+                        ["Anna", "W" * 40_000, "c@example.com"], ["Zoë", "Łukasz\tWolf", "d@example.com"]])
+    result = cli("validate", source, "-m", write_mapping(BASIC_MAPPING), "--report", tmp_path / "report.csv")
+    assert result.exit_code == 1, result.output
+    problems = {(r["row"], r["column"], r["code"]) for r in read_csv(tmp_path / "report.csv")}
+    assert problems == {("2", "Last", "control_character"), ("3", "First", "control_character"), ("4", "Last", "cell_too_long")}
+    assert "\x1b" not in result.output and "\x07" not in result.output  # nothing hostile reaches the terminal
