@@ -130,6 +130,7 @@ def input_options(command: Any) -> Any:
             click.option("--header-row", type=click.IntRange(min=1), help="Row number of the header. Default: found by looking for the mapped columns."),
             click.option("--attachments-dir", type=click.Path(path_type=Path), help="Folder, or .zip archive, that attachment paths are relative to; nothing outside it is read. Default: the input's folder."),
             click.option("--max-attachment-mb", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True, help="Largest attachment accepted, in MB."),
+            click.option("--allow-private-urls", is_flag=True, help="Let attachment cells name http(s) URLs on loopback, link-local or private addresses (refused by default: Kombo would fetch them)."),
         ]
     ):
         command = decorator(command)
@@ -178,8 +179,8 @@ def _connection(integration_id: str | None, api_key: str | None, server_url: str
 
 
 def _dry_run_options(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float,
-                     report_path: Path | None, rejects_path: Path | None, integration_id: str | None) -> DryRunOptions:
-    return DryRunOptions(input_path, mapping_path, sheet, header_row, attachments_dir, int(max_attachment_mb * 1_000_000), report_path, rejects_path, integration_id)
+                     allow_private_urls: bool, report_path: Path | None, rejects_path: Path | None, integration_id: str | None) -> DryRunOptions:
+    return DryRunOptions(input_path, mapping_path, sheet, header_row, attachments_dir, int(max_attachment_mb * 1_000_000), allow_private_urls, report_path, rejects_path, integration_id)
 
 
 @main.command()
@@ -191,7 +192,7 @@ def _dry_run_options(input_path: Path, mapping_path: Path, sheet: str | None, he
 @api_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
-def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float,
+def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float, allow_private_urls: bool,
              report_path: Path | None, rejects_path: Path | None, annotated_path: Path | None, check_remote: bool, integration_id: str | None, api_key: str | None,
              server_url: str | None, region: str, use_sandbox: bool, as_json: bool, quiet: bool) -> None:
     """Dry run: check every row of INPUT against the mapping; send nothing.
@@ -204,7 +205,7 @@ def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row
     \b
         kombo-import validate example_data/candidates.xlsx -m mappings/example.yaml --report errors.csv --rejects rejects.csv
     """
-    options = _dry_run_options(input_path, mapping_path, sheet, header_row, attachments_dir, max_attachment_mb, report_path, rejects_path, integration_id)
+    options = _dry_run_options(input_path, mapping_path, sheet, header_row, attachments_dir, max_attachment_mb, allow_private_urls, report_path, rejects_path, integration_id)
     options = dataclasses.replace(options, annotated_path=annotated_path)
     catalog = None
     if check_remote or use_sandbox:
@@ -291,7 +292,7 @@ class _SubmitProgress:
 @click.option("--dry-run", is_flag=True, help="Validate and show what would be sent; send nothing.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation before sending.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
-def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float,
+def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float, allow_private_urls: bool,
            integration_id: str | None, api_key: str | None, server_url: str | None, region: str, use_sandbox: bool, batch_size: int, concurrency: int,
            rate_limit: float | None, max_wait: float, request_timeout: float, check_remote: bool, report_path: Path | None, rejects_path: Path | None, results_path: Path | None, ledger_path: Path | None,
            retry_failed: bool, dry_run: bool, yes: bool, quiet: bool) -> None:
@@ -334,7 +335,7 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
         progress.start(result.summary.rows_read)
         return True
 
-    dry = _dry_run_options(input_path, mapping_path, sheet, header_row, attachments_dir, max_attachment_mb, report_path, rejects_path, integration_id)
+    dry = _dry_run_options(input_path, mapping_path, sheet, header_row, attachments_dir, max_attachment_mb, allow_private_urls, report_path, rejects_path, integration_id)
     tuning = {"batch_size": batch_size, "concurrency": concurrency, "rate_limit": rate_limit, "max_wait": max_wait, "request_timeout": request_timeout}
     with _connection(integration_id, api_key, server_url, region, use_sandbox, **tuning) as settings:
         dry = dataclasses.replace(dry, integration_id=settings.integration_id)

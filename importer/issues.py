@@ -22,6 +22,7 @@ OUTSIDE_BASE_DIR = "outside_base_dir"
 NOT_A_FILE = "not_a_file"
 EMPTY_FILE = "empty_file"
 FILE_TOO_LARGE = "file_too_large"
+FILE_CHANGED = "file_changed"  # at send time: not the file the dry run checked
 AMBIGUOUS_FILE = "ambiguous_file"
 UNSUPPORTED_FILE = "unsupported_file"
 UNKNOWN_JOB = "unknown_job"

@@ -43,6 +43,7 @@ class DryRunOptions:
     header_row: int | None = None
     attachments_dir: Path | None = None
     max_attachment_bytes: int = DEFAULT_MAX_BYTES
+    allow_private_urls: bool = False  # attachment URLs to loopback or private addresses
     report_path: Path | None = None
     rejects_path: Path | None = None
     integration_id: str | None = None
@@ -101,13 +102,13 @@ def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = 
         if options.input_path.is_file():
             workers = worker_count(options.input_path.stat().st_size, excel=file_kind(options.input_path) == "excel")
             if workers:
-                pool = stack.enter_context(start_pool(workers, str(options.mapping_path), str(attachments_at), options.max_attachment_bytes, options.integration_id, catalog))
+                pool = stack.enter_context(start_pool(workers, str(options.mapping_path), str(attachments_at), options.max_attachment_bytes, options.allow_private_urls, options.integration_id, catalog))
         return _dry_run(options, pool, workers, attachments_at, on_progress, catalog)
 
 
 def _dry_run(options: DryRunOptions, pool: ProcessPoolExecutor | None, workers: int, attachments_at: Path, on_progress: Callable[[int], None] | None, catalog: JobCatalog | None) -> DryRunResult:
     mapping, table = open_input(options)
-    builder = RequestBuilder(mapping, open_attachment_source(attachments_at, options.max_attachment_bytes), options.integration_id)
+    builder = RequestBuilder(mapping, open_attachment_source(attachments_at, options.max_attachment_bytes, options.allow_private_urls), options.integration_id)
     summary = ValidationSummary()
     # The workbook first: it may refuse the file (too wide) before any other output is opened.
     annotated = AnnotatedWorkbook(options.annotated_path, table.headers) if options.annotated_path else None
@@ -266,7 +267,7 @@ async def _send_file(
     catalog: JobCatalog | None,
 ) -> SubmitStats:
     mapping, table = open_input(options.dry)
-    attachments = open_attachment_source(options.dry.attachments_dir or options.dry.input_path.parent, options.dry.max_attachment_bytes)
+    attachments = open_attachment_source(options.dry.attachments_dir or options.dry.input_path.parent, options.dry.max_attachment_bytes, options.dry.allow_private_urls)
     builder = RequestBuilder(mapping, attachments, settings.integration_id)
     results = ResultsFile(options.results_path, settings.batch_size) if options.results_path else None
     broken: list[OSError] = []

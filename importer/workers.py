@@ -45,14 +45,14 @@ def worker_count(input_size: int, excel: bool) -> int:
     return min(cores, 2 if excel else 4)
 
 
-def start_pool(workers: int, mapping_path: str, attachments_at: str, max_bytes: int, integration_id: str | None, catalog: JobCatalog | None) -> ProcessPoolExecutor:
+def start_pool(workers: int, mapping_path: str, attachments_at: str, max_bytes: int, allow_private_urls: bool, integration_id: str | None, catalog: JobCatalog | None) -> ProcessPoolExecutor:
     """Worker processes, started before the input is opened so that they do not inherit it
     (a forked copy of a whole Excel sheet would double the memory)."""
     # fork is quick, but unsafe once threads run (a sandbox, a test runner): then spawn.
     method = "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"  # macOS: fork is unsafe
     rules = (catalog.listed, catalog.attachment_rules) if catalog is not None else None
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_start,
-                               initargs=(mapping_path, attachments_at, max_bytes, integration_id, rules))
+                               initargs=(mapping_path, attachments_at, max_bytes, allow_private_urls, integration_id, rules))
     for waiting in [pool.submit(os.getpid) for _ in range(workers)]:  # start them now, not lazily later
         waiting.result()
     return pool
@@ -61,20 +61,20 @@ def start_pool(workers: int, mapping_path: str, attachments_at: str, max_bytes: 
 _settings: tuple[Any, ...] = ()
 
 
-def _start(mapping_path: str, attachments_at: str, max_bytes: int, integration_id: str | None, catalog: tuple[Any, Any] | None) -> None:
+def _start(mapping_path: str, attachments_at: str, max_bytes: int, allow_private_urls: bool, integration_id: str | None, catalog: tuple[Any, Any] | None) -> None:
     global _settings, _catalog
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _settings = (mapping_path, attachments_at, max_bytes, integration_id)
+    _settings = (mapping_path, attachments_at, max_bytes, allow_private_urls, integration_id)
     _catalog = JobCatalog(*catalog) if catalog is not None else None
 
 
 def _check_chunk(headers: list[str], source: str, chunk: list[tuple[int, tuple[Any, ...]]]) -> list[Checked]:
     global _builder
     if _builder is None:  # the first chunk brings the headers to bind the mapping to
-        mapping_path, attachments_at, max_bytes, integration_id = _settings
+        mapping_path, attachments_at, max_bytes, allow_private_urls, integration_id = _settings
         mapping = load_mapping(mapping_path)
         mapping.bind(headers, source)
-        _builder = RequestBuilder(mapping, open_attachment_source(attachments_at, max_bytes), integration_id)
+        _builder = RequestBuilder(mapping, open_attachment_source(attachments_at, max_bytes, allow_private_urls), integration_id)
     out: list[Checked] = []
     for number, values in chunk:
         built = _builder.build(SourceRow(number, values))

@@ -77,7 +77,7 @@ def test_an_attachment_that_changes_while_rows_are_sent_fails_those_rows_and_los
     results = read_csv(tmp_path / "results.csv")
     assert sorted(int(r["row"]) for r in results) == list(range(2, 42))  # every row, once
     failed = [r for r in results if r["status"] == "failed"]
-    assert failed and all("changed since it was checked" in r["message"] for r in failed), failed
+    assert failed and all(r["code"] == "file_changed" and "changed since it was checked" in r["message"] for r in failed), failed
     assert outcome.stats.by_status["created"] + len(failed) == 40
     assert outcome.stats.by_status["created"] == len(sandbox.state.created)
     states = ledger_states(tmp_path / "ledger.sqlite")
