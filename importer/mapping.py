@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import regex
 import yaml
 from kombo.models import postatscandidatesrequestbody as sdk
 from pydantic import (
@@ -34,6 +35,19 @@ Body = sdk.PostAtsCandidatesRequestBody
 SPEC_KEYS = {"column", "value", "template", "transform", "map", "default", "split", "required"}
 SOURCE_KEYS = ("column", "value", "template")
 ATTACHMENT_TYPES = ("CV", "COVER_LETTER", "OTHER")
+
+# Limits on what a mapping may ask for. A real mapping is a few kilobytes, about ten levels deep,
+# a few hundred values, with short patterns and templates: each limit is far above that, and
+# each stops a hostile or mistaken file with a config error before it costs minutes or gigabytes.
+MAX_MAPPING_CHARS = 5_000_000  # a larger file is not a mapping (the input given by mistake?)
+MAX_DEPTH = 50  # levels of lists and mappings, aliases expanded; Python's own stack is ~1,000
+MAX_NODES = 100_000  # values, lists and mappings with every alias expanded ("billion laughs")
+MAX_NUMBER_CHARS = 100  # a YAML number this long is no id or amount; 1:2:3:… is quadratic to read
+MAX_TEMPLATE_COLUMNS = 50  # `{A}` repeated a million times would build gigabytes per row
+MAX_PATTERN_CHARS = 10_000
+MAX_PATTERN_WEIGHT = 100_000  # see _pattern_weight: what compiling a `regex` pattern writes out
+MAX_DATE_FORMATS = 20  # each is tried on every cell; strptime caches only 100 formats
+MAX_DATE_FORMAT_CHARS = 100
 
 
 # --- the user-facing spec models -------------------------------------------------------------
@@ -68,6 +82,14 @@ class FieldSpec(BaseModel):
     @classmethod
     def _one_transform_is_a_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, (str, dict)) else value  # `transform: lower` reads as it says
+
+    @field_validator("split")
+    @classmethod
+    def _split_on_something(cls, value: str | None) -> str | None:
+        """`str.split("")` raises on every row; say so once, here."""
+        if value == "":
+            raise ValueError("split needs a separator such as ',' or ';', not an empty text")
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> FieldSpec:
@@ -260,17 +282,33 @@ def load_mapping(path: str | Path) -> Mapping:
     """Read a mapping file and compile it; every mistake is a `ConfigError` naming line and key."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open(encoding="utf-8-sig") as handle:
+            text = handle.read(MAX_MAPPING_CHARS + 1)  # never more: the file may be anything
     except FileNotFoundError:
         raise ConfigError(f"{path}: mapping file not found. Create one with `kombo-import init INPUT -o {path}`.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the mapping: {exc}") from exc
+    if len(text) > MAX_MAPPING_CHARS:
+        raise ConfigError(
+            f"{path}: is over {MAX_MAPPING_CHARS:,} characters long; a mapping is a few kilobytes "
+            "of YAML. Check that this is the mapping file and not the input."
+        )
     data, lines = _parse_yaml(path, text)
     return compile_mapping(data, path, lines)
 
 
 class _Loader(yaml.SafeLoader):
     """YAML 1.2 booleans: only true/false. `NO` stays Norway and `yes:` stays a map key."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A value YAML recognises but Python cannot build (`2024-02-30`) is a YAML error at its
+        line, not a ValueError traceback."""
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as exc:
+            shown = _clip(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
+            problem = f"cannot read {shown!r}: {exc}"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -281,18 +319,110 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|Tr
 
 
 def _parse_yaml(path: Path, text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """The data and the line of every key. The document is checked event by event first (see
+    `_check_events`), then composed once: lines are read off that node graph before it is
+    constructed, since constructing rewrites `<<` merges in place."""
+    lines: dict[tuple[Any, ...], int] = {}
     try:
-        data = yaml.load(text, Loader=_Loader)
-        root = yaml.compose(text, Loader=_Loader)
+        _check_events(path, text)
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+            if root is None:
+                return None, lines
+            _record_lines(path, root, (), lines)
+            data = loader.construct_document(root)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError.at(path, line, None, f"is not valid YAML: {problem}. Check indentation and quotes (a value holding ': ' or '#' needs quotes).") from None
-    lines: dict[tuple[Any, ...], int] = {}
-    if root is not None:
-        _record_lines(path, root, (), lines)
+    except RecursionError:  # the checks above bound the depth; this is the last line of defence
+        message = f"nests too deeply to read; a mapping needs at most {MAX_DEPTH} levels."
+        raise ConfigError.at(path, None, None, message) from None
     return data, lines
+
+
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+def _check_events(path: Path, text: str) -> None:
+    """Refuse, before anything is built, a document that would cost far more than any mapping
+    needs: nesting deeper than MAX_DEPTH (Python would overflow its stack), more than MAX_NODES
+    values once aliases are expanded (nine lines of `&a [*a, *a, …]` expand to a billion), an
+    alias inside its own anchor (a value without end), or a number too long to be one.
+
+    YAML events come one at a time without recursion, and each alias adds the size its anchor
+    was measured at, so this check is cheap however hostile the file; it stops at the first
+    event past a limit."""
+    depth = nodes = 0
+    # per open list or mapping: [anchor, nodes before it, its depth, deepest level reached in it]
+    open_: list[list[Any]] = []
+    anchors: dict[str, tuple[int, int]] = {}  # anchor -> (nodes, levels), aliases expanded
+    for event in yaml.parse(text, Loader=_Loader):
+        problem = None
+        if isinstance(event, yaml.CollectionStartEvent):
+            nodes += 1
+            depth += 1
+            open_.append([event.anchor, nodes - 1, depth, depth])
+            if depth > MAX_DEPTH:
+                problem = (f"nests more than {MAX_DEPTH} levels deep; a mapping needs about "
+                           "ten. Check for brackets that are never closed.")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, before, own, deepest = open_.pop()
+            if anchor is not None:
+                anchors[anchor] = (nodes - before, deepest - own + 1)
+            if open_:
+                open_[-1][3] = max(open_[-1][3], deepest)
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
+            name = event.anchor
+            size, levels = anchors.get(name, (1, 0))  # an unknown anchor: the composer says so
+            nodes += size
+            if open_:
+                open_[-1][3] = max(open_[-1][3], depth + levels)
+            if any(entry[0] == name for entry in open_):
+                problem = (f"the alias *{name} is inside its own anchor &{name}, so the value "
+                           "would contain itself without end; refer only to a finished anchor.")
+            elif depth + levels > MAX_DEPTH:
+                problem = (f"the alias *{name} nests the mapping more than {MAX_DEPTH} levels "
+                           "deep once expanded; a mapping needs about ten.")
+            elif nodes > MAX_NODES:
+                problem = (f"refused: with the alias *{name} expanded, the mapping has more than "
+                           f"{MAX_NODES:,} values (a mapping needs a few hundred), which would "
+                           "take minutes and gigabytes to read. Use fewer aliases of aliases.")
+        elif isinstance(event, yaml.ScalarEvent):
+            nodes += 1
+            if event.anchor is not None:
+                anchors[event.anchor] = (1, 0)
+            if len(event.value) > MAX_NUMBER_CHARS and _is_number(event):
+                problem = (f"holds a number {len(event.value):,} characters long "
+                           f"({_clip(event.value, 20)!r}); no id or amount is that long. "
+                           "Quote it if it is text.")
+        elif isinstance(event, yaml.DocumentStartEvent):
+            anchors.clear()  # anchors belong to their document
+        if problem is None and nodes > MAX_NODES:
+            problem = (f"has more than {MAX_NODES:,} values; a mapping needs a few hundred. "
+                       "Check that this is the mapping file.")
+        if problem is not None:
+            raise ConfigError.at(path, event.start_mark.line + 1, None, problem)
+
+
+def _is_number(event: yaml.ScalarEvent) -> bool:
+    """Whether the scalar becomes an int or a float, as the loader would resolve it."""
+    if event.tag in _NUMBER_TAGS:
+        return True
+    if not event.implicit[0] or not event.value:
+        return False
+    resolvers = _Loader.yaml_implicit_resolvers.get(event.value[0], [])
+    return any(tag in _NUMBER_TAGS and regexp.match(event.value) for tag, regexp in resolvers)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    """A value short enough to quote in a message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _record_lines(path: Path, node: yaml.Node, at: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> None:
@@ -442,6 +572,9 @@ class _Compiler:
                 template_columns(spec.template)
             except ValueError as exc:
                 raise self.fail(at + ("template",), f"is not a valid template: {exc}. Write columns as {{Column name}} and a literal brace as {{{{.") from None
+            problem = _template_problem(spec.template)
+            if problem:
+                raise self.fail(at + ("template",), problem)
         return leaf
 
     def _spec(self, model: type[FieldSpec], data: dict[str, Any], at: tuple[Any, ...]) -> Any:
@@ -471,18 +604,24 @@ class _Compiler:
         options = dict(options)
         try:
             if name == "regex":
-                options["pattern"] = re.compile(options.get("pattern", ""))
+                options["pattern"] = _compile_pattern(options.get("pattern", ""))
+                if "group" in options:
+                    options["group"] = _checked_group(options["pattern"], options["group"])
             if name == "date" and "formats" in options:
                 formats = options["formats"]
-                options["formats"] = tuple([formats] if isinstance(formats, str) else formats)
+                formats = [formats] if isinstance(formats, str) else formats
+                options["formats"] = _checked_formats(formats)
             if name == "phone" and options.get("region"):
                 from .transforms import _dialing
 
                 _dialing(str(options["region"]).upper())
             if name == "number" and options.get("decimal") not in (None, ".", ","):
                 raise ValueError("decimal must be '.' or ','")
-        except (re.error, ValueError, TypeError) as exc:
+        except (re.error, regex.error, ValueError, TypeError) as exc:
             raise self.fail(at, f"the options of '{name}' are not usable: {exc}.") from None
+        except RecursionError:  # the regex parsers recurse per group: ((((…)))) 400 deep
+            message = f"the options of '{name}' are not usable: the pattern nests too deeply."
+            raise self.fail(at, message) from None
         return name, functools.partial(function, **options) if options else function
 
     def attachments(self, data: Any, at: tuple[Any, ...]) -> Node:
@@ -509,6 +648,114 @@ class _Compiler:
             raise self.fail(at, "expected question ids with the column of each answer, e.g. `3phFBNXRweGnDmsU9o2vdPuQ: Work permit` (list them with `kombo-import jobs`).")
         answers = {str(qid): self.leaf(spec, at + (str(qid),), "answer", None, None) for qid, spec in data.items() if spec is not None}
         return AnswersNode(_dotted(at), answers)
+
+
+def _template_problem(template: str) -> str | None:
+    """What in `template` would do more than place columns, or None. `build.py` renders with
+    `str.format_map`, which also runs format specs (`{First:>999999999}` builds a gigabyte per
+    row), conversions (`!r`), attribute and index lookups (`{First.__class__}`) and positional
+    fields (`{0}`, a KeyError on every row): none of that belongs in a mapping."""
+    fields = [f for f in string.Formatter().parse(template) if f[1] is not None]
+    if len(fields) > MAX_TEMPLATE_COLUMNS:
+        return (f"the template places {len(fields):,} columns; at most {MAX_TEMPLATE_COLUMNS} "
+                "are allowed. Split it, or map the columns one by one.")
+    for _, name, spec, conversion in fields:
+        shown = "{" + _clip(name + (f"!{conversion}" if conversion else "")
+                            + (f":{spec}" if spec else "")) + "}"
+        if spec or conversion:
+            return (f"'{shown}' asks for formatting (':' or '!'); a template places columns as "
+                    f"they are. Write {{{_clip(name)}}} and use a transform for the rest.")
+        if not name or name.isdecimal():
+            return (f"'{shown}' names no column (Python reads {{}} and {{0}} as positions); "
+                    "write the column's header between the braces.")
+        if "." in name or "[" in name:
+            return (f"'{shown}': a column name in a template cannot hold '.' or '[' (Python "
+                    "would read them as attribute or index lookups); map that column with "
+                    "`column:` instead.")
+    return None
+
+
+def _compile_pattern(pattern: Any) -> regex.Pattern[str]:
+    """The `regex` transform's pattern, compiled by the `regex` module (a superset of `re`)
+    because its matches take a timeout (see transforms.REGEX_TIMEOUT)."""
+    if not isinstance(pattern, str):
+        raise TypeError(f"pattern must be text, got {_describe(pattern)}; put it in quotes")
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise ValueError(f"the pattern is {len(pattern):,} characters long; at most "
+                         f"{MAX_PATTERN_CHARS:,} are allowed")
+    weight = _pattern_weight(pattern)
+    if weight > MAX_PATTERN_WEIGHT:
+        raise ValueError(
+            f"the pattern is too large to compile: its length times its counted repeats "
+            f"({{n}}, {{n,m}}) comes to over {MAX_PATTERN_WEIGHT:,}, and the regex engine writes "
+            "each repeat out in memory. Use + or * instead of large counts"
+        )
+    return regex.compile(pattern)
+
+
+# `{` followed by a minimum count, spelled as the `regex` module reads it in verbose mode too
+# (spaces and #-comments between the digits: `{1 000}`). Possessive: no backtracking.
+_COUNT = re.compile(r"\{((?:[\s\d]|#[^\n]*+)*+)[,}]")
+_NOT_DIGITS = re.compile(r"#[^\n]*|\D")
+
+
+def _pattern_weight(pattern: str) -> int:
+    """An upper bound on what compiling `pattern` writes out: its length times the minimum counts
+    of all its `{n}` and `{n,m}`. The `regex` module expands `x{n}` n times when it compiles
+    (the minimum only: `{0,n}` costs nothing), so `((a{999}){999}){999}` would take gigabytes
+    before a cell is read. Nesting is ignored on purpose: every brace counts as if it enclosed
+    the whole pattern, so no nesting, flag or verbose spelling can make the bound too low."""
+    weight = max(len(pattern), 1)
+    start = pattern.find("{")
+    while start >= 0 and weight <= MAX_PATTERN_WEIGHT:
+        match = _COUNT.match(pattern, start)
+        digits = _NOT_DIGITS.sub("", match.group(1)) if match else ""
+        if digits:
+            weight *= max(int(digits) if len(digits) <= 9 else 10**9, 1)
+        start = pattern.find("{", start + 1)
+    return weight
+
+
+def _checked_group(pattern: regex.Pattern[str], group: Any) -> int | str:
+    """The `group` option of `regex`, checked against the pattern now: `match.group()` with a
+    group the pattern lacks raises IndexError on every row. (Without groups the whole match is
+    taken and `group` is not used.)"""
+    if isinstance(group, str) and group.isdecimal():
+        group = int(group)
+    if isinstance(group, bool) or not isinstance(group, (int, str)):
+        raise TypeError(f"group must be a group's number or name, got {_describe(group)}")
+    if not pattern.groups:
+        return group
+    if isinstance(group, int) and not 0 <= group <= pattern.groups:
+        raise ValueError(f"group {group} is not in the pattern, which has {pattern.groups}")
+    if isinstance(group, str) and group not in pattern.groupindex:
+        names = ", ".join(pattern.groupindex) or "none"
+        raise ValueError(f"the pattern has no group named '{group}' (named groups: {names})")
+    return group
+
+
+def _checked_formats(formats: Any) -> tuple[str, ...]:
+    """The `formats` of `date`, each tried with strptime now: a bad directive or one given
+    twice (`%d %d`) would otherwise raise on every row, or turn every date invalid."""
+    if not isinstance(formats, (list, tuple)):
+        raise TypeError(f"formats must be a list such as ['%d.%m.%Y'], got {_describe(formats)}")
+    if len(formats) > MAX_DATE_FORMATS:
+        raise ValueError(f"{len(formats)} formats are given; at most {MAX_DATE_FORMATS} "
+                         "(each is tried on every cell)")
+    for fmt in formats:
+        if not isinstance(fmt, str):
+            raise TypeError(f"a date format is text such as '%d.%m.%Y', got {_describe(fmt)}")
+        if len(fmt) > MAX_DATE_FORMAT_CHARS:
+            raise ValueError(f"the format {_clip(fmt)!r} is over {MAX_DATE_FORMAT_CHARS} "
+                             "characters long")
+        try:
+            dt.datetime.strptime("", fmt)
+        except re.error:  # strptime builds a regex, with a named group per directive
+            raise ValueError(f"the format {fmt!r} gives a directive twice") from None
+        except ValueError as exc:
+            if not str(exc).startswith("time data"):  # "'%Q' is a bad directive", "stray %"
+                raise ValueError(f"the format {fmt!r} is not usable: {exc}") from None
+    return tuple(formats)
 
 
 def compile_mapping(data: Any, path: Path, lines: dict[tuple[Any, ...], int] | None = None) -> Mapping:

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from functools import cache, lru_cache
 from typing import Any
 
+import regex
+
 from . import issues
 
 
@@ -465,12 +467,30 @@ def check_url(value: Any) -> str:
 # --- structure -------------------------------------------------------------------------------
 
 
-def regex_part(value: Any, pattern: re.Pattern[str], group: int | str = 1) -> str | None:
-    """The `group` of the first match of `pattern`, e.g. the city out of "Berlin, Germany"."""
+REGEX_TIMEOUT = 0.1
+"""Seconds the `regex` transform may spend on one cell. A real pattern takes microseconds; one
+that backtracks without end (`^(a|aa)+$` on "aaa…a!") would take hours on a 40-character cell.
+The cost of hitting it: 0.1 s for each distinct cell that does (build.py remembers the outcome
+of repeated cells)."""
+
+
+def regex_part(value: Any, pattern: regex.Pattern[str], group: int | str = 1) -> str | None:
+    """The `group` of the first match of `pattern`, e.g. the city out of "Berlin, Germany".
+    `pattern` comes from the `regex` module (see mapping.py), whose matches can be stopped."""
     text = as_text(value)
-    match = pattern.search(text)
+    shown = pattern.pattern if len(pattern.pattern) <= 80 else pattern.pattern[:79] + "…"
+    try:
+        match = pattern.search(text, timeout=REGEX_TIMEOUT)
+    except TimeoutError:
+        raise TransformError(
+            issues.INVALID_VALUE,
+            f"the pattern {shown!r} took longer than {REGEX_TIMEOUT:g} s on this cell and was "
+            "stopped; simplify the pattern (a repeat inside a repeat, such as (a+)+ or (a|aa)+, "
+            "can backtrack without end).",
+        ) from None
     if match is None:
-        raise TransformError(issues.INVALID_VALUE, f"'{text}' does not match the pattern {pattern.pattern!r}.")
+        message = f"'{text}' does not match the pattern {shown!r}."
+        raise TransformError(issues.INVALID_VALUE, message)
     part = match.group(group) if pattern.groups else match.group(0)
     return part.strip() if part else None
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
 import pytest
 
+from importer.attachments import FolderSource
+from importer.build import RequestBuilder
 from importer.errors import ConfigError
-from importer.mapping import Leaf, ListNode, ObjectNode, load_mapping
+from importer.mapping import MAX_NODES, Leaf, ListNode, ObjectNode, load_mapping
+from importer.readers import SourceRow
 
 
 def error_of(write_mapping, text: str) -> str:
@@ -160,3 +168,214 @@ def test_a_constant_that_kombo_would_refuse_is_a_config_error(write_mapping, wri
     with pytest.raises(ConfigError) as error:
         dry_run(DryRunOptions(write_csv([["F", "L", "E"], ["Anna", "Wolf", "a@example.com"]]), mapping))
     assert str(error.value) == f"{mapping}, line 3, at candidate.gender: the constant 'man' is not one of MALE, FEMALE, OTHER; map the file's values with `map:`."
+
+
+# --- hostile mappings: a clear config error, never a hang, a memory blow-up or a traceback ------
+
+
+class Outcome(NamedTuple):
+    raised: str | None  # the exception's class name; None when the function returned
+    message: str
+    value: Any = None
+
+
+GUARD_SECONDS = 3.0
+
+
+def bounded(function: Callable[[], Any], seconds: float = GUARD_SECONDS) -> Outcome:
+    """Run `function` in a forked process and report what it did. Should the guard under test
+    be lost, the hang (or the gigabytes) stays in that process, which is killed: this test fails
+    and the suite goes on. A thread could not be stopped, and an alarm signal waits for C code
+    (a regex match) to return."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs fork to bound the time of the code under test")
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def run() -> None:
+        try:
+            result: tuple[Any, ...] = (None, "", function())
+        except BaseException as exc:  # noqa: BLE001 - whatever it is, the parent reports it
+            result = (type(exc).__name__, str(exc), None)
+        send.send(result)
+
+    child = context.Process(target=run, daemon=True)
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(seconds):
+            pytest.fail(f"still running after {seconds} s: a hostile input is not bounded")
+        try:
+            return Outcome(*receive.recv())
+        except EOFError:
+            child.join()
+            pytest.fail(f"the process died without an answer (exit code {child.exitcode})")
+    finally:
+        child.kill()
+        child.join()
+
+
+def refusal(path: Path) -> str:
+    """The ConfigError that loading `path` ends in, within the guard's time, without its path."""
+    outcome = bounded(lambda: load_mapping(path))
+    assert outcome.raised == "ConfigError", outcome
+    assert outcome.message.startswith(f"{path}"), outcome.message
+    return outcome.message.removeprefix(str(path))
+
+
+def test_an_alias_bomb_is_refused_at_once(tmp_path):
+    # "Billion laughs": 9 aliases of 9 aliases, nine times over; it ran for minutes at 3 GB.
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for previous, name in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    message = refusal(path)
+    assert message.startswith(", line 6: refused: with the alias *e expanded")
+    assert f"more than {MAX_NODES:,} values" in message
+
+
+def test_an_alias_inside_its_own_anchor_is_refused(write_mapping):
+    # PyYAML builds a list that contains itself; walking it overflowed the stack.
+    path = write_mapping("candidate: {first_name: F, last_name: L, email_address: E}\n"
+                         "application: {job_id: J}\nremote_fields: &r {x: [*r]}\n")
+    assert refusal(path).startswith(", line 3: the alias *r is inside its own anchor &r")
+
+
+@pytest.mark.parametrize("nested", ["[" * 5000 + "]" * 5000, "{a: " * 5000 + "1" + "}" * 5000])
+def test_deep_nesting_is_refused_with_its_line(write_mapping, nested):
+    path = write_mapping("candidate: {first_name: F, last_name: L, email_address: E}\n"
+                         f"application: {{job_id: J}}\nremote_fields: {nested}\n")
+    assert refusal(path) == (", line 3: nests more than 50 levels deep; a mapping needs about "
+                             "ten. Check for brackets that are never closed.")
+
+
+def test_aliases_cannot_nest_past_the_limit(write_mapping):
+    # Each anchor is 40 levels deep and holds the one before: 1,200 levels once expanded.
+    text = "".join(f"a{i}: &a{i} " + "[" * 40 + (f"*a{i - 1}" if i else "x") + "]" * 40 + "\n"
+                   for i in range(30))
+    message = refusal(write_mapping(text))
+    assert message.startswith(", line 2: the alias *a0 nests the mapping more than 50 levels")
+
+
+def test_a_file_too_large_for_a_mapping_is_refused_before_parsing(write_mapping):
+    path = write_mapping("remote_fields:\n  x:\n" + "    - a\n" * 800_000)  # 5.6 MB
+    assert refusal(path) == (": is over 5,000,000 characters long; a mapping is a few kilobytes "
+                             "of YAML. Check that this is the mapping file and not the input.")
+
+
+def test_numbers_too_long_to_read_are_refused(write_mapping):
+    # 1:1:1:… is a YAML 1.1 base-60 integer, quadratic to read; 5,000 digits exceed Python's
+    # limit for int() (a ValueError traceback).
+    sexagesimal = refusal(write_mapping("candidate:\n  first_name: 1" + ":1" * 200_000 + "\n"))
+    assert sexagesimal.startswith(", line 2: holds a number 400,001 characters long ('1:1:1:")
+    digits = refusal(write_mapping("candidate: {first_name: " + "9" * 5000 + "}\n"))
+    assert digits.startswith(", line 1: holds a number 5,000 characters long")
+    assert digits.endswith("Quote it if it is text.")
+
+
+def test_a_value_yaml_cannot_build_is_a_config_error(write_mapping):
+    message = refusal(write_mapping("candidate:\n  first_name: {value: 2024-02-30}\n"))
+    assert message.startswith(", line 2: is not valid YAML: cannot read '2024-02-30': day is out")
+
+
+def test_anchors_and_merge_keys_still_work(write_mapping):
+    mapping = load_mapping(write_mapping("""
+        candidate:
+          first_name: &text {column: First, transform: [strip, collapse_spaces]}
+          last_name: {<<: *text, column: Last}
+          email_address: Email
+        application: {job_id: J}
+        """))
+    assert mapping.columns() == ["First", "Last", "Email", "J"]
+    assert [leaf.line for leaf in mapping.leaves()] == [2, 3, 4, 5]
+
+
+REGEX_MAPPING = """
+candidate:
+  first_name: First
+  last_name: Last
+  email_address: Email
+  company: {{column: Ref, transform: [{{regex: {{pattern: '{pattern}'}}}}]}}
+application: {{job_id: {{value: J}}}}
+"""
+
+
+def row_issues(path: Path, cell: str) -> list[tuple[str, str]]:
+    """The (code, message) of each issue of one row whose `Ref` cell is `cell`."""
+    mapping = load_mapping(path)
+    mapping.bind(["First", "Last", "Email", "Ref"], "input.csv")
+    builder = RequestBuilder(mapping, FolderSource(path.parent))
+    built = builder.build(SourceRow(2, ("Anna", "Wolf", "anna@example.com", cell)))
+    return [(issue.code, issue.message) for issue in built.issues]
+
+
+def test_a_catastrophic_regex_is_a_problem_on_its_row_not_a_hang(write_mapping):
+    # `re` backtracked for minutes on these cells; `regex` finds ^(a+)+$ out at once and stops
+    # ^(a|aa)+$ at its timeout.
+    nested = write_mapping(REGEX_MAPPING.format(pattern="^(a+)+$"), name="nested.yaml")
+    outcome = bounded(lambda: row_issues(nested, "a" * 34 + "!"))
+    assert outcome.value == [("invalid_value", "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!' does not "
+                                                "match the pattern '^(a+)+$'.")]
+    branches = write_mapping(REGEX_MAPPING.format(pattern="^(a|aa)+$"), name="branches.yaml")
+    outcome = bounded(lambda: row_issues(branches, "a" * 40 + "!"))
+    assert outcome.raised is None, outcome
+    [(code, message)] = outcome.value
+    assert code == "invalid_value"
+    assert message.startswith("the pattern '^(a|aa)+$' took longer than 0.1 s on this cell")
+    assert "simplify the pattern" in message
+
+
+def test_a_regex_that_would_compile_to_gigabytes_is_refused(write_mapping):
+    # The regex module writes x{n} out n times when it compiles: this took 3.8 GB and failed.
+    message = refusal(write_mapping(REGEX_MAPPING.format(pattern="((a{1000}){1000}){1000}")))
+    assert message.startswith(", line 5, at candidate.company.transform[0]: the options of "
+                              "'regex' are not usable: the pattern is too large to compile")
+    mapping = load_mapping(write_mapping(REGEX_MAPPING.format(pattern="a{0,100000}|\\d{4}")))
+    assert mapping.columns()[-1] == "Ref"  # an upper bound alone costs nothing
+
+
+def test_regex_syntax_of_re_keeps_working_and_groups_are_checked(write_mapping):
+    base = ("candidate:\n  first_name: {{column: First, transform: [{{regex: {options}}}]}}\n"
+            "  last_name: Last\n  email_address: Email\napplication: {{job_id: J}}\n")
+    zip_code = "{pattern: '(?P<zip>\\d{5})', group: zip}"
+    named = load_mapping(write_mapping(base.format(options=zip_code)))
+    (leaf,) = [leaf for leaf in named.leaves() if leaf.path == "candidate.first_name"]
+    assert leaf.transforms[0][1]("zip 10115 Berlin") == "10115"
+    message = error_of(write_mapping, base.format(options="{pattern: '(a)(b)', group: 3}"))
+    assert message.endswith("group 3 is not in the pattern, which has 2.")
+    message = error_of(write_mapping, base.format(options="{pattern: '(?P<zip>x)', group: zipp}"))
+    assert "the pattern has no group named 'zipp' (named groups: zip)" in message
+
+
+@pytest.mark.parametrize(
+    ("template", "problem"),
+    [
+        ("{First:>1000000000}", "'{First:>1000000000}' asks for formatting (':' or '!')"),
+        ("{First!r}", "'{First!r}' asks for formatting"),
+        ("{First.__class__}", "'{First.__class__}': a column name in a template cannot hold"),
+        ("{First[0]}", "'{First[0]}': a column name in a template cannot hold '.' or '['"),
+        ("{0} {Last}", "'{0}' names no column"),
+        ("{First}" * 51, "the template places 51 columns; at most 50 are allowed"),
+    ],
+)
+def test_templates_only_place_columns(write_mapping, template, problem):
+    # str.format_map runs all of these on every row: {First:>1000000000} builds a gigabyte.
+    message = error_of(write_mapping, f"candidate:\n  first_name: {{template: '{template}'}}\n"
+                                      "application: {job_id: J}\n")
+    assert message.startswith(f", line 2, at candidate.first_name.template: {problem}")
+
+
+@pytest.mark.parametrize(
+    ("option", "problem"),
+    [
+        ("transform: [{date: {formats: ['%d %d']}}]", "the format '%d %d' gives a directive twice"),
+        ("transform: [{date: {formats: ['%Q']}}]", "'Q' is a bad directive in format '%Q'"),
+        ("transform: [{date: {formats: [2024]}}]", "a date format is text such as '%d.%m.%Y'"),
+        ("split: ''", "split needs a separator such as ',' or ';', not an empty text."),
+    ],
+)
+def test_options_that_would_fail_on_every_row_fail_at_load(write_mapping, option, problem):
+    message = error_of(write_mapping, f"candidate:\n  first_name: {{column: First, {option}}}\n"
+                                      "application: {job_id: J}\n")
+    assert message.startswith(", line 2, at candidate.first_name") and problem in message

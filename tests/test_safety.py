@@ -150,10 +150,13 @@ def test_a_wrongly_shaped_jobs_listing_is_a_clear_error(page):
 
 
 def test_a_connection_error_says_it_could_not_connect(tmp_path):
-    with socket_that_refuses() as url:
-        result = cli("jobs", "--server-url", url, "--integration-id", "x:y", "--api-key", "key-1234")
-    assert result.exit_code == 3
-    assert f"Could not connect to {url}" in result.output and "refused the run" not in result.output
+    from importer.errors import FatalApiError
+    from importer.runs import fetch_catalog
+
+    with socket_that_refuses() as url, pytest.raises(FatalApiError) as raised:
+        fetch_catalog(settings(url))
+    assert str(raised.value).startswith(f"Could not connect to {url}: ConnectError")
+    assert "refused the run" not in str(raised.value)
 
 
 class socket_that_refuses:
@@ -211,7 +214,7 @@ def test_sigterm_is_handled_like_ctrl_c_and_every_row_has_a_result(sandbox, peop
 
 
 def test_a_second_ctrl_c_abandons_rows_in_flight_and_the_next_run_settles_them(sandbox, people, tmp_path):
-    sandbox.config.latency = 1.5  # every request is still in flight when the second Ctrl-C comes
+    sandbox.config.latency = 1.0  # every request is still in flight when the second Ctrl-C comes
     source, mapping = people(30)
     args = submit_args(source, mapping, sandbox.url, tmp_path, "--concurrency", "3")
     process = start(args)
@@ -226,7 +229,7 @@ def test_a_second_ctrl_c_abandons_rows_in_flight_and_the_next_run_settles_them(s
     rows = read_csv(tmp_path / "results.csv")
     assert sorted(int(r["row"]) for r in rows) == list(range(2, 32))
     assert "sending" in set(ledger_states(tmp_path / "ledger.sqlite").values())
-    time.sleep(1.6)  # the abandoned requests land at the sandbox
+    time.sleep(1.1)  # the abandoned requests land at the sandbox
     sandbox.config.latency = 0
     again = cli(*args)
     assert again.exit_code == 0, again.output
