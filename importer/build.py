@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import re
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from pydantic import ValidationError
 from . import issues, transforms
 from .attachments import AttachmentProblem, AttachmentRef, AttachmentSource
 from .errors import ConfigError
-from .issues import Issue
+from .issues import Issue, Severity, errors_in
 from .mapping import (
     AnswersNode,
     AttachmentNode,
@@ -68,7 +70,8 @@ class PostAtsCandidatesRequest:
 
 @dataclass(frozen=True, slots=True)
 class BuiltRow:
-    """What became of one source row: a request, or the problems that stop it."""
+    """What became of one source row: a request (and its warnings), or the problems that stop
+    it (`request` is None exactly when `issues` holds an error)."""
 
     source: SourceRow
     request: PostAtsCandidatesRequest | None
@@ -90,9 +93,9 @@ class _Row:
         self.issues: list[Issue] = []
         self.refs: list[AttachmentRef] = []
 
-    def add(self, leaf: Leaf, value: Any, code: str, message: str, field: str | None = None) -> None:
+    def add(self, leaf: Leaf, value: Any, code: str, message: str, field: str | None = None, severity: Severity = Severity.ERROR) -> None:
         shown = None if value is None else as_text(value)
-        self.issues.append(Issue(self.number, leaf.label, field or leaf.path, shown, code, message))
+        self.issues.append(Issue(self.number, leaf.label, field or leaf.path, shown, code, message, severity))
 
 
 Evaluator = Callable[[_Row, bool], Any]  # (row, force) -> value | None (absent) | _INVALID
@@ -116,16 +119,17 @@ class RequestBuilder:
         self._evaluate = _compile(mapping.body, _Context(attachments, mapping.path))
 
     def build(self, row: SourceRow) -> BuiltRow:
+        """The row's request with its warnings, or every problem of the row (no request)."""
         state = _Row(row)
         body = self._evaluate(state, True)
-        if state.issues or not isinstance(body, dict):
+        if errors_in(state.issues) or not isinstance(body, dict):
             return BuiltRow(row, None, state.issues)
         try:
             model = PostAtsCandidatesRequestBody.model_validate(body)
         except ValidationError as exc:
-            return BuiltRow(row, None, _sdk_issues(row, exc, self.mapping))
+            return BuiltRow(row, None, state.issues + _sdk_issues(row, exc, self.mapping))
         request = PostAtsCandidatesRequest(self.integration_id, model, body.get("remote_fields"), tuple(state.refs))
-        return BuiltRow(row, request, [])
+        return BuiltRow(row, request, state.issues)
 
 
 # --- compiling the tree ----------------------------------------------------------------------
@@ -285,6 +289,7 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
     split = spec.split
     default = spec.default
     scalar = leaf.index is not None and split is None and default is None and not leaf.required and all(name != "json_list" for name, _ in leaf.transforms)
+    texts = leaf.kind == "str"
 
     if spec.value is not None and not steps and value_map is None:
         try:
@@ -295,7 +300,7 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
 
     if scalar:
         # Spreadsheets repeat themselves (countries, jobs, stages, dates, yes/no): each distinct
-        # cell is transformed once and remembered, up to a bound, errors included.
+        # cell is transformed once and remembered, up to a bound, errors and warnings included.
         memo: dict[Any, Any] = {}
 
         def evaluate_cell(row: _Row, force: bool) -> Any:
@@ -317,7 +322,8 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
                         value = step(value)
                     if value_map is not None:
                         value = _mapped(leaf, value)
-                    found = None if value is None or value == "" else coerce(value)
+                    value = None if value is None or value == "" else coerce(value)
+                    found = (value, _warnings(raw, value, texts))
                 except TransformError as error:
                     found = error
                 if len(memo) < MEMO_SIZE:
@@ -325,7 +331,10 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
             if type(found) is TransformError:
                 row.add(leaf, raw, found.code, found.message)
                 return _INVALID
-            return found
+            value, warnings = found
+            for code, message in warnings:
+                row.add(leaf, raw, code, message, severity=Severity.WARNING)
+            return value
 
         return evaluate_cell
 
@@ -347,15 +356,33 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
             if value_map is not None:
                 value = [_mapped(leaf, v) for v in value] if type(value) is list else _mapped(leaf, value)
             if type(value) is list:
-                return [coerce(v) for v in value if not _empty(v)] or None
-            if _empty(value):
-                return None
-            return coerce(value)
+                value = [coerce(v) for v in value if not _empty(v)] or None
+            else:
+                value = None if _empty(value) else coerce(value)
         except TransformError as error:
             row.add(leaf, raw, error.code, error.message)
             return _INVALID
+        for item in value if type(value) is list else [value]:
+            for code, message in _warnings(raw, item, texts):
+                row.add(leaf, raw, code, message, severity=Severity.WARNING)
+        return value
 
     return evaluate
+
+
+# Text that UTF-8 became when read as Windows-1252 or Latin-1: Ã¼ for ü, â€™ for ’, Â  for a
+# no-break space.
+_MOJIBAKE = re.compile("Ã[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]|â€|Â[\u00a0-\u00bf]")
+
+
+def _warnings(raw: Any, value: Any, texts: bool) -> tuple[tuple[str, str], ...]:
+    """What a person should see about a value that is sent all the same."""
+    found: list[tuple[str, str]] = []
+    if texts and type(raw) in (int, float):
+        found.append((issues.NUMERIC_TEXT, f"the cell is a number, sent as '{as_text(value)}'; if the spreadsheet stored a phone number, postal code or id as a number, a leading 0 or + was lost there. Format the column as text in the export."))
+    if type(value) is str and _MOJIBAKE.search(value):
+        found.append((issues.MOJIBAKE, f"'{value[:60]}' looks like text decoded with the wrong encoding (Ã¼ for ü); check the file's encoding (--encoding)."))
+    return tuple(found)
 
 
 def _raw(row: _Row, leaf: Leaf) -> Any:
@@ -412,6 +439,8 @@ def _coercer(leaf: Leaf) -> Callable[[Any], Any]:
         return member
     if kind == "datetime":
         return _moment
+    if kind == "int" or (kind == "float" and _integer_field(leaf.path)):
+        return _integer_of(leaf)
     if kind == "float":
         return transforms.parse_number
     if kind == "bool":
@@ -447,9 +476,27 @@ def _answer(value: Any) -> Any:
 
 
 def _json_value(value: Any) -> Any:
-    if type(value) is str:
+    """A free-form (remote) field's value as JSON can carry it, decided in the dry run: text
+    checked, a date as the moment `_moment` makes (sent as YYYY-MM-DDT00:00:00Z like every
+    other date), no NaN or infinity; a time of day or a duration as the cell shows it."""
+    kind = type(value)
+    if kind is str:
         return _text(value)
-    return value.isoformat() if isinstance(value, dt.date) else value  # remote fields stay JSON
+    if value is None or kind is bool or kind is int:
+        return value  # None only inside a list or object, from the json_list transform
+    if kind is float:
+        if math.isfinite(value):
+            return value
+        message = (f"'{as_text(value)}' is not a finite number, which JSON cannot carry; give "
+                   "a number or leave the cell empty.")
+        raise TransformError(issues.INVALID_NUMBER, message)
+    if isinstance(value, dt.date):
+        return _moment(value)
+    if kind is list:
+        return [_json_value(item) for item in value]
+    if kind is dict:
+        return {str(key): _json_value(item) for key, item in value.items()}
+    return _text(as_text(value))
 
 
 def _empty(value: Any) -> bool:
@@ -484,3 +531,59 @@ def _sdk_issues(row: SourceRow, error: ValidationError, mapping: Mapping) -> lis
         shown = None if isinstance(value, (dict, list)) else value
         found.append(Issue(row.row_number, mapping.label_for(path), path, shown, codes.get(detail["type"], issues.INVALID_VALUE), f"{detail['msg']} (checked by the Kombo SDK)."))
     return found
+
+
+# --- integer fields --------------------------------------------------------------------------
+
+_PATH_PARTS = re.compile(r"[^.\[\]]+")
+_WHOLE = re.compile(r"^[+-]?\d{1,15}$")  # exact as an int; longer digits go through a float
+
+
+def _integer_field(path: str) -> bool:
+    """Whether the SDK types the field at `path` (keys by name or alias, list positions
+    skipped) as an integer (avature's step id, covetorest's status): mapping.py gives such
+    fields the kind "float", and 42.0 is not what an integer field should receive."""
+    model: Any = PostAtsCandidatesRequestBody
+    types: set[Any] = set()
+    for part in _PATH_PARTS.findall(path):
+        if part.isdigit():
+            continue
+        fields = getattr(model, "model_fields", None)
+        if fields is None:
+            return False
+        info = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
+        if info is None:
+            return False
+        types = _types_in(info.annotation)
+        models = [t for t in types if isinstance(t, type) and hasattr(t, "model_fields")]
+        model = models[0] if len(models) == 1 else None
+    return int in types and float not in types
+
+
+def _types_in(annotation: Any) -> set[Any]:
+    """The types an annotation admits: Optional, list, Annotated and the SDK's Nullable
+    aliases taken apart."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is None or not args:
+        return {annotation}
+    return set().union(*(_types_in(arg) for arg in args))
+
+
+def _integer_of(leaf: Leaf) -> Callable[[Any], int]:
+    """The coercion of an integer field: 42 from 42, 42.0 (a spreadsheet's numbers are all
+    floats) or "42"; a fraction is a problem on the row, never rounded away."""
+    path = leaf.path
+
+    def integer(value: Any) -> int:
+        if type(value) is int:
+            return value
+        if type(value) is str and _WHOLE.match(value.strip()):
+            return int(value)
+        number = transforms.parse_number(value)
+        if not number.is_integer():
+            message = (f"'{as_text(value)}' is not a whole number, and {path} takes only "
+                       "whole numbers such as 42; correct the cell.")
+            raise TransformError(issues.INVALID_NUMBER, message)
+        return int(number)
+
+    return integer

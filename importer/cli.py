@@ -130,6 +130,7 @@ def input_options(command: Any) -> Any:
             click.option("--header-row", type=click.IntRange(min=1), help="Row number of the header. Default: found by looking for the mapped columns."),
             click.option("--attachments-dir", type=click.Path(path_type=Path), help="Folder, or .zip archive, that attachment paths are relative to; nothing outside it is read. Default: the input's folder."),
             click.option("--max-attachment-mb", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True, help="Largest attachment accepted, in MB."),
+            click.option("--strict", is_flag=True, help="Treat warnings (numbers in text fields, text that looks wrongly decoded, dates read by their column's order) as problems that stop the row."),
             click.option("--allow-private-urls", is_flag=True, help="Let attachment cells name http(s) URLs on loopback, link-local or private addresses (refused by default: Kombo would fetch them)."),
         ]
     ):
@@ -179,8 +180,9 @@ def _connection(integration_id: str | None, api_key: str | None, server_url: str
 
 
 def _dry_run_options(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float,
-                     allow_private_urls: bool, report_path: Path | None, rejects_path: Path | None, integration_id: str | None) -> DryRunOptions:
-    return DryRunOptions(input_path, mapping_path, sheet, header_row, attachments_dir, int(max_attachment_mb * 1_000_000), allow_private_urls, report_path, rejects_path, integration_id)
+                     strict: bool, allow_private_urls: bool, report_path: Path | None, rejects_path: Path | None, integration_id: str | None) -> DryRunOptions:
+    return DryRunOptions(input_path, mapping_path, sheet=sheet, header_row=header_row, attachments_dir=attachments_dir, max_attachment_bytes=int(max_attachment_mb * 1_000_000),
+                         strict=strict, allow_private_urls=allow_private_urls, report_path=report_path, rejects_path=rejects_path, integration_id=integration_id)
 
 
 @main.command()
@@ -192,7 +194,7 @@ def _dry_run_options(input_path: Path, mapping_path: Path, sheet: str | None, he
 @api_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
-def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float, allow_private_urls: bool,
+def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float, strict: bool, allow_private_urls: bool,
              report_path: Path | None, rejects_path: Path | None, annotated_path: Path | None, check_remote: bool, integration_id: str | None, api_key: str | None,
              server_url: str | None, region: str, use_sandbox: bool, as_json: bool, quiet: bool) -> None:
     """Dry run: check every row of INPUT against the mapping; send nothing.
@@ -205,7 +207,7 @@ def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row
     \b
         kombo-import validate example_data/candidates.xlsx -m mappings/example.yaml --report errors.csv --rejects rejects.csv
     """
-    options = _dry_run_options(input_path, mapping_path, sheet, header_row, attachments_dir, max_attachment_mb, allow_private_urls, report_path, rejects_path, integration_id)
+    options = _dry_run_options(input_path, mapping_path, sheet, header_row, attachments_dir, max_attachment_mb, strict, allow_private_urls, report_path, rejects_path, integration_id)
     options = dataclasses.replace(options, annotated_path=annotated_path)
     catalog = None
     if check_remote or use_sandbox:
@@ -292,7 +294,7 @@ class _SubmitProgress:
 @click.option("--dry-run", is_flag=True, help="Validate and show what would be sent; send nothing.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation before sending.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
-def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float, allow_private_urls: bool,
+def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float, strict: bool, allow_private_urls: bool,
            integration_id: str | None, api_key: str | None, server_url: str | None, region: str, use_sandbox: bool, batch_size: int, concurrency: int,
            rate_limit: float | None, max_wait: float, request_timeout: float, check_remote: bool, report_path: Path | None, rejects_path: Path | None, results_path: Path | None, ledger_path: Path | None,
            retry_failed: bool, dry_run: bool, yes: bool, quiet: bool) -> None:
@@ -335,7 +337,7 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
         progress.start(result.summary.rows_read)
         return True
 
-    dry = _dry_run_options(input_path, mapping_path, sheet, header_row, attachments_dir, max_attachment_mb, allow_private_urls, report_path, rejects_path, integration_id)
+    dry = _dry_run_options(input_path, mapping_path, sheet, header_row, attachments_dir, max_attachment_mb, strict, allow_private_urls, report_path, rejects_path, integration_id)
     tuning = {"batch_size": batch_size, "concurrency": concurrency, "rate_limit": rate_limit, "max_wait": max_wait, "request_timeout": request_timeout}
     with _connection(integration_id, api_key, server_url, region, use_sandbox, **tuning) as settings:
         dry = dataclasses.replace(dry, integration_id=settings.integration_id)
@@ -354,6 +356,8 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
     counts = outcome.stats.by_status
     click.echo(f"Created {counts[CREATED]:,}   skipped (already there) {counts[SKIPPED]:,}   failed {counts[FAILED]:,}   not sent {counts[NOT_SENT]:,}   "
                f"({outcome.stats.sent:,} requests, {outcome.stats.retries:,} retries)")
+    for message, count in outcome.stats.kombo_warnings.most_common():
+        click.echo(f"Kombo's warning: {printable(message)}: {count:,} rows")
     if outcome.stats.changed:
         click.echo(f"{outcome.stats.changed:,} rows were created in an earlier run and have changed since; they were not sent again (code changed_since_import).")
     click.echo(f"Wrote the results to {results_path}; " + ("the ledger was temporary, like the sandbox." if scratch else f"the ledger is {ledger_path}"))

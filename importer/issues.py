@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 # The stable codes a report can carry. Documented in README.md ("Problem codes"); tests and users
@@ -31,6 +33,21 @@ UNKNOWN_STAGE = "unknown_stage"
 UNKNOWN_QUESTION = "unknown_question"
 CONTROL_CHARACTER = "control_character"
 CELL_TOO_LONG = "cell_too_long"
+ENCODING_ERROR = "encoding_error"
+CELL_ERROR = "cell_error"  # an Excel error value (#N/A, #DIV/0!, ...) in a mapped cell
+EXTRA_CELLS = "extra_cells"  # cells past the header's width: a wrong delimiter or dialect
+AMBIGUOUS_DATE = "ambiguous_date"
+# Warnings: the row is sent, a person should look.
+NUMERIC_TEXT = "numeric_text"  # a number cell in a text field: leading zeros or + may be lost
+MOJIBAKE = "mojibake"  # text that looks decoded with the wrong encoding (Ã¼ for ü)
+DATE_ORDER = "date_order"  # a date read in the order its column proved
+
+
+class Severity(StrEnum):
+    """`error` stops the row; `warning` does not (`--strict` makes it one)."""
+
+    ERROR = "error"
+    WARNING = "warning"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +64,9 @@ class Issue:
     value: Any
     code: str
     message: str
+    severity: Severity = Severity.ERROR
+
+
+def errors_in(found: Iterable[Issue]) -> list[Issue]:
+    """The issues that stop a row."""
+    return [issue for issue in found if issue.severity is Severity.ERROR]

@@ -20,12 +20,12 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from .errors import ConfigError
-from .issues import Issue
+from .issues import Issue, Severity, errors_in
 from .readers import Cell, SourceRow
 from .transforms import as_text
 from .validate import ValidationSummary
 
-ERROR_COLUMNS = ("row", "column", "field", "value", "code", "message")
+ERROR_COLUMNS = ("row", "column", "field", "value", "code", "message", "severity")
 RESULT_COLUMNS = ("row", "status", "candidate_id", "application_id", "code", "message")
 _FORMULA_CHARACTERS = ("=", "+", "-", "@")
 # A leading NUL is listed by OWASP ASVS 5.0 (V1.2.10): a spreadsheet that drops it runs the rest.
@@ -106,14 +106,14 @@ class _CsvOut:
 
 
 class ErrorReport(_CsvOut):
-    """`--report`: one line per problem: row,column,field,value,code,message."""
+    """`--report`: one line per problem: row,column,field,value,code,message,severity."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, ERROR_COLUMNS)
 
     def write(self, found: Sequence[Issue]) -> None:
         for issue in found:
-            self._row((issue.row, issue.column, issue.field, issue.value, issue.code, issue.message))
+            self._row((issue.row, issue.column, issue.field, issue.value, issue.code, issue.message, issue.severity))
 
 
 class RejectedRows(_CsvOut):
@@ -127,7 +127,7 @@ class RejectedRows(_CsvOut):
         super().__init__(path, list(headers) + [self.errors_column])
 
     def write(self, row: SourceRow, found: Sequence[Issue]) -> None:
-        explained = "; ".join(f"row {i.row}, {i.column or i.field}: {i.message}" for i in found)
+        explained = "; ".join(f"row {i.row}, {i.column or i.field}: {i.message}" for i in errors_in(found))
         self._row([_cell_text(v) for v in row.values] + [explained])
 
 
@@ -178,6 +178,7 @@ class AnnotatedWorkbook:
 
         self._cell, self._comment = WriteOnlyCell, Comment
         self._bad = PatternFill("solid", fgColor="FFC7CE")
+        self._doubtful = PatternFill("solid", fgColor="FFEB9C")
         self.headers = list(headers)
         self._index = {h: i for i, h in enumerate(self.headers)}
         self._book = Workbook(write_only=True)
@@ -192,17 +193,22 @@ class AnnotatedWorkbook:
         self._sheet.append(header)
 
     def write(self, row: SourceRow, found: Sequence[Issue]) -> None:
+        """The row, each cell with a problem red (a warning only: yellow) and commented."""
         by_column: dict[int, list[str]] = {}
+        stops: set[int] = set()  # columns holding an error, not only warnings
         for issue in found:
             for name in issue.column.split(", "):
                 if name in self._index:
-                    explained = f"{issue.code}: {issue.message}"
+                    warning = "" if issue.severity is Severity.ERROR else "(warning) "
+                    explained = f"{warning}{issue.code}: {issue.message}"
                     by_column.setdefault(self._index[name], []).append(explained)
+                    if issue.severity is Severity.ERROR:
+                        stops.add(self._index[name])
         cells = [self._cell(self._sheet, value=row.row_number)]
         for index, value in enumerate(row.values):
             cell = self._value(value)
             if index in by_column:
-                cell.fill = self._bad
+                cell.fill = self._bad if index in stops else self._doubtful
                 note = _excel_text("\n".join(by_column[index]))
                 cell.comment = self._comment(note, "kombo-import")
             cells.append(cell)
@@ -277,7 +283,8 @@ def summary_lines(summary: ValidationSummary, source: str) -> list[str]:
     lines = [
         f"Read {printable(source)}",
         f"Rows read: {summary.rows_read:,}   valid: {summary.valid:,}   "
-        f"invalid: {summary.invalid:,}   problems: {summary.problems:,}",
+        f"invalid: {summary.invalid:,}   problems: {summary.problems:,}"
+        + (f"   warnings: {summary.warnings:,}" if summary.warnings else ""),
     ]
     if summary.problems_by_code:
         lines.append("Problems by code:")
@@ -288,6 +295,11 @@ def summary_lines(summary: ValidationSummary, source: str) -> list[str]:
             lines.append(f"  {code:<{width}}  {count:>7,}")
         lines.append(f"First {len(summary.first_problems)} problems:")
         lines.extend(_table(summary.first_problems))
+    if summary.warnings_by_code:
+        lines.append("Warnings by code (sent all the same; each is in the report; --strict refuses them):")
+        width = max(len(printable(code)) for code in summary.warnings_by_code)
+        for code, count in summary.warnings_by_code.most_common():
+            lines.append(f"  {printable(code):<{width}}  {count:>7,}")
     return lines
 
 
@@ -313,9 +325,11 @@ def summary_json(summary: ValidationSummary, source: str, outputs: dict[str, str
         "valid": summary.valid,
         "invalid": summary.invalid,
         "problems": summary.problems,
+        "warnings": summary.warnings,
         "problems_by_code": dict(summary.problems_by_code.most_common()),
+        "warnings_by_code": dict(summary.warnings_by_code.most_common()),
         "first_problems": [
-            {"row": i.row, "column": i.column, "field": i.field, "value": i.value, "code": i.code, "message": i.message}
+            {"row": i.row, "column": i.column, "field": i.field, "value": i.value, "code": i.code, "message": i.message, "severity": i.severity}
             for i in summary.first_problems
         ],
         "outputs": outputs,

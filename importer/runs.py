@@ -8,8 +8,7 @@ import contextlib
 import hashlib
 import os
 import signal
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,17 +17,18 @@ import httpx
 
 from .attachments import DEFAULT_MAX_BYTES, open_attachment_source
 from .build import PostAtsCandidatesRequest, RequestBuilder
+from .issues import Issue, errors_in
 from .client import KomboClient
 from .draft import SYNONYMS, Draft, place_columns, render_mapping
 from .errors import ConfigError, InputFileError, OutputError
 from .ledger import Ledger, LedgerJournal, sidecar_paths
 from .mapping import Mapping, load_mapping
-from .readers import Table, file_kind, read_table
+from .readers import SourceRow, Table, file_kind, read_table
 from .report import AnnotatedWorkbook, ErrorReport, RejectedRows, ResultsFile
 from .settings import SubmitSettings
 from .submit import NOT_SENT, Journal, RowResult, SubmitStats, Submitter
-from .validate import JobCatalog, ValidationSummary, validate_rows
-from .workers import start_pool, validate_in_parallel, worker_count
+from .validate import JobCatalog, RowChecker, ValidationSummary, validate_rows
+from .workers import WorkerSetup, start_pool, validate_in_parallel, worker_count
 
 KNOWN_HEADERS = [name for names in SYNONYMS.values() for name in names]
 
@@ -44,6 +44,7 @@ class DryRunOptions:
     attachments_dir: Path | None = None
     max_attachment_bytes: int = DEFAULT_MAX_BYTES
     allow_private_urls: bool = False  # attachment URLs to loopback or private addresses
+    strict: bool = False  # warnings stop rows too
     report_path: Path | None = None
     rejects_path: Path | None = None
     integration_id: str | None = None
@@ -97,41 +98,56 @@ def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = 
     catalog) and write the reports asked for."""
     refuse_overwrites(_reads(options), _report_writes(options))
     with contextlib.ExitStack() as stack:
-        attachments_at = options.attachments_dir or options.input_path.parent
-        pool, workers = None, 0
+        workers = 0
         if options.input_path.is_file():
             workers = worker_count(options.input_path.stat().st_size, excel=file_kind(options.input_path) == "excel")
-            if workers:
-                pool = stack.enter_context(start_pool(workers, str(options.mapping_path), str(attachments_at), options.max_attachment_bytes, options.allow_private_urls, options.integration_id, catalog))
-        return _dry_run(options, pool, workers, attachments_at, on_progress, catalog)
+        if workers:  # started before the input is opened: see start_pool
+            rules = (catalog.listed, catalog.attachment_rules) if catalog is not None else None
+            setup = WorkerSetup(str(options.mapping_path), str(attachments_folder(options)), options.max_attachment_bytes,
+                                options.allow_private_urls, options.integration_id, options.strict, rules)
+            pool = stack.enter_context(start_pool(workers, setup))
+        mapping, table = open_input(options)
+        summary = ValidationSummary()
+        if workers:
+            email_column = mapping.label_for("candidate.email_address")
+            checked = validate_in_parallel(table.rows, pool, workers, table.headers, table.describe(), summary, email_column, on_progress)
+        else:
+            checker = row_checker(mapping, options, catalog, options.integration_id)
+            checked = ((built.source, built.issues) for built in validate_rows(table.rows, checker, summary, on_progress))
+        _write_reports(options, table, checked)
+    return DryRunResult(table, mapping, summary)
 
 
-def _dry_run(options: DryRunOptions, pool: ProcessPoolExecutor | None, workers: int, attachments_at: Path, on_progress: Callable[[int], None] | None, catalog: JobCatalog | None) -> DryRunResult:
-    mapping, table = open_input(options)
-    builder = RequestBuilder(mapping, open_attachment_source(attachments_at, options.max_attachment_bytes, options.allow_private_urls), options.integration_id)
-    summary = ValidationSummary()
+def attachments_folder(options: DryRunOptions) -> Path:
+    """Where attachment paths are relative to: `--attachments-dir`, else the input's folder."""
+    return options.attachments_dir or options.input_path.parent
+
+
+def row_checker(mapping: Mapping, options: DryRunOptions, catalog: JobCatalog | None, integration_id: str | None) -> RowChecker:
+    """The per-row pipeline for this run, as the dry run and the sending both use it."""
+    attachments = open_attachment_source(attachments_folder(options), options.max_attachment_bytes, options.allow_private_urls)
+    return RowChecker(RequestBuilder(mapping, attachments, integration_id), catalog, options.strict)
+
+
+def _write_reports(options: DryRunOptions, table: Table, checked: Iterable[tuple[SourceRow, list[Issue]]]) -> None:
+    """Every row into the workbook, every problem and warning into the report, every invalid
+    row into the rejects."""
     # The workbook first: it may refuse the file (too wide) before any other output is opened.
     annotated = AnnotatedWorkbook(options.annotated_path, table.headers) if options.annotated_path else None
     report = ErrorReport(options.report_path) if options.report_path else None
     rejects = RejectedRows(options.rejects_path, table.headers) if options.rejects_path else None
-    if pool is not None:
-        checked = validate_in_parallel(table.rows, pool, workers, table.headers, table.describe(), summary, mapping.label_for("candidate.email_address"), on_progress)
-    else:
-        checked = ((built.source, built.issues) for built in validate_rows(table.rows, builder, summary, on_progress, catalog))
     try:
         for source, found in checked:
             if annotated:
                 annotated.write(source, found)
-            if found:
-                if report:
-                    report.write(found)
-                if rejects:
-                    rejects.write(source, found)
+            if found and report:
+                report.write(found)
+            if rejects and errors_in(found):
+                rejects.write(source, found)
     finally:
         for out in (report, rejects, annotated):
             if out:
                 out.close()
-    return DryRunResult(table, mapping, summary)
 
 
 def _reads(options: DryRunOptions) -> dict[str, Path | None]:
@@ -267,8 +283,7 @@ async def _send_file(
     catalog: JobCatalog | None,
 ) -> SubmitStats:
     mapping, table = open_input(options.dry)
-    attachments = open_attachment_source(options.dry.attachments_dir or options.dry.input_path.parent, options.dry.max_attachment_bytes, options.dry.allow_private_urls)
-    builder = RequestBuilder(mapping, attachments, settings.integration_id)
+    checker = row_checker(mapping, options.dry, catalog, settings.integration_id)
     results = ResultsFile(options.results_path, settings.batch_size) if options.results_path else None
     broken: list[OSError] = []
 
@@ -287,10 +302,11 @@ async def _send_file(
         submitter = Submitter(client, settings, on_result=write, on_progress=on_progress, journal=journal)
 
         def requests() -> Iterator[tuple[int, PostAtsCandidatesRequest]]:
-            for built in validate_rows(table.rows, builder, ValidationSummary(), catalog=catalog):
+            for built in validate_rows(table.rows, checker, ValidationSummary()):
                 if built.request is None:
-                    first = built.issues[0]
-                    submitter.record(RowResult(built.row_number, NOT_SENT, code=first.code, message="invalid: " + "; ".join(f"{i.column or i.field}: {i.message}" for i in built.issues)))
+                    errors = errors_in(built.issues)
+                    explained = "; ".join(f"{i.column or i.field}: {i.message}" for i in errors)
+                    submitter.record(RowResult(built.row_number, NOT_SENT, code=errors[0].code, message="invalid: " + explained))
                 else:
                     yield built.row_number, built.request
 

@@ -57,6 +57,7 @@ class SubmitStats:
     lookups: int = 0
     by_status: Counter[str] = field(default_factory=Counter)
     changed: int = 0  # created in an earlier run, different now: not sent again
+    kombo_warnings: Counter[str] = field(default_factory=Counter)  # by message, one per row
     stopped_by: str | None = None  # "fatal" | "interrupt" | "abandoned" | "error"
     fatal: ImporterError | None = None  # what stopped the run, raised when it ends
 
@@ -312,6 +313,7 @@ class Submitter:
             self.pacer.learn(outcome.limits)
             await self.gate.learn(outcome.limits, isinstance(outcome, Transient) and outcome.slow_down)
             if isinstance(outcome, Created):
+                self.stats.kombo_warnings.update(set(outcome.warnings))
                 message = "; ".join(f"warning: {w}" for w in outcome.warnings)
                 return RowResult(row, CREATED, outcome.candidate_id, outcome.application_id, message=message, attempts=attempt), False, False
             if isinstance(outcome, AlreadyExists):

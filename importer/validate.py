@@ -13,7 +13,7 @@ from kombo.models import PostAtsCandidatesRequestBody
 
 from . import issues, transforms
 from .build import BuiltRow, RequestBuilder
-from .issues import Issue
+from .issues import Issue, Severity, errors_in
 from .mapping import Mapping
 from .readers import SourceRow
 from .transforms import TransformError, as_text
@@ -26,11 +26,13 @@ class DuplicateEmailCheck:
     def __init__(self) -> None:
         self.first_row: dict[str, int] = {}
 
-    def check(self, built: BuiltRow, email_column: str) -> list[Issue]:
+    def check(self, built: BuiltRow, email_column: str) -> BuiltRow:
+        """The row, invalid if its person already applies to its job earlier in the file."""
         if built.request is None:
-            return []
+            return built
         body = built.request.body
-        return self.check_key(built.row_number, body.candidate.email_address, body.application.job_id, email_column)
+        found = self.check_key(built.row_number, body.candidate.email_address, body.application.job_id, email_column)
+        return _invalid(built, *found) if found else built
 
     def check_key(self, row: int, email: str, job_id: str, email_column: str) -> list[Issue]:
         # A string key, not a tuple: 100,000 tuples would be scanned by every full GC pass.
@@ -83,7 +85,7 @@ class JobCatalog:
             return built
         data = body.model_dump(by_alias=True, exclude_none=True, warnings=False)
         data["screening_question_answers"] = answers
-        return BuiltRow(built.source, dataclasses.replace(built.request, body=PostAtsCandidatesRequestBody.model_validate(data)), [])
+        return BuiltRow(built.source, dataclasses.replace(built.request, body=PostAtsCandidatesRequestBody.model_validate(data)), built.issues)
 
     def _attachments(self, built: BuiltRow, mapping: Mapping) -> list[Issue]:
         """The integration's own limits (GET /ats/actions/ats_create_candidate), where it has them."""
@@ -180,7 +182,8 @@ def answer_for(question_format: dict[str, Any], answer: Any) -> Any:
 
 
 def _invalid(built: BuiltRow, *found: Issue) -> BuiltRow:
-    return BuiltRow(built.source, None, list(found))
+    """The row with more problems, and so no request; its warnings stay."""
+    return BuiltRow(built.source, None, [*built.issues, *found])
 
 
 @dataclass
@@ -190,45 +193,72 @@ class ValidationSummary:
     rows_read: int = 0
     valid: int = 0
     invalid: int = 0
-    problems: int = 0
+    problems: int = 0  # errors: each stops its row
+    warnings: int = 0  # sent all the same; a person should look
     problems_by_code: Counter[str] = field(default_factory=Counter)
-    first_problems: list[Issue] = field(default_factory=list)
+    warnings_by_code: Counter[str] = field(default_factory=Counter)
+    first_problems: list[Issue] = field(default_factory=list)  # errors, in file order
     keep_first: int = 10
 
     def add(self, built: BuiltRow) -> None:
         self.add_issues(built.issues)
 
     def add_issues(self, found: list[Issue]) -> None:
-        """Count one row with these problems (none: a valid row)."""
+        """Count one row with these issues: valid unless one is an error."""
         self.rows_read += 1
-        if found:
+        if not found:
+            self.valid += 1
+            return
+        errors = errors_in(found)
+        self.problems += len(errors)
+        self.warnings += len(found) - len(errors)
+        self.problems_by_code.update(i.code for i in errors)
+        if len(errors) < len(found):
+            self.warnings_by_code.update(i.code for i in found if i.severity is Severity.WARNING)
+        if errors:
             self.invalid += 1
-            self.problems += len(found)
-            self.problems_by_code.update(i.code for i in found)
             room = self.keep_first - len(self.first_problems)
             if room > 0:
-                self.first_problems.extend(found[:room])
+                self.first_problems.extend(errors[:room])
         else:
             self.valid += 1
 
 
+class RowChecker:
+    """The one per-row pipeline: build the request, check it against the integration's jobs
+    (given a catalog), make warnings errors under `--strict`. The serial dry run, the worker
+    processes and submit all call `check`; checks across rows stay with the caller."""
+
+    def __init__(self, builder: RequestBuilder, catalog: JobCatalog | None = None, strict: bool = False) -> None:
+        self.builder = builder
+        self.catalog = catalog
+        self.strict = strict
+
+    @property
+    def mapping(self) -> Mapping:
+        return self.builder.mapping
+
+    def check(self, row: SourceRow) -> BuiltRow:
+        built = self.builder.build(row)
+        if self.catalog is not None:
+            built = self.catalog.check(built, self.builder.mapping)
+        if self.strict and built.issues and not errors_in(built.issues):
+            strict = [dataclasses.replace(i, severity=Severity.ERROR, message=f"{i.message} (an error with --strict)") for i in built.issues]
+            return BuiltRow(built.source, None, strict)
+        return built
+
+
 def validate_rows(
     rows: Iterable[SourceRow],
-    builder: RequestBuilder,
+    checker: RowChecker,
     summary: ValidationSummary,
     on_progress: Callable[[int], None] | None = None,
-    catalog: JobCatalog | None = None,
 ) -> Iterator[BuiltRow]:
     """Yield every row built and cross-checked, in file order; `summary` counts as it goes."""
     duplicates = DuplicateEmailCheck()
-    email_column = builder.mapping.label_for("candidate.email_address")
+    email_column = checker.mapping.label_for("candidate.email_address")
     for count, row in enumerate(rows, 1):
-        built = builder.build(row)
-        if catalog is not None:
-            built = catalog.check(built, builder.mapping)
-        found = duplicates.check(built, email_column)
-        if found:
-            built = BuiltRow(built.source, None, found)
+        built = duplicates.check(checker.check(row), email_column)
         summary.add(built)
         if on_progress is not None:
             on_progress(count)

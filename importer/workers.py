@@ -14,6 +14,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -22,15 +23,14 @@ from .build import RequestBuilder
 from .issues import Issue
 from .mapping import load_mapping
 from .readers import SourceRow
-from .validate import DuplicateEmailCheck, JobCatalog, ValidationSummary
+from .validate import DuplicateEmailCheck, JobCatalog, RowChecker, ValidationSummary
 
 CHUNK_ROWS = 2000
 PARALLEL_FROM_BYTES = 4_000_000  # smaller files are done before worker processes would start
 
-_builder: RequestBuilder | None = None
-_catalog: JobCatalog | None = None
+_checker: RowChecker | None = None
 
-Checked = tuple[list[Issue] | None, str | None, str | None]  # (issues, email, job id)
+Checked = tuple[list[Issue], str | None, str | None]  # (issues, email, job id); email: valid
 
 
 def worker_count(input_size: int, excel: bool) -> int:
@@ -45,46 +45,56 @@ def worker_count(input_size: int, excel: bool) -> int:
     return min(cores, 2 if excel else 4)
 
 
-def start_pool(workers: int, mapping_path: str, attachments_at: str, max_bytes: int, allow_private_urls: bool, integration_id: str | None, catalog: JobCatalog | None) -> ProcessPoolExecutor:
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What each worker process needs to build its own `RowChecker` (sent once, at start)."""
+
+    mapping_path: str
+    attachments_at: str
+    max_bytes: int
+    allow_private_urls: bool
+    integration_id: str | None
+    strict: bool
+    catalog: tuple[list[dict[str, Any]], dict[str, Any]] | None  # jobs and attachment rules
+
+
+def start_pool(workers: int, setup: WorkerSetup) -> ProcessPoolExecutor:
     """Worker processes, started before the input is opened so that they do not inherit it
     (a forked copy of a whole Excel sheet would double the memory)."""
     # fork is quick, but unsafe once threads run (a sandbox, a test runner): then spawn.
     method = "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"  # macOS: fork is unsafe
-    rules = (catalog.listed, catalog.attachment_rules) if catalog is not None else None
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_start,
-                               initargs=(mapping_path, attachments_at, max_bytes, allow_private_urls, integration_id, rules))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_start, initargs=(setup,))
     for waiting in [pool.submit(os.getpid) for _ in range(workers)]:  # start them now, not lazily later
         waiting.result()
     return pool
 
 
-_settings: tuple[Any, ...] = ()
+_setup: WorkerSetup | None = None
 
 
-def _start(mapping_path: str, attachments_at: str, max_bytes: int, allow_private_urls: bool, integration_id: str | None, catalog: tuple[Any, Any] | None) -> None:
-    global _settings, _catalog
+def _start(setup: WorkerSetup) -> None:
+    global _setup
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _settings = (mapping_path, attachments_at, max_bytes, allow_private_urls, integration_id)
-    _catalog = JobCatalog(*catalog) if catalog is not None else None
+    _setup = setup
 
 
-def _check_chunk(headers: list[str], source: str, chunk: list[tuple[int, tuple[Any, ...]]]) -> list[Checked]:
-    global _builder
-    if _builder is None:  # the first chunk brings the headers to bind the mapping to
-        mapping_path, attachments_at, max_bytes, allow_private_urls, integration_id = _settings
-        mapping = load_mapping(mapping_path)
+def _check_chunk(headers: list[str], source: str, chunk: list[SourceRow]) -> list[Checked]:
+    global _checker
+    if _checker is None:  # the first chunk brings the headers to bind the mapping to
+        assert _setup is not None
+        mapping = load_mapping(_setup.mapping_path)
         mapping.bind(headers, source)
-        _builder = RequestBuilder(mapping, open_attachment_source(attachments_at, max_bytes, allow_private_urls), integration_id)
+        attachments = open_attachment_source(_setup.attachments_at, _setup.max_bytes, _setup.allow_private_urls)
+        catalog = JobCatalog(*_setup.catalog) if _setup.catalog is not None else None
+        _checker = RowChecker(RequestBuilder(mapping, attachments, _setup.integration_id), catalog, _setup.strict)
     out: list[Checked] = []
-    for number, values in chunk:
-        built = _builder.build(SourceRow(number, values))
-        if _catalog is not None:
-            built = _catalog.check(built, _builder.mapping)
+    for row in chunk:
+        built = _checker.check(row)
         if built.request is None:
             out.append((built.issues, None, None))
         else:
             body = built.request.body
-            out.append((None, body.candidate.email_address, body.application.job_id))
+            out.append((built.issues, body.candidate.email_address, body.application.job_id))
     return out
 
 
@@ -108,9 +118,8 @@ def validate_in_parallel(
         nonlocal count
         chunk, future = pending.popleft()
         for row, (found, email, job_id) in zip(chunk, future.result(), strict=True):
-            if found is None:
-                assert email is not None and job_id is not None
-                found = duplicates.check_key(row.row_number, email, job_id, email_column)
+            if email is not None and job_id is not None:
+                found = found + duplicates.check_key(row.row_number, email, job_id, email_column)
             summary.add_issues(found)
             count += 1
             if on_progress is not None:
@@ -118,7 +127,7 @@ def validate_in_parallel(
             yield row, found
 
     for chunk in _chunks(rows, CHUNK_ROWS):
-        pending.append((chunk, pool.submit(_check_chunk, headers, source, [(r.row_number, r.values) for r in chunk])))
+        pending.append((chunk, pool.submit(_check_chunk, headers, source, chunk)))
         if len(pending) > most_pending:
             yield from settle()
     while pending:
