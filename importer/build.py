@@ -34,13 +34,12 @@ from .mapping import (
     ObjectNode,
     template_columns,
 )
-from .readers import SourceRow
+from .readers import MAX_CELL_CHARS, SourceRow
 from .transforms import TransformError, as_text
 
 _INVALID = object()  # a value was given but is wrong; its issue is already recorded
 _MISSING = object()
 MEMO_SIZE = 4096  # distinct cells remembered per field
-MAX_TEXT_CHARS = 32_767  # Excel's own limit for a cell; no ATS field holds more
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls (a sign of a wrong decoding).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -454,8 +453,8 @@ def _text(value: Any) -> str:
     """Text as it may be sent: no control characters (a NUL, an escape sequence) and no more
     than any field holds; otherwise a problem on the row, never sent as it is."""
     text = value if type(value) is str else as_text(value)
-    if len(text) > MAX_TEXT_CHARS:
-        raise TransformError(issues.CELL_TOO_LONG, f"the value has {len(text):,} characters; no ATS field holds more than {MAX_TEXT_CHARS:,}. Check that the column is the right one.")
+    if len(text) > MAX_CELL_CHARS:
+        raise TransformError(issues.CELL_TOO_LONG, f"the value has {len(text):,} characters; no ATS field holds more than {MAX_CELL_CHARS:,}. Check that the column is the right one.")
     found = _CONTROL.search(text)
     if found:
         raise TransformError(issues.CONTROL_CHARACTER, f"holds the control character {found.group()!r} at position {found.start() + 1}, which no ATS shows; remove it from the cell.")
@@ -544,7 +543,7 @@ def _integer_field(path: str) -> bool:
     skipped) as an integer (avature's step id, covetorest's status): mapping.py gives such
     fields the kind "float", and 42.0 is not what an integer field should receive."""
     model: Any = PostAtsCandidatesRequestBody
-    types: set[Any] = set()
+    types: list[Any] = []
     for part in _PATH_PARTS.findall(path):
         if part.isdigit():
             continue
@@ -560,13 +559,13 @@ def _integer_field(path: str) -> bool:
     return int in types and float not in types
 
 
-def _types_in(annotation: Any) -> set[Any]:
+def _types_in(annotation: Any) -> list[Any]:
     """The types an annotation admits: Optional, list, Annotated and the SDK's Nullable
     aliases taken apart."""
     args = typing.get_args(annotation)
     if typing.get_origin(annotation) is None or not args:
-        return {annotation}
-    return set().union(*(_types_in(arg) for arg in args))
+        return [annotation]
+    return [found for arg in args for found in _types_in(arg)]
 
 
 def _integer_of(leaf: Leaf) -> Callable[[Any], int]:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import struct
+import time
+import tracemalloc
+import zipfile
+from collections.abc import Iterable
+from itertools import chain
 from pathlib import Path
 
 import openpyxl
 import pytest
 import xlsxwriter
 
+import importer.readers as readers
 from importer.errors import InputFileError
 from importer.readers import detect_delimiter, read_table
 
@@ -202,3 +210,180 @@ def test_without_a_sheet_named_the_sheet_with_the_mapped_columns_is_read(tmp_pat
     table = read_table(path, expected_columns=["First", "Email"])
     assert (table.sheet, rows_of(table)) == ("Candidates", [(2, ("Anna", "a@x.de"))])
     assert read_table(path, sheet="Read me", expected_columns=["First"]).sheet == "Read me"  # a named sheet is kept
+
+
+# --- input too big: refused, not swallowed ---------------------------------------------------
+
+_MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_PKG = "http://schemas.openxmlformats.org/package/2006"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+
+
+def _xlsx_by_hand(path: Path, sheets: dict[str, Iterable[bytes]]) -> Path:
+    """A workbook written part by part with zipfile, each sheet's <sheetData> from the chunks
+    given, streamed: so a test writes what no writer would (a zip bomb, a 3 MB cell) cheaply."""
+    xml = '<?xml version="1.0" encoding="UTF-8"?>'
+    overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType='
+                        f'"{_TYPE}.worksheet+xml"/>' for i in range(1, len(sheets) + 1))
+    listed = "".join(f'<sheet name="{name}" sheetId="{i}" r:id="rId{i}"/>'
+                     for i, name in enumerate(sheets, 1))
+    targets = "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target='
+                      f'"worksheets/sheet{i}.xml"/>' for i in range(1, len(sheets) + 1))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", (
+            f'{xml}<Types xmlns="{_PKG}/content-types"><Default Extension="rels" ContentType='
+            '"application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml"'
+            ' ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType='
+            f'"{_TYPE}.sheet.main+xml"/>{overrides}</Types>'))
+        archive.writestr("_rels/.rels", (
+            f'{xml}<Relationships xmlns="{_PKG}/relationships"><Relationship Id="rId1" Type='
+            f'"{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'))
+        archive.writestr("xl/workbook.xml", (
+            f'{xml}<workbook {_MAIN} xmlns:r="{_REL}"><sheets>{listed}</sheets></workbook>'))
+        archive.writestr("xl/_rels/workbook.xml.rels", (
+            f'{xml}<Relationships xmlns="{_PKG}/relationships">{targets}</Relationships>'))
+        for i, chunks in enumerate(sheets.values(), 1):
+            with archive.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=True) as sheet:
+                sheet.write(f"{xml}<worksheet {_MAIN}><sheetData>".encode())
+                for chunk in chunks:
+                    sheet.write(chunk)
+                sheet.write(b"</sheetData></worksheet>")
+    return path
+
+
+def _row(number: int, *texts: str) -> bytes:
+    """One <row> of inline-string cells."""
+    cells = "".join(f'<c r="{readers.column_letter(i)}{number}" t="inlineStr"><is><t>{text}</t>'
+                    "</is></c>" for i, text in enumerate(texts))
+    return f'<row r="{number}">{cells}</row>'.encode()
+
+
+def _announce(path: Path, part: str, size: int) -> None:
+    """Rewrite the uncompressed size the ZIP's central directory gives for `part`."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at != -1:
+        name_length = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46 : at + 46 + name_length] == part.encode():
+            struct.pack_into("<I", data, at + 24, size)
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(data)
+
+
+def _honest_workbook(path: Path, rows: int) -> Path:
+    """An honest workbook: distinct names and emails, as an export has them."""
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Candidates")
+    sheet.write_row(0, 0, ["First", "Last", "Email"])
+    for r in range(1, rows + 1):
+        sheet.write_row(r, 0, [f"Anna{r}", f"Wolf{r * 7}", f"anna{r}@example.com"])
+    workbook.close()
+    return path
+
+
+def test_zip_bomb_is_refused_from_the_zip_directory_without_inflating_it(tmp_path):
+    # 110 MiB of spaces packs into ~110 KB (1,028x); calamine would parse all of it.
+    spaces = (b" " * (1 << 20) for _ in range(110))
+    bomb = _xlsx_by_hand(tmp_path / "bomb.xlsx", {"Candidates": chain([_row(1, "First")], spaces)})
+    assert bomb.stat().st_size < 200_000
+    started = time.perf_counter()
+    with pytest.raises(InputFileError) as error:
+        read_table(bomb)
+    assert time.perf_counter() - started < 0.5
+    message = str(error.value)
+    assert message.startswith(f"{bomb}: part 'xl/worksheets/sheet1.xml'")
+    assert re.search(r"to 110\.0 MB, 1,0\d\d times", message) and "zip bomb" in message
+    assert "save it again" in message  # says what to do
+
+
+def test_a_part_or_a_workbook_over_the_caps_is_refused(tmp_path, monkeypatch):
+    path = _honest_workbook(tmp_path / "export.xlsx", 3000)
+    assert len(rows_of(read_table(path))) == 3000  # honest, and under the real caps
+    monkeypatch.setattr(readers, "MAX_ZIP_PART_BYTES", 64 << 10)
+    with pytest.raises(InputFileError, match=r"part 'xl/worksheets/sheet1\.xml' of the workbook"
+                       r" unpacks to .* over the 64 KB .* Split the rows"):
+        read_table(path)
+    monkeypatch.setattr(readers, "MAX_ZIP_PART_BYTES", 1 << 30)
+    monkeypatch.setattr(readers, "MAX_ZIP_TOTAL_BYTES", 64 << 10)
+    with pytest.raises(InputFileError, match=r"export\.xlsx: the workbook unpacks to .* in all"):
+        read_table(path)
+    monkeypatch.setattr(readers, "MAX_ZIP_TOTAL_BYTES", 1 << 30)
+    monkeypatch.setattr(readers, "MAX_ZIP_PARTS", 3)
+    with pytest.raises(InputFileError, match=r"lists \d+ parts, over the 3 a workbook has"):
+        read_table(path)
+
+
+def test_a_part_that_inflates_past_its_announced_size_cannot_get_past(tmp_path):
+    # The directory announces 1 KB for a 210 KB sheet; the check trusts the directory, and
+    # calamine stops at the announced size instead of inflating on.
+    rows = [_row(n, "First" if n == 1 else "Anna") for n in range(1, 3000)]
+    path = _xlsx_by_hand(tmp_path / "liar.xlsx", {"Candidates": rows})
+    _announce(path, "xl/worksheets/sheet1.xml", 1024)
+    with pytest.raises(InputFileError) as error:
+        read_table(path)
+    assert str(error.value).startswith(f"{path}")
+    assert "unpacks to more than the ZIP directory announces" in str(error.value)
+
+
+def test_a_legacy_xls_over_its_cap_is_refused_by_its_size(tmp_path, monkeypatch):
+    path = tmp_path / "old.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(8192))
+    monkeypatch.setattr(readers, "MAX_XLS_BYTES", 4096)
+    with pytest.raises(InputFileError, match=r"old\.xls: is a 8 KB legacy \.xls file, over the"
+                       r" 4 KB .* Save the candidates sheet as \.xlsx or CSV"):
+        read_table(path)
+
+
+def test_csv_line_without_an_end_is_refused_at_its_row_not_read_whole(tmp_path, monkeypatch):
+    path = tmp_path / "binary.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write("First,Last,Email\nAnna,Wolf,a@x.de\n")
+        fh.write("Anna,Wolf," * 500_000)  # 5 MB, no newline
+    monkeypatch.setattr(readers, "MAX_CSV_RECORD_CHARS", 1 << 20)
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(InputFileError) as error:
+            list(read_table(path).rows)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < 1
+    assert peak < 4 << 20  # the 5 MB line never became one string
+    message = str(error.value)
+    assert message.startswith(f"{path}, row 3: a row longer than 1,048,576 characters")
+    assert "not a CSV" in message and "never closes" in message
+
+
+def test_csv_quote_that_never_closes_is_refused_at_the_row_where_it_opens(tmp_path):
+    path = tmp_path / "unclosed.csv"
+    body = 'sep=,\nFirst,Notes\nAnna,"two\nlines"\nBen,"oops\n' + "Carl,fine\n" * 110_000
+    path.write_text(body, encoding="utf-8")  # 1.1 MB after the quote that opens on Ben's row
+    with pytest.raises(InputFileError) as error:
+        list(read_table(path).rows)
+    # Ben is the third row the user sees (the sep= line is hidden), on line 5 of the file.
+    assert str(error.value).startswith(
+        f"{path}, row 3 (line 5 of the file): a cell longer than 1,048,576 characters")
+
+
+def test_long_cells_reach_the_build_step_unchanged_and_are_not_taken_for_headers(tmp_path):
+    assert readers.MAX_CELL_CHARS == 32_767  # Excel's own limit; the build step checks it
+    # 3 MB of words, worst case for a header comparison; openpyxl would cut it to 32,767.
+    text = "lorem ipsum " * 250_000 + "end"
+    path = _xlsx_by_hand(tmp_path / "long.xlsx", {
+        "Read me": [_row(1, text)],
+        "Candidates": [_row(1, "First", "Email", "Notes"), _row(2, "Anna", "a@x.de", text)],
+    })
+    tracemalloc.start()
+    try:
+        table = read_table(path, expected_columns=["First", "Email"])
+        rows = rows_of(table)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert table.sheet == "Candidates" and rows == [(2, ("Anna", "a@x.de", text))]
+    assert peak < 20 << 20  # splitting the 3 MB cell into words took 37 MB
+    csv_path = tmp_path / "long.csv"
+    csv_path.write_text(f"First,Notes\nAnna,{'x' * 40_000}\n", encoding="utf-8")
+    assert [len(v) for v in next(read_table(csv_path).rows).values] == [4, 40_000]
