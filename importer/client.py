@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import email.utils
 import hashlib
 import json
@@ -21,11 +22,13 @@ from typing import Any
 import httpx
 from kombo.errors.komboatserror import KomboAtsErrorData
 from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
 
 from . import __version__
 from .build import PostAtsCandidatesRequest
 from .errors import FatalApiError, describe, redact
 from .settings import MAX_PAGE_BYTES, MAX_RESPONSE_BYTES, SubmitSettings
+from .transforms import to_utc_datetime
 
 TRANSIENT_CODES = {"PLATFORM.RATE_LIMIT_EXCEEDED", "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED", "REMOTE.RATE_LIMIT_EXCEEDED", "REMOTE.SERVICE_UNAVAILABLE"}
 UNCERTAIN_CODES = {"PLATFORM.TASK_TIMED_OUT"}
@@ -279,13 +282,13 @@ def _records(data: dict[str, Any], what: str) -> list[dict[str, Any]]:
 
 def request_json(request: PostAtsCandidatesRequest) -> bytes:
     """The body as Kombo receives it: the SDK model by alias without unset fields, the
-    remote fields exactly as mapped, and each local file read and base64-encoded now."""
+    remote fields it drops put back, and each local file read and base64-encoded now."""
     return encode_request(request)[0]
 
 
 def encode_request(request: PostAtsCandidatesRequest) -> tuple[bytes, list[str]]:
     """The JSON to send, and for each attachment the sha256 of its bytes (or its URL): each file
-    is read once, for both."""
+    is read once, for both. NaN never goes out: it is not JSON, and the dry run refuses it."""
     body = request_body(request)
     digests = []
     for item, ref in zip(body.get("attachments", []), request.attachments, strict=True):
@@ -295,15 +298,44 @@ def encode_request(request: PostAtsCandidatesRequest) -> tuple[bytes, list[str]]
             digests.append(hashlib.sha256(content).hexdigest())
         else:
             digests.append(ref.url)
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), digests
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.encode(), digests
 
 
 def request_body(request: PostAtsCandidatesRequest) -> dict[str, Any]:
-    """The body without attachment contents (what the ledger fingerprints and tests compare)."""
+    """The body without attachment contents (what the ledger fingerprints and tests compare).
+
+    The one place a body becomes JSON: the SDK model's own serialisation, so that typed values
+    (remote fields included) go out as the model checked them; then the remote fields SDK 1.4
+    drops (greenhouse.candidate, workable.candidate, ...) put back from what the mapping built."""
     body = request.body.model_dump(mode="json", by_alias=True, exclude_none=True, warnings=False)
-    if request.remote_fields is not None:
-        body["remote_fields"] = request.remote_fields
+    if request.remote_fields:
+        body["remote_fields"] = _with_dropped(body.get("remote_fields") or {}, request.remote_fields)
     return body
+
+
+def _with_dropped(dumped: dict[str, Any], built: dict[str, Any]) -> dict[str, Any]:
+    """`dumped` (the model's JSON) with every key of `built` it lacks, converted as the model
+    converts: only keys the SDK left out are taken from `built`, never a value it checked."""
+    out = dict(dumped)
+    for key, value in built.items():
+        if key not in out:
+            out[key] = _json_ready(value)
+        elif type(value) is dict and type(out[key]) is dict:
+            out[key] = _with_dropped(out[key], value)
+    return out
+
+
+def _json_ready(value: Any) -> Any:
+    """A free-form value as JSON carries it: a date as the moment Kombo expects everywhere
+    (`YYYY-MM-DDT00:00:00Z`), the rest as pydantic serialises it inside the model."""
+    if type(value) is dict:
+        return {str(key): _json_ready(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_json_ready(item) for item in value]
+    if isinstance(value, dt.date):
+        value = to_utc_datetime(value)
+    return to_jsonable_python(value)
 
 
 def classify(response: httpx.Response) -> Outcome:

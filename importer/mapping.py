@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import mimetypes
 import re
 import string
 import typing
@@ -637,6 +638,8 @@ class _Compiler:
             if unknown:
                 raise self.fail(where + (str(unknown[0]),), f"'{unknown[0]}' is not an option of an attachment.{did_you_mean(str(unknown[0]), AttachmentSpec.model_fields)} Options: {', '.join(AttachmentSpec.model_fields)}.")
             spec = self._spec(AttachmentSpec, item, where)
+            if spec.content_type is not None and not _CONTENT_TYPE.fullmatch(spec.content_type):
+                raise self.fail(where + ("content_type",), _content_type_problem(spec.content_type))
             file_spec = {k: v for k, v in item.items() if k in SPEC_KEYS}
             file_leaf = self.leaf(file_spec, where, "str", None, None)
             name_leaf = self.leaf(spec.name, where + ("name",), "str", None, None) if spec.name is not None else None
@@ -648,6 +651,22 @@ class _Compiler:
             raise self.fail(at, "expected question ids with the column of each answer, e.g. `3phFBNXRweGnDmsU9o2vdPuQ: Work permit` (list them with `kombo-import jobs`).")
         answers = {str(qid): self.leaf(spec, at + (str(qid),), "answer", None, None) for qid, spec in data.items() if spec is not None}
         return AnswersNode(_dotted(at), answers)
+
+
+# Kombo's pattern for an attachment's content_type (its spec: `^[\w.-]+\/[\w.-]+$`, where \w is
+# ASCII as in JavaScript): type/subtype, nothing more, no parameters.
+_CONTENT_TYPE = re.compile(r"[\w.-]+/[\w.-]+", re.ASCII)
+
+
+def _content_type_problem(value: str) -> str:
+    """Why `content_type: value` cannot be sent, and what to write instead."""
+    guess = None
+    if "/" not in value:  # `pdf`, `.docx`: a file extension given for a type
+        guess = mimetypes.guess_type("file." + value.strip().lstrip(".").lower())[0]
+    hint = f" Did you mean '{guess}'?" if guess and _CONTENT_TYPE.fullmatch(guess) else ""
+    return (f"'{_clip(value)}' is not a content type Kombo accepts: it takes type/subtype made "
+            f"of letters, digits, '.', '_' and '-', such as application/pdf.{hint} Or leave "
+            "content_type out: each file's type is then found from its content.")
 
 
 def _template_problem(template: str) -> str | None:
