@@ -116,10 +116,13 @@ class RequestBuilder:
         self.attachments = attachments
         self.integration_id = integration_id
         self._evaluate = _compile(mapping.body, _Context(attachments, mapping.path))
+        self._mapped_columns = frozenset(mapping.bound_headers())
 
     def build(self, row: SourceRow) -> BuiltRow:
         """The row's request with its warnings, or every problem of the row (no request)."""
         state = _Row(row)
+        if row.problems:
+            state.issues.extend(self._reader_problems(row.problems))
         body = self._evaluate(state, True)
         if errors_in(state.issues) or not isinstance(body, dict):
             return BuiltRow(row, None, state.issues)
@@ -129,6 +132,16 @@ class RequestBuilder:
             return BuiltRow(row, None, state.issues + _sdk_issues(row, exc, self.mapping))
         request = PostAtsCandidatesRequest(self.integration_id, model, body.get("remote_fields"), tuple(state.refs))
         return BuiltRow(row, request, state.issues)
+
+
+    def _reader_problems(self, found: tuple[Issue, ...]) -> list[Issue]:
+        """What the reader found: as it says in a column the mapping uses (or the whole row),
+        a warning only in a column nobody sends."""
+        return [
+            issue if issue.severity is Severity.WARNING or not issue.column or issue.column in self._mapped_columns
+            else dataclasses.replace(issue, severity=Severity.WARNING, message=f"{issue.message} (the mapping does not use this column)")
+            for issue in found
+        ]
 
 
 # --- compiling the tree ----------------------------------------------------------------------

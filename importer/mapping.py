@@ -191,6 +191,7 @@ class Mapping:
     remote_fields: ObjectNode | None
     attachments: list[AttachmentNode]
     _labels: dict[str, str] | None = field(default=None, repr=False)
+    _bound_headers: list[str] = field(default_factory=list, repr=False)
 
     def leaves(self) -> list[Leaf]:
         found: list[Leaf] = []
@@ -234,11 +235,19 @@ class Mapping:
             shown = ", ".join(f"'{h}'" for h in headers[:40])
             raise ConfigError.at(self.path, leaf.line, leaf.path, f"column '{column}' is not in {source}.{did_you_mean(column, headers)} The file's columns: {shown}.")
 
+        used: set[int] = set()
         for leaf in self.leaves():
             if leaf.spec.column is not None:
                 leaf.index = find(leaf.spec.column, leaf)
+                used.add(leaf.index)
             elif leaf.spec.template is not None:
                 leaf.template_indexes = {c: find(c, leaf) for c in template_columns(leaf.spec.template)}
+                used.update(leaf.template_indexes.values())
+        self._bound_headers = [headers[i] for i in sorted(used)]
+
+    def bound_headers(self) -> list[str]:
+        """The file's headers this mapping reads, once bound (`bind`)."""
+        return list(self._bound_headers)
 
 
 def _loose(name: str) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputFileError, did_you_mean
+from .issues import Issue
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -74,10 +75,13 @@ Cell = Any  # str | int | float | bool | datetime.date | datetime.datetime | dat
 
 @dataclass(frozen=True, slots=True)
 class SourceRow:
-    """One data row: the row number the user sees in their spreadsheet, and its cells by column."""
+    """One data row: the row number the user sees in their spreadsheet, its cells by column,
+    and what the reader found wrong with them (an undecodable byte, an Excel error value, cells
+    past the header): problems of the row, which the build reports with its own."""
 
     row_number: int
     values: tuple[Cell, ...]
+    problems: tuple[Issue, ...] = ()
 
 
 @dataclass(slots=True)
