@@ -8,6 +8,7 @@ module that prints or imports click.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import dataclasses
 import json
@@ -97,6 +98,19 @@ def _fail(ctx: click.Context, message: str, code: int) -> None:
     ctx.exit(code)
 
 
+def _known_encoding(name: str | None) -> str | None:
+    if name is not None:
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            raise click.BadParameter(f"'{name}' is not an encoding Python knows; try utf-8, cp1252, cp1250, mac-roman or shift_jis.", param_hint="--encoding") from None
+    return name
+
+
+def _delimiter(option: str | None) -> str | None:
+    return "\t" if option == "tab" else option
+
+
 def _stop_like_ctrl_c(signum: int, frame: object) -> None:
     """SIGTERM (a scheduler stopping the job) is handled as Ctrl-C: files are closed, rows kept."""
     raise KeyboardInterrupt
@@ -120,6 +134,12 @@ def main(ctx: click.Context, verbose: bool) -> None:
         signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
 
 
+text_file_options = [
+    click.option("--encoding", callback=lambda ctx, param, value: _known_encoding(value), help="Encoding of a CSV file (utf-8, cp1252, cp1250, mac-roman, shift_jis, ...). Default: the mapping's, else detected."),
+    click.option("--delimiter", type=click.Choice([",", ";", "tab", "|"]), help="Delimiter of a CSV file. Default: the mapping's, else detected."),
+]
+
+
 def input_options(command: Any) -> Any:
     """Options shared by every command that reads a spreadsheet."""
     for decorator in reversed(
@@ -128,6 +148,7 @@ def input_options(command: Any) -> Any:
             click.option("-m", "--mapping", "mapping_path", required=True, type=click.Path(path_type=Path, dir_okay=False), help="The mapping YAML (see mappings/example.yaml)."),
             click.option("--sheet", help="Excel sheet by name, or by position counting from 1. Default: the mapping's, else the first."),
             click.option("--header-row", type=click.IntRange(min=1), help="Row number of the header. Default: found by looking for the mapped columns."),
+            *text_file_options,
             click.option("--attachments-dir", type=click.Path(path_type=Path), help="Folder, or .zip archive, that attachment paths are relative to; nothing outside it is read. Default: the input's folder."),
             click.option("--max-attachment-mb", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True, help="Largest attachment accepted, in MB."),
             click.option("--strict", is_flag=True, help="Treat warnings (numbers in text fields, text that looks wrongly decoded, dates read by their column's order) as problems that stop the row."),
@@ -179,9 +200,9 @@ def _connection(integration_id: str | None, api_key: str | None, server_url: str
             running.stop()
 
 
-def _dry_run_options(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float,
+def _dry_run_options(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, encoding: str | None, delimiter: str | None, attachments_dir: Path | None, max_attachment_mb: float,
                      strict: bool, allow_private_urls: bool, report_path: Path | None, rejects_path: Path | None, integration_id: str | None) -> DryRunOptions:
-    return DryRunOptions(input_path, mapping_path, sheet=sheet, header_row=header_row, attachments_dir=attachments_dir, max_attachment_bytes=int(max_attachment_mb * 1_000_000),
+    return DryRunOptions(input_path, mapping_path, sheet=sheet, header_row=header_row, encoding=encoding, delimiter=_delimiter(delimiter), attachments_dir=attachments_dir, max_attachment_bytes=int(max_attachment_mb * 1_000_000),
                          strict=strict, allow_private_urls=allow_private_urls, report_path=report_path, rejects_path=rejects_path, integration_id=integration_id)
 
 
@@ -194,7 +215,7 @@ def _dry_run_options(input_path: Path, mapping_path: Path, sheet: str | None, he
 @api_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
-def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float, strict: bool, allow_private_urls: bool,
+def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, encoding: str | None, delimiter: str | None, attachments_dir: Path | None, max_attachment_mb: float, strict: bool, allow_private_urls: bool,
              report_path: Path | None, rejects_path: Path | None, annotated_path: Path | None, check_remote: bool, integration_id: str | None, api_key: str | None,
              server_url: str | None, region: str, use_sandbox: bool, as_json: bool, quiet: bool) -> None:
     """Dry run: check every row of INPUT against the mapping; send nothing.
@@ -207,7 +228,7 @@ def validate(input_path: Path, mapping_path: Path, sheet: str | None, header_row
     \b
         kombo-import validate example_data/candidates.xlsx -m mappings/example.yaml --report errors.csv --rejects rejects.csv
     """
-    options = _dry_run_options(input_path, mapping_path, sheet, header_row, attachments_dir, max_attachment_mb, strict, allow_private_urls, report_path, rejects_path, integration_id)
+    options = _dry_run_options(input_path, mapping_path, sheet, header_row, encoding, delimiter, attachments_dir, max_attachment_mb, strict, allow_private_urls, report_path, rejects_path, integration_id)
     options = dataclasses.replace(options, annotated_path=annotated_path)
     catalog = None
     if check_remote or use_sandbox:
@@ -294,7 +315,7 @@ class _SubmitProgress:
 @click.option("--dry-run", is_flag=True, help="Validate and show what would be sent; send nothing.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation before sending.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
-def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, attachments_dir: Path | None, max_attachment_mb: float, strict: bool, allow_private_urls: bool,
+def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: int | None, encoding: str | None, delimiter: str | None, attachments_dir: Path | None, max_attachment_mb: float, strict: bool, allow_private_urls: bool,
            integration_id: str | None, api_key: str | None, server_url: str | None, region: str, use_sandbox: bool, batch_size: int, concurrency: int,
            rate_limit: float | None, max_wait: float, request_timeout: float, check_remote: bool, report_path: Path | None, rejects_path: Path | None, results_path: Path | None, ledger_path: Path | None,
            retry_failed: bool, dry_run: bool, yes: bool, quiet: bool) -> None:
@@ -337,7 +358,7 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
         progress.start(result.summary.rows_read)
         return True
 
-    dry = _dry_run_options(input_path, mapping_path, sheet, header_row, attachments_dir, max_attachment_mb, strict, allow_private_urls, report_path, rejects_path, integration_id)
+    dry = _dry_run_options(input_path, mapping_path, sheet, header_row, encoding, delimiter, attachments_dir, max_attachment_mb, strict, allow_private_urls, report_path, rejects_path, integration_id)
     tuning = {"batch_size": batch_size, "concurrency": concurrency, "rate_limit": rate_limit, "max_wait": max_wait, "request_timeout": request_timeout}
     with _connection(integration_id, api_key, server_url, region, use_sandbox, **tuning) as settings:
         dry = dataclasses.replace(dry, integration_id=settings.integration_id)
@@ -477,8 +498,10 @@ def jobs(integration_id: str | None, api_key: str | None, server_url: str | None
 @click.option("-o", "--output", "output_path", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Where to write the mapping (e.g. mappings/acme.yaml).")
 @click.option("--sheet", help="Excel sheet by name, or by position counting from 1.")
 @click.option("--header-row", type=click.IntRange(min=1), help="Row number of the header. Default: found by looking for known column names.")
+@text_file_options[0]
+@text_file_options[1]
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
-def init(input_path: Path, output_path: Path, sheet: str | None, header_row: int | None, force: bool) -> None:
+def init(input_path: Path, output_path: Path, sheet: str | None, header_row: int | None, encoding: str | None, delimiter: str | None, force: bool) -> None:
     """Draft a mapping from INPUT's headers (English and German names: "E-Mail", "Vorname",
     "Mobile", "LinkedIn"…) and a sample of its rows, with comments on what it could not place.
 
@@ -488,6 +511,6 @@ def init(input_path: Path, output_path: Path, sheet: str | None, header_row: int
     \b
         kombo-import init export.xlsx -o mappings/acme.yaml
     """
-    _, draft = draft_mapping_file(input_path, output_path, sheet, header_row, force)
+    _, draft = draft_mapping_file(input_path, output_path, sheet, header_row, force, encoding, _delimiter(delimiter))
     click.echo(f"Wrote {output_path}: {len(draft.placed)} columns placed, {len(draft.unplaced)} not placed (listed at its end).")
     click.echo(f"Next: fill in its TODOs, then  kombo-import validate {input_path} -m {output_path}")

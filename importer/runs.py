@@ -45,6 +45,8 @@ class DryRunOptions:
     max_attachment_bytes: int = DEFAULT_MAX_BYTES
     allow_private_urls: bool = False  # attachment URLs to loopback or private addresses
     strict: bool = False  # warnings stop rows too
+    encoding: str | None = None  # of a CSV: given, not detected (wins over the mapping's input:)
+    delimiter: str | None = None
     report_path: Path | None = None
     rejects_path: Path | None = None
     integration_id: str | None = None
@@ -66,7 +68,7 @@ def open_input(options: DryRunOptions) -> tuple[Mapping, Table]:
         sheet = mapping.input.sheet  # the mapping's sheet does not stop it reading a CSV export
     def read(header_row: int | None) -> Table:
         return read_table(options.input_path, sheet=sheet, header_row=header_row, expected_columns=mapping.columns(),
-                          encoding=mapping.input.encoding, delimiter=mapping.input.delimiter)
+                          encoding=options.encoding or mapping.input.encoding, delimiter=options.delimiter or mapping.input.delimiter)
 
     table = read(options.header_row or mapping.input.header_row)
     if options.header_row is None and mapping.input.header_row and not _loosely_holds(table.headers, mapping.columns()):
@@ -356,12 +358,13 @@ def _stop_on_signals(submitter: Submitter) -> Iterator[None]:
             loop.remove_signal_handler(signum)
 
 
-def draft_mapping_file(input_path: Path, output_path: Path, sheet: str | None = None, header_row: int | None = None, overwrite: bool = False) -> tuple[str, Draft]:
+def draft_mapping_file(input_path: Path, output_path: Path, sheet: str | None = None, header_row: int | None = None, overwrite: bool = False,
+                       encoding: str | None = None, delimiter: str | None = None) -> tuple[str, Draft]:
     """`init`: write a commented mapping drafted from the file; never overwrites unless asked."""
     if output_path.exists() and not overwrite:
         raise ConfigError(f"{output_path} exists already; choose another name or pass --force.")
     refuse_overwrites({"your input": input_path}, {"-o": output_path})
-    table = read_table(input_path, sheet=sheet, header_row=header_row, expected_columns=KNOWN_HEADERS)
+    table = read_table(input_path, sheet=sheet, header_row=header_row, expected_columns=KNOWN_HEADERS, encoding=encoding, delimiter=delimiter)
     draft = place_columns(table)
     text = render_mapping(draft, table)
     output_path.parent.mkdir(parents=True, exist_ok=True)

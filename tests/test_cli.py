@@ -195,3 +195,19 @@ def test_python_dash_m_importer_with_worker_processes():
                             capture_output=True, text=True, cwd=ROOT, timeout=120, env=env)
     assert result.returncode == 1, result.stderr
     assert json.loads(result.stdout)["invalid"] == 10
+
+
+def test_encoding_and_delimiter_options_override_detection(tmp_path, write_mapping):
+    source = tmp_path / "polish.csv"
+    source.write_bytes("Imię;Nazwisko;E-mail\nŁukasz;Żółć;lukasz@example.com\n".encode("cp1250"))
+    mapping = write_mapping("candidate: {first_name: Imię, last_name: Nazwisko, email_address: E-mail}\napplication: {job_id: {value: J}}\n")
+    report = tmp_path / "report.csv"
+    result = run("validate", source, "-m", mapping, "--encoding", "cp1250", "--delimiter", ";", "--report", report, "--annotated", tmp_path / "a.xlsx")
+    assert result.exit_code == 0, result.output
+    assert "cp1250" in result.output.splitlines()[0]
+    import openpyxl
+
+    row = [c.value for c in openpyxl.load_workbook(tmp_path / "a.xlsx").active[2]]
+    assert row[1:3] == ["Łukasz", "Żółć"]
+    wrong = run("validate", source, "-m", mapping, "--encoding", "klingon")
+    assert wrong.exit_code == 2 and "'klingon' is not an encoding" in wrong.output
