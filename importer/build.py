@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 import re
 import typing
@@ -102,20 +103,47 @@ Evaluator = Callable[[_Row, bool], Any]  # (row, force) -> value | None (absent)
 
 @dataclass(frozen=True)
 class _Context:
-    """What compiling needs besides the tree: where files are, and the mapping's path for errors."""
+    """What compiling needs besides the tree: where files are, the mapping's path for errors,
+    and the date order each date column was found to have."""
 
     attachments: AttachmentSource
     mapping_path: Path
+    date_orders: dict[int, DateOrder]
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """How the numeric dates of one column are read, decided once from all of its values."""
+
+    order: str | None  # transforms.DAY_FIRST / MONTH_FIRST; None: nothing settles it
+    settled_by: str  # for messages: "312 dates in the column are day first"
+    inferred: bool = False  # proven by the column's values: each ambiguous one gets a warning
+
+
+def date_order_columns(mapping: Mapping) -> dict[int, bool | None]:
+    """The columns whose dates are read by guessing the order (a `date` transform without
+    `formats`, or a date field without one), each with its transform's explicit `dayfirst`."""
+    found: dict[int, bool | None] = {}
+    for leaf in mapping.leaves():
+        if leaf.index is None:
+            continue
+        steps = [function for name, function in leaf.transforms if name == "date"]
+        keywords = [getattr(step, "keywords", {}) for step in steps]
+        if any(not k.get("formats") for k in keywords) or (not steps and leaf.kind == "datetime"):
+            explicit = [k["dayfirst"] for k in keywords if "dayfirst" in k]
+            found[leaf.index] = explicit[0] if explicit else found.get(leaf.index)
+    return found
 
 
 class RequestBuilder:
     """Builds requests from rows with a bound mapping; holds no state between rows."""
 
-    def __init__(self, mapping: Mapping, attachments: AttachmentSource, integration_id: str | None = None) -> None:
+    def __init__(self, mapping: Mapping, attachments: AttachmentSource, integration_id: str | None = None,
+                 date_orders: dict[int, DateOrder] | None = None) -> None:
         self.mapping = mapping
         self.attachments = attachments
         self.integration_id = integration_id
-        self._evaluate = _compile(mapping.body, _Context(attachments, mapping.path))
+        self._evaluate = _compile(mapping.body, _Context(attachments, mapping.path, date_orders or {}))
         self._mapped_columns = frozenset(mapping.bound_headers())
 
     def build(self, row: SourceRow) -> BuiltRow:
@@ -302,6 +330,11 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
     default = spec.default
     scalar = leaf.index is not None and split is None and default is None and not leaf.required and all(name != "json_list" for name, _ in leaf.transforms)
     texts = leaf.kind == "str"
+    dated = ctx.date_orders.get(leaf.index) if leaf.index is not None else None
+    if dated is not None:  # its column's order decides, not a guess per cell
+        steps = [_in_order(function, dated) if name == "date" else function for name, function in leaf.transforms]
+        if leaf.kind == "datetime" and "date" not in {name for name, _ in leaf.transforms}:
+            coerce = lambda value: _moment(transforms.parse_date_in_order(value, dated.order, dated.settled_by))  # noqa: E731
 
     if spec.value is not None and not steps and value_map is None:
         try:
@@ -335,7 +368,7 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
                     if value_map is not None:
                         value = _mapped(leaf, value)
                     value = None if value is None or value == "" else coerce(value)
-                    found = (value, _warnings(raw, value, texts))
+                    found = (value, _warnings(raw, value, texts, dated))
                 except TransformError as error:
                     found = error
                 if len(memo) < MEMO_SIZE:
@@ -375,7 +408,7 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
             row.add(leaf, raw, error.code, error.message)
             return _INVALID
         for item in value if type(value) is list else [value]:
-            for code, message in _warnings(raw, item, texts):
+            for code, message in _warnings(raw, item, texts, dated):
                 row.add(leaf, raw, code, message, severity=Severity.WARNING)
         return value
 
@@ -387,9 +420,17 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
 _MOJIBAKE = re.compile("Ã[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]|â€|Â[\u00a0-\u00bf]")
 
 
-def _warnings(raw: Any, value: Any, texts: bool) -> tuple[tuple[str, str], ...]:
+def _in_order(step: Callable[[Any], Any], dated: DateOrder) -> Callable[[Any], Any]:
+    """A `date` step that reads numeric dates in the column's order."""
+    formats = getattr(step, "keywords", {}).get("formats") or ()
+    return functools.partial(transforms.parse_date_in_order, order=dated.order, settled_by=dated.settled_by, formats=tuple(formats))
+
+
+def _warnings(raw: Any, value: Any, texts: bool, dated: DateOrder | None = None) -> tuple[tuple[str, str], ...]:
     """What a person should see about a value that is sent all the same."""
     found: list[tuple[str, str]] = []
+    if dated is not None and dated.inferred and transforms.date_order_evidence(raw) == "ambiguous" and isinstance(value, dt.date):
+        found.append((issues.DATE_ORDER, f"'{as_text(raw)}' read as {value:%d %B %Y}: {dated.settled_by}."))
     if texts and type(raw) in (int, float):
         found.append((issues.NUMERIC_TEXT, f"the cell is a number, sent as '{as_text(value)}'; if the spreadsheet stored a phone number, postal code or id as a number, a leading 0 or + was lost there. Format the column as text in the export."))
     if type(value) is str and _MOJIBAKE.search(value):

@@ -63,6 +63,8 @@ class InputOptions(BaseModel):
     header_row: int | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    # How to read 03/05/2025 when no date in its column settles it (a day over 12 does).
+    date_order: Literal["day_first", "month_first"] | None = None
 
 
 class FieldSpec(BaseModel):

@@ -9,14 +9,14 @@ import hashlib
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from .attachments import DEFAULT_MAX_BYTES, open_attachment_source
-from .build import PostAtsCandidatesRequest, RequestBuilder
+from .build import DateOrder, PostAtsCandidatesRequest, RequestBuilder, date_order_columns
 from .issues import Issue, errors_in
 from .client import KomboClient
 from .draft import SYNONYMS, Draft, place_columns, render_mapping
@@ -27,7 +27,7 @@ from .readers import SourceRow, Table, file_kind, read_table
 from .report import AnnotatedWorkbook, ErrorReport, RejectedRows, ResultsFile
 from .settings import SubmitSettings
 from .submit import NOT_SENT, Journal, RowResult, SubmitStats, Submitter
-from .validate import JobCatalog, RowChecker, ValidationSummary, validate_rows
+from .validate import DateOrderProfile, JobCatalog, RowChecker, ValidationSummary, validate_rows
 from .workers import WorkerSetup, start_pool, validate_in_parallel, worker_count
 
 KNOWN_HEADERS = [name for names in SYNONYMS.values() for name in names]
@@ -58,6 +58,7 @@ class DryRunResult:
     table: Table
     mapping: Mapping
     summary: ValidationSummary
+    date_orders: dict[int, DateOrder] = field(default_factory=dict)  # sending reads dates the same way
 
 
 def open_input(options: DryRunOptions) -> tuple[Mapping, Table]:
@@ -99,6 +100,7 @@ def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = 
     """Check every row of the input against the mapping (and the integration's jobs, given a
     catalog) and write the reports asked for."""
     refuse_overwrites(_reads(options), _report_writes(options))
+    date_orders = column_date_orders(options)
     with contextlib.ExitStack() as stack:
         workers = 0
         if options.input_path.is_file():
@@ -106,7 +108,7 @@ def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = 
         if workers:  # started before the input is opened: see start_pool
             rules = (catalog.listed, catalog.attachment_rules) if catalog is not None else None
             setup = WorkerSetup(str(options.mapping_path), str(attachments_folder(options)), options.max_attachment_bytes,
-                                options.allow_private_urls, options.integration_id, options.strict, rules)
+                                options.allow_private_urls, options.integration_id, options.strict, rules, date_orders)
             pool = stack.enter_context(start_pool(workers, setup))
         mapping, table = open_input(options)
         summary = ValidationSummary()
@@ -114,10 +116,26 @@ def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = 
             email_column = mapping.label_for("candidate.email_address")
             checked = validate_in_parallel(table.rows, pool, workers, table.headers, table.describe(), summary, email_column, on_progress)
         else:
-            checker = row_checker(mapping, options, catalog, options.integration_id)
+            checker = row_checker(mapping, options, catalog, options.integration_id, date_orders)
             checked = ((built.source, built.issues) for built in validate_rows(table.rows, checker, summary, on_progress))
         _write_reports(options, table, checked)
-    return DryRunResult(table, mapping, summary)
+    return DryRunResult(table, mapping, summary, date_orders)
+
+
+def column_date_orders(options: DryRunOptions) -> dict[int, DateOrder]:
+    """The order of each date column read by guessing, from all of its values: one more read
+    of the file, only when the mapping has such a column."""
+    mapping = load_mapping(options.mapping_path)
+    if not any(leaf.kind == "datetime" or any(name == "date" for name, _ in leaf.transforms) for leaf in mapping.leaves()):
+        return {}
+    mapping, table = open_input(options)
+    columns = date_order_columns(mapping)
+    if not columns:
+        return {}
+    profile = DateOrderProfile(columns, mapping.input.date_order)
+    for row in table.rows:
+        profile.observe(row)
+    return profile.decide()
 
 
 def attachments_folder(options: DryRunOptions) -> Path:
@@ -125,10 +143,11 @@ def attachments_folder(options: DryRunOptions) -> Path:
     return options.attachments_dir or options.input_path.parent
 
 
-def row_checker(mapping: Mapping, options: DryRunOptions, catalog: JobCatalog | None, integration_id: str | None) -> RowChecker:
+def row_checker(mapping: Mapping, options: DryRunOptions, catalog: JobCatalog | None, integration_id: str | None,
+                date_orders: dict[int, DateOrder]) -> RowChecker:
     """The per-row pipeline for this run, as the dry run and the sending both use it."""
     attachments = open_attachment_source(attachments_folder(options), options.max_attachment_bytes, options.allow_private_urls)
-    return RowChecker(RequestBuilder(mapping, attachments, integration_id), catalog, options.strict)
+    return RowChecker(RequestBuilder(mapping, attachments, integration_id, date_orders), catalog, options.strict)
 
 
 def _write_reports(options: DryRunOptions, table: Table, checked: Iterable[tuple[SourceRow, list[Issue]]]) -> None:
@@ -272,7 +291,7 @@ def submit_file(
         for snapshot in validated:
             snapshot.check()
         journal = LedgerJournal(ledger, settings.integration_id, str(options.dry.input_path.resolve()), options.retry_failed) if ledger else None
-        stats = asyncio.run(_send_file(options, settings, on_progress, transport, journal, catalog))
+        stats = asyncio.run(_send_file(options, settings, on_progress, transport, journal, catalog, dry.date_orders))
     return SubmitRunResult(dry, stats)
 
 
@@ -283,9 +302,10 @@ async def _send_file(
     transport: httpx.AsyncBaseTransport | None,
     journal: Journal | None,
     catalog: JobCatalog | None,
+    date_orders: dict[int, DateOrder],
 ) -> SubmitStats:
     mapping, table = open_input(options.dry)
-    checker = row_checker(mapping, options.dry, catalog, settings.integration_id)
+    checker = row_checker(mapping, options.dry, catalog, settings.integration_id, date_orders)
     results = ResultsFile(options.results_path, settings.batch_size) if options.results_path else None
     broken: list[OSError] = []
 

@@ -225,6 +225,41 @@ def _guess_date(text: str, dayfirst: bool, original: Any) -> dt.date | dt.dateti
     raise _invalid_date(original)
 
 
+DAY_FIRST, MONTH_FIRST = "day_first", "month_first"
+
+
+def date_order_evidence(value: Any) -> str | None:
+    """What a cell says about its column's date order: DAY_FIRST for 31/03/2025 (a first part
+    over 12), MONTH_FIRST for 03/31/2025, "ambiguous" for 03/05/2025, None when the order does
+    not matter (a date cell, ISO 2025-03-05, 05/05/2025, not a numeric date)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    timed = _TRAILING_TIME.match(text)
+    match = _NUMERIC_DATE.match(timed.group(1) if timed else text)
+    if match is None or len(match.group(1)) == 4:
+        return None
+    first, second = int(match.group(1)), int(match.group(2))
+    if first == second or first == 0 or second == 0:
+        return None
+    if first > 12:
+        return DAY_FIRST if second <= 12 else None
+    if second > 12:
+        return MONTH_FIRST
+    return "ambiguous"
+
+
+def parse_date_in_order(value: Any, order: str | None, settled_by: str, formats: tuple[str, ...] = ()) -> dt.date | dt.datetime:
+    """A date read in its column's order (`order`, as `settled_by` says); with no order, a date
+    that could be read both ways is `ambiguous_date`, and one against the order is a problem."""
+    evidence = date_order_evidence(value)
+    if evidence == "ambiguous" and order is None:
+        raise TransformError(issues.AMBIGUOUS_DATE, f"'{as_text(value).strip()}' could be read day first or month first, and no date in its column settles it; set `dayfirst:` on the date transform, or `input: {{date_order: day_first}}` (or month_first) in the mapping.")
+    if evidence in (DAY_FIRST, MONTH_FIRST) and order is not None and evidence != order:
+        raise TransformError(issues.INVALID_DATE, f"'{as_text(value).strip()}' is {evidence.replace('_', ' ')}, but its column is {order.replace('_', ' ')} ({settled_by}); check this cell.")
+    return parse_date(value, formats, dayfirst=order != MONTH_FIRST)
+
+
 def to_utc_datetime(value: dt.date | dt.datetime) -> dt.datetime:
     """The moment Kombo should receive: a bare date is that calendar day at 00:00 UTC, never
     shifted by the local time zone; a naive time of day is taken as UTC."""

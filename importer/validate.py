@@ -12,7 +12,7 @@ from typing import Any
 from kombo.models import PostAtsCandidatesRequestBody
 
 from . import issues, transforms
-from .build import BuiltRow, RequestBuilder
+from .build import BuiltRow, DateOrder, RequestBuilder
 from .issues import Issue, Severity, errors_in
 from .mapping import Mapping
 from .readers import SourceRow
@@ -41,6 +41,42 @@ class DuplicateEmailCheck:
             return []
         message = f"'{email}' already applies to job {job_id} in row {first}; each person can apply to a job once. Remove one of the rows."
         return [Issue(row, email_column, "candidate.email_address", email, issues.DUPLICATE_IN_FILE, message)]
+
+
+class DateOrderProfile:
+    """Reads a column's dates once, before any row is built, and decides how its numeric dates
+    are read: a day over 12 proves day first, a month position over 12 proves month first;
+    the order most of its dates prove wins (the others are problems); when none proves one, the
+    transform's `dayfirst`, else the mapping's `input: date_order`, else ambiguous dates are
+    problems of their rows."""
+
+    def __init__(self, columns: dict[int, bool | None], mapping_order: str | None) -> None:
+        self.columns = columns  # column index -> the transform's explicit dayfirst
+        self.mapping_order = mapping_order
+        self.proofs = {index: Counter[str]() for index in columns}
+
+    def observe(self, row: SourceRow) -> None:
+        for index, counts in self.proofs.items():
+            evidence = transforms.date_order_evidence(row.values[index])
+            if evidence is not None:
+                counts[evidence] += 1
+
+    def decide(self) -> dict[int, DateOrder]:
+        decided = {}
+        for index, counts in self.proofs.items():
+            day, month = counts[transforms.DAY_FIRST], counts[transforms.MONTH_FIRST]
+            if day != month:
+                order = transforms.DAY_FIRST if day > month else transforms.MONTH_FIRST
+                proven = max(day, month)
+                decided[index] = DateOrder(order, f"{proven:,} date{'s' if proven > 1 else ''} in the column {'are' if proven > 1 else 'is'} {order.replace('_', ' ')}", inferred=True)
+            elif self.columns[index] is not None:
+                order = transforms.DAY_FIRST if self.columns[index] else transforms.MONTH_FIRST
+                decided[index] = DateOrder(order, "as the date transform's dayfirst says")
+            elif self.mapping_order is not None:
+                decided[index] = DateOrder(self.mapping_order, "as the mapping's input: date_order says")
+            else:
+                decided[index] = DateOrder(None, "")
+        return decided
 
 
 CLOSED_STATUSES = {"CLOSED", "ARCHIVED"}  # other statuses (and ATS-specific ones) may take applications

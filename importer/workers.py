@@ -19,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from .attachments import open_attachment_source
-from .build import RequestBuilder
+from .build import DateOrder, RequestBuilder
 from .issues import Issue
 from .mapping import load_mapping
 from .readers import SourceRow
@@ -56,6 +56,7 @@ class WorkerSetup:
     integration_id: str | None
     strict: bool
     catalog: tuple[list[dict[str, Any]], dict[str, Any]] | None  # jobs and attachment rules
+    date_orders: dict[int, DateOrder]
 
 
 def start_pool(workers: int, setup: WorkerSetup) -> ProcessPoolExecutor:
@@ -86,7 +87,8 @@ def _check_chunk(headers: list[str], source: str, chunk: list[SourceRow]) -> lis
         mapping.bind(headers, source)
         attachments = open_attachment_source(_setup.attachments_at, _setup.max_bytes, _setup.allow_private_urls)
         catalog = JobCatalog(*_setup.catalog) if _setup.catalog is not None else None
-        _checker = RowChecker(RequestBuilder(mapping, attachments, _setup.integration_id), catalog, _setup.strict)
+        builder = RequestBuilder(mapping, attachments, _setup.integration_id, _setup.date_orders)
+        _checker = RowChecker(builder, catalog, _setup.strict)
     out: list[Checked] = []
     for row in chunk:
         built = _checker.check(row)
