@@ -13,6 +13,7 @@ import functools
 import math
 import re
 import typing
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +146,8 @@ class RequestBuilder:
         self.integration_id = integration_id
         self._evaluate = _compile(mapping.body, _Context(attachments, mapping.path, date_orders or {}))
         self._mapped_columns = frozenset(mapping.bound_headers())
+        # The SDK warns on every use of a deprecated field; the summary notes it once instead.
+        self._validate = _quietly(PostAtsCandidatesRequestBody.model_validate) if mapping.deprecated_fields() else PostAtsCandidatesRequestBody.model_validate
 
     def build(self, row: SourceRow) -> BuiltRow:
         """The row's request with its warnings, or every problem of the row (no request)."""
@@ -155,12 +158,11 @@ class RequestBuilder:
         if errors_in(state.issues) or not isinstance(body, dict):
             return BuiltRow(row, None, state.issues)
         try:
-            model = PostAtsCandidatesRequestBody.model_validate(body)
+            model = self._validate(body)
         except ValidationError as exc:
             return BuiltRow(row, None, state.issues + _sdk_issues(row, exc, self.mapping))
         request = PostAtsCandidatesRequest(self.integration_id, model, body.get("remote_fields"), tuple(state.refs))
         return BuiltRow(row, request, state.issues)
-
 
     def _reader_problems(self, found: tuple[Issue, ...]) -> list[Issue]:
         """What the reader found: as it says in a column the mapping uses (or the whole row),
@@ -418,6 +420,15 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
 # Text that UTF-8 became when read as Windows-1252 or Latin-1: Ã¼ for ü, â€™ for ’, Â  for a
 # no-break space.
 _MOJIBAKE = re.compile("Ã[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]|â€|Â[\u00a0-\u00bf]")
+
+
+def _quietly(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def quiet(value: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return function(value)
+
+    return quiet
 
 
 def _in_order(step: Callable[[Any], Any], dated: DateOrder) -> Callable[[Any], Any]:

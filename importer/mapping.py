@@ -247,9 +247,34 @@ class Mapping:
                 used.update(leaf.template_indexes.values())
         self._bound_headers = [headers[i] for i in sorted(used)]
 
+    def deprecated_fields(self) -> list[str]:
+        """The fields this mapping sets that Kombo's SDK marks deprecated (e.g. `source`)."""
+        found: list[str] = []
+        for leaf in self.leaves():
+            model: Any = sdk.PostAtsCandidatesRequestBody
+            walked: list[str] = []
+            for part in leaf.path.replace("[", ".").replace("]", "").split("."):
+                fields = getattr(model, "model_fields", {})
+                if part.isdigit() or part not in fields:
+                    break
+                walked.append(part)
+                if fields[part].deprecated:
+                    found.append(".".join(walked))
+                    break
+                model = next((t for t in _inner_types(fields[part].annotation) if hasattr(t, "model_fields")), None)
+        return list(dict.fromkeys(found))
+
     def bound_headers(self) -> list[str]:
         """The file's headers this mapping reads, once bound (`bind`)."""
         return list(self._bound_headers)
+
+
+def _inner_types(annotation: Any) -> list[Any]:
+    """`Optional[List[Model]]` -> [Model, ...]: the types a field's values may have."""
+    arguments = typing.get_args(annotation)
+    if not arguments:
+        return [annotation]
+    return [inner for argument in arguments for inner in _inner_types(argument)]
 
 
 def _loose(name: str) -> str:

@@ -295,6 +295,7 @@ def summary_lines(summary: ValidationSummary, source: str) -> list[str]:
             lines.append(f"  {code:<{width}}  {count:>7,}")
         lines.append(f"First {len(summary.first_problems)} problems:")
         lines.extend(_table(summary.first_problems))
+    lines.extend(f"Note: {printable(notice)}" for notice in summary.notices)
     if summary.warnings_by_code:
         lines.append("Warnings by code (sent all the same; each is in the report; --strict refuses them):")
         width = max(len(printable(code)) for code in summary.warnings_by_code)
@@ -328,6 +329,7 @@ def summary_json(summary: ValidationSummary, source: str, outputs: dict[str, str
         "warnings": summary.warnings,
         "problems_by_code": dict(summary.problems_by_code.most_common()),
         "warnings_by_code": dict(summary.warnings_by_code.most_common()),
+        "notices": summary.notices,
         "first_problems": [
             {"row": i.row, "column": i.column, "field": i.field, "value": i.value, "code": i.code, "message": i.message, "severity": i.severity}
             for i in summary.first_problems

@@ -111,7 +111,7 @@ def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = 
                                 options.allow_private_urls, options.integration_id, options.strict, rules, date_orders)
             pool = stack.enter_context(start_pool(workers, setup))
         mapping, table = open_input(options)
-        summary = ValidationSummary()
+        summary = ValidationSummary(notices=_notices(mapping))
         if workers:
             email_column = mapping.label_for("candidate.email_address")
             checked = validate_in_parallel(table.rows, pool, workers, table.headers, table.describe(), summary, email_column, on_progress)
@@ -136,6 +136,11 @@ def column_date_orders(options: DryRunOptions) -> dict[int, DateOrder]:
     for row in table.rows:
         profile.observe(row)
     return profile.decide()
+
+
+def _notices(mapping: Mapping) -> list[str]:
+    return [f"the mapping sets {name}, which Kombo has deprecated and will remove; move its value to a field that is not deprecated."
+            for name in mapping.deprecated_fields()]
 
 
 def attachments_folder(options: DryRunOptions) -> Path:

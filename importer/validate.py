@@ -235,6 +235,7 @@ class ValidationSummary:
     warnings_by_code: Counter[str] = field(default_factory=Counter)
     first_problems: list[Issue] = field(default_factory=list)  # errors, in file order
     keep_first: int = 10
+    notices: list[str] = field(default_factory=list)  # about the whole run, said once
 
     def add(self, built: BuiltRow) -> None:
         self.add_issues(built.issues)

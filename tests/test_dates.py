@@ -73,3 +73,11 @@ def test_submit_sends_the_order_the_column_proved(sandbox, write_csv, write_mapp
     assert result.exit_code == 0, result.output
     sent = {c.email: c.body["candidate"]["availability_date"] for c in sandbox.state.created}
     assert sent == {"a@example.com": "2025-03-05T00:00:00Z", "b@example.com": "2025-05-13T00:00:00Z"}
+
+
+def test_a_deprecated_field_is_noted_once_in_the_summary(write_csv, write_mapping):
+    source = write_csv([["First", "Last", "Email", "Where"], ["A", "W", "a@example.com", "Job fair"]])
+    mapping = write_mapping("candidate: {first_name: First, last_name: Last, email_address: Email}\napplication: {job_id: {value: J}}\nsource: {name: Where}\n")
+    result = CliRunner().invoke(main, ["validate", str(source), "-m", str(mapping)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Note: the mapping sets source, which Kombo has deprecated") == 1
