@@ -1,27 +1,43 @@
-"""kombo-importer: import candidates from spreadsheets into any ATS behind Kombo's unified API."""
+"""kombo-importer: import candidates from spreadsheets into any ATS behind Kombo's unified API.
+
+The public API is imported on first use (PEP 562), so that importing one module of the package
+(`importer.transforms`) does not import the rest (httpx, the SDK, SQLite).
+"""
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .build import BuiltRow, PostAtsCandidatesRequest, RequestBuilder
-from .mapping import Mapping, load_mapping
-from .readers import SourceRow, Table, read_table
-from .runs import DryRunOptions, dry_run
-from .validate import ValidationSummary, validate_rows
+from .__version__ import __version__
 
-__all__ = [
-    "BuiltRow",
-    "DryRunOptions",
-    "Mapping",
-    "PostAtsCandidatesRequest",
-    "RequestBuilder",
-    "SourceRow",
-    "Table",
-    "ValidationSummary",
-    "__version__",
-    "dry_run",
-    "load_mapping",
-    "read_table",
-    "validate_rows",
-]
+_EXPORTS = {
+    "BuiltRow": "build",
+    "PostAtsCandidatesRequest": "build",
+    "RequestBuilder": "build",
+    "Mapping": "mapping",
+    "load_mapping": "mapping",
+    "SourceRow": "readers",
+    "Table": "readers",
+    "read_table": "readers",
+    "DryRunOptions": "runs",
+    "dry_run": "runs",
+    "RowChecker": "validate",
+    "ValidationSummary": "validate",
+    "validate_rows": "validate",
+}
+
+__all__ = [*sorted(_EXPORTS), "__version__"]
+
+if TYPE_CHECKING:
+    from .build import BuiltRow, PostAtsCandidatesRequest, RequestBuilder
+    from .mapping import Mapping, load_mapping
+    from .readers import SourceRow, Table, read_table
+    from .runs import DryRunOptions, dry_run
+    from .validate import RowChecker, ValidationSummary, validate_rows
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'importer' has no attribute '{name}'")

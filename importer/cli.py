@@ -25,7 +25,7 @@ from typing import Any
 import click
 import pydantic
 
-from . import __version__
+from .__version__ import __version__
 from .errors import EXIT_INTERNAL, ConfigError, ImporterError, describe, redact
 from .ledger import default_path as default_ledger_path
 from .ledger import ledger_summary

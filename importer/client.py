@@ -24,7 +24,7 @@ from kombo.errors.komboatserror import KomboAtsErrorData
 from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
-from . import __version__
+from .__version__ import __version__
 from .build import PostAtsCandidatesRequest
 from .errors import FatalApiError, describe, redact
 from .settings import MAX_PAGE_BYTES, MAX_RESPONSE_BYTES, SubmitSettings
