@@ -40,7 +40,7 @@ from .runs import (
     submit_file,
 )
 from .settings import DEFAULT_MAX_WAIT, DEFAULT_REQUEST_TIMEOUT, REGIONS, SubmitSettings
-from .submit import CREATED, FAILED, NOT_SENT, SKIPPED, SubmitStats
+from .submit import Status, SubmitStats
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
 OUTPUT_NAMES = {"report": "error report", "rejects": "rejected rows", "annotated": "annotated workbook"}
@@ -269,7 +269,7 @@ class _SubmitProgress:
     def __call__(self, stats: SubmitStats) -> None:
         if self.quiet or not self.running:
             return
-        done = sum(stats.by_status[s] for s in (CREATED, SKIPPED, FAILED)) + stats.by_status[NOT_SENT]
+        done = sum(stats.by_status[s] for s in (Status.CREATED, Status.SKIPPED, Status.FAILED)) + stats.by_status[Status.NOT_SENT]
         now = time.monotonic()
         if self.tty:
             if now - self.shown_at < 0.1 and done < self.total:
@@ -283,13 +283,13 @@ class _SubmitProgress:
     def line(self, stats: SubmitStats, done: int, now: float) -> str:
         elapsed = max(now - self.started, 1e-9)
         rate = stats.sent / elapsed
-        settled = sum(stats.by_status[s] for s in (CREATED, SKIPPED, FAILED))
+        settled = sum(stats.by_status[s] for s in (Status.CREATED, Status.SKIPPED, Status.FAILED))
         eta = (self.total - done) / (settled / elapsed) if settled else 0
         width = 24
         filled = int(width * min(done / self.total, 1))
         bar = "#" * filled + "-" * (width - filled)
-        return (f"[{bar}] {done:,}/{self.total:,} rows  created {stats.by_status[CREATED]:,}  skipped {stats.by_status[SKIPPED]:,}  "
-                f"failed {stats.by_status[FAILED]:,}  retries {stats.retries:,}  {rate:,.1f} req/s  ETA {eta:,.0f}s")
+        return (f"[{bar}] {done:,}/{self.total:,} rows  created {stats.by_status[Status.CREATED]:,}  skipped {stats.by_status[Status.SKIPPED]:,}  "
+                f"failed {stats.by_status[Status.FAILED]:,}  retries {stats.retries:,}  {rate:,.1f} req/s  ETA {eta:,.0f}s")
 
     def done(self) -> None:
         if self.tty and not self.quiet and self.running:
@@ -375,7 +375,7 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
             click.echo(f"Dry run: {outcome.dry.summary.valid:,} rows would be sent; nothing was.")
         sys.exit(EXIT_OK if outcome.dry.summary.invalid == 0 else EXIT_ROWS_FAILED)
     counts = outcome.stats.by_status
-    click.echo(f"Created {counts[CREATED]:,}   skipped (already there) {counts[SKIPPED]:,}   failed {counts[FAILED]:,}   not sent {counts[NOT_SENT]:,}   "
+    click.echo(f"Created {counts[Status.CREATED]:,}   skipped (already there) {counts[Status.SKIPPED]:,}   failed {counts[Status.FAILED]:,}   not sent {counts[Status.NOT_SENT]:,}   "
                f"({outcome.stats.sent:,} requests, {outcome.stats.retries:,} retries)")
     for message, count in outcome.stats.kombo_warnings.most_common():
         click.echo(f"Kombo's warning: {printable(message)}: {count:,} rows")
@@ -388,7 +388,7 @@ def submit(input_path: Path, mapping_path: Path, sheet: str | None, header_row: 
         click.echo("Interrupted twice: rows in flight were abandoned; the ledger keeps them as sending, and the next run looks them up in Kombo before sending anything.", err=True)
     if outcome.stats.stopped_by in ("interrupt", "abandoned"):
         sys.exit(EXIT_INTERRUPTED)
-    fine = counts[FAILED] == 0 and counts[NOT_SENT] == 0 and outcome.stats.changed == 0
+    fine = counts[Status.FAILED] == 0 and counts[Status.NOT_SENT] == 0 and outcome.stats.changed == 0
     sys.exit(EXIT_OK if fine else EXIT_ROWS_FAILED)
 
 

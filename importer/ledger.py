@@ -26,17 +26,23 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
 from .build import PostAtsCandidatesRequest
 from .client import request_body
 from .errors import InputFileError, OutputError
-from .submit import CREATED as CREATED_STATUS
-from .submit import FAILED as FAILED_STATUS
-from .submit import NOT_SENT, SKIPPED, Journal, RowResult
+from .submit import Journal, Prior, RowResult, Settled, Status
 
-PENDING, SENDING, CREATED, FAILED = "pending", "sending", "created", "failed"
+
+class State(StrEnum):
+    """A record's state in the ledger (see the module's docstring)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    CREATED = "created"
+    FAILED = "failed"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS applications (
@@ -270,46 +276,47 @@ class LedgerJournal(Journal):
     def _key(self, request: PostAtsCandidatesRequest) -> tuple[str, str, str]:
         return self.integration_id, request.body.candidate.email_address, request.body.application.job_id
 
-    async def before(self, row: int, request: PostAtsCandidatesRequest) -> RowResult | bool:
+    async def before(self, row: int, request: PostAtsCandidatesRequest) -> RowResult | Prior:
         key = self._key(request)
         earlier = self.ledger.get(*key)
-        if earlier is None or earlier.state == PENDING:
+        if earlier is None or earlier.state == State.PENDING:
             # New: its fingerprint comes with the bytes read to send it (`sending`), not twice.
             self.ledger.register(*key, self.source, row, "")
-            return False
+            return Prior.NEW
         digest = await asyncio.to_thread(request_fingerprint, request) if request.attachments else request_fingerprint(request)
         self._prints[row] = digest
         self.ledger.register(*key, self.source, row, digest)
-        if earlier.state == CREATED:
+        if earlier.state == State.CREATED:
             self._prints.pop(row, None)
             if earlier.fingerprint == digest:
-                return RowResult(row, SKIPPED, earlier.candidate_id, earlier.application_id, code="already_created", message="created in an earlier run")
-            return RowResult(row, SKIPPED, earlier.candidate_id, earlier.application_id, code="changed_since_import",
+                return RowResult(row, Status.SKIPPED, earlier.candidate_id, earlier.application_id, code="already_created", message="created in an earlier run")
+            return RowResult(row, Status.SKIPPED, earlier.candidate_id, earlier.application_id, code="changed_since_import",
                              message="created in an earlier run, and the row has changed since; not sent again. Update the candidate in the ATS by hand.")
-        if earlier.state == SENDING:
-            return True  # a run stopped while this was in flight: it may exist
+        if earlier.state == State.SENDING:
+            return Prior.MAY_EXIST  # a run stopped while this was in flight
         if earlier.retryable or self.retry_failed or earlier.fingerprint != digest:
-            return False
+            return Prior.NEW
         self._prints.pop(row, None)
-        return RowResult(row, FAILED_STATUS, code=earlier.error_code, message=f"failed in an earlier run and unchanged since: {earlier.error_message} Fix the row to send it again, or pass --retry-failed.")
+        return RowResult(row, Status.FAILED, code=earlier.error_code, message=f"failed in an earlier run and unchanged since: {earlier.error_message} Fix the row to send it again, or pass --retry-failed.")
 
     def sending(self, row: int, request: PostAtsCandidatesRequest, attachment_digests: list[str]) -> None:
         digest = self._prints[row] = fingerprint(request_body(request), attachment_digests)
         self.ledger.mark_sending(*self._key(request), digest)
 
-    def settled(self, row: int, request: PostAtsCandidatesRequest, result: RowResult, *, retryable: bool, uncertain: bool) -> None:
+    def settled(self, row: int, request: PostAtsCandidatesRequest, settled: Settled) -> None:
         digest = self._prints.pop(row, None)
         if digest is None:
             return  # settled from the ledger itself in `before`
-        key = self._key(request)
-        if result.status in (CREATED_STATUS, SKIPPED):
-            self.ledger.mark_created(*key, digest, result.candidate_id, result.application_id, None if result.status == CREATED_STATUS else result.message)
-        elif uncertain:
+        key, result = self._key(request), settled.result
+        if result.status in (Status.CREATED, Status.SKIPPED):
+            note = None if result.status == Status.CREATED else result.message
+            self.ledger.mark_created(*key, digest, result.candidate_id, result.application_id, note)
+        elif settled.uncertain:
             pass  # stays `sending`: the next run looks it up before sending
-        elif result.status == NOT_SENT or result.attempts == 0:
+        elif result.status == Status.NOT_SENT or result.attempts == 0:
             self.ledger.mark_pending(*key)
         else:
-            self.ledger.mark_failed(*key, digest, result.code, result.message, retryable)
+            self.ledger.mark_failed(*key, digest, result.code, result.message, settled.retryable)
 
 
 def request_fingerprint(request: PostAtsCandidatesRequest) -> str:

@@ -26,7 +26,7 @@ from .mapping import Mapping, load_mapping
 from .readers import SourceRow, Table, file_kind, read_table
 from .report import AnnotatedWorkbook, ErrorReport, RejectedRows, ResultsFile
 from .settings import SubmitSettings
-from .submit import NOT_SENT, Journal, RowResult, SubmitStats, Submitter
+from .submit import Journal, RowResult, Status, SubmitStats, Submitter
 from .validate import DateOrderProfile, JobCatalog, RowChecker, ValidationSummary, validate_rows
 from .workers import WorkerSetup, start_pool, validate_in_parallel, worker_count
 
@@ -333,7 +333,7 @@ async def _send_file(
                 if built.request is None:
                     errors = errors_in(built.issues)
                     explained = "; ".join(f"{i.column or i.field}: {i.message}" for i in errors)
-                    submitter.record(RowResult(built.row_number, NOT_SENT, code=errors[0].code, message="invalid: " + explained))
+                    submitter.record(RowResult(built.row_number, Status.NOT_SENT, code=errors[0].code, message="invalid: " + explained))
                 else:
                     yield built.row_number, built.request
 

@@ -14,6 +14,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import Enum, StrEnum
+from typing import NamedTuple
 
 from .attachments import AttachmentProblem
 from .build import PostAtsCandidatesRequest
@@ -32,7 +34,20 @@ from .client import (
 from .errors import FatalApiError, ImporterError, InternalError, OutputError, describe
 from .settings import SubmitSettings
 
-CREATED, SKIPPED, FAILED, NOT_SENT = "created", "skipped", "failed", "not_sent"
+class Status(StrEnum):
+    """What became of a row in this run (the results file's `status`)."""
+
+    CREATED = "created"
+    SKIPPED = "skipped"  # already in the ATS: created by an earlier run, or Kombo says it exists
+    FAILED = "failed"
+    NOT_SENT = "not_sent"  # invalid, or never reached because the run stopped
+
+
+class Prior(Enum):
+    """What the record of earlier runs says about a row that it does not settle itself."""
+
+    NEW = "new"  # send it
+    MAY_EXIST = "may_exist"  # an earlier request may have created it: look it up first
 
 
 @dataclass(frozen=True)
@@ -40,12 +55,20 @@ class RowResult:
     """What became of one source row; every row of the input gets exactly one."""
 
     row: int
-    status: str  # created | skipped | failed | not_sent
+    status: Status
     candidate_id: str | None = None
     application_id: str | None = None
     code: str | None = None
     message: str = ""
     attempts: int = 0
+
+
+class Settled(NamedTuple):
+    """A row's end in this run, and what the record of runs must know about it."""
+
+    result: RowResult
+    retryable: bool  # send it again next run
+    uncertain: bool  # a request may have written it: look it up before sending again
 
 
 @dataclass
@@ -66,16 +89,15 @@ class Journal:
     """What the submitter tells, and asks, the record of earlier runs (the ledger). This base
     remembers nothing: every row is new."""
 
-    async def before(self, row: int, request: PostAtsCandidatesRequest) -> RowResult | bool:
-        """A result to settle the row without sending it, or whether it may exist already
-        (True: look it up before sending)."""
-        return False
+    async def before(self, row: int, request: PostAtsCandidatesRequest) -> RowResult | Prior:
+        """A result to settle the row without sending it, or what is known of it."""
+        return Prior.NEW
 
     def sending(self, row: int, request: PostAtsCandidatesRequest, attachment_digests: list[str]) -> None:
         """Called, and committed, before each request for the row leaves; the digests are those
         of the attachment bytes about to be sent."""
 
-    def settled(self, row: int, request: PostAtsCandidatesRequest, result: RowResult, *, retryable: bool, uncertain: bool) -> None:
+    def settled(self, row: int, request: PostAtsCandidatesRequest, settled: Settled) -> None:
         """The row's final result in this run."""
 
 
@@ -200,13 +222,13 @@ class Submitter:
                 await live.acquire()
                 if self.stopping.is_set():
                     live.release()
-                    self._record(RowResult(row, NOT_SENT, code="stopped", message=self._stop_message()))
+                    self._record(RowResult(row, Status.NOT_SENT, code="stopped", message=self._stop_message()))
                     break
                 task = asyncio.create_task(self._row(row, request))
                 self._tasks.add(task)
                 task.add_done_callback(self._finished(live))
             for row, _ in iterator:  # never reached because the run stopped
-                self._record(RowResult(row, NOT_SENT, code="stopped", message=self._stop_message()))
+                self._record(RowResult(row, Status.NOT_SENT, code="stopped", message=self._stop_message()))
         except ImporterError as error:  # the input or an output failed while rows were read
             self._fail(error)
             raise
@@ -248,39 +270,39 @@ class Submitter:
         an error here becomes this row's failure, never a lost row."""
         progress = _RowProgress()
         try:
-            result, retryable, uncertain = await self._send_until_settled(row, request, progress)
+            settled = await self._send_until_settled(row, request, progress)
         except asyncio.CancelledError:  # abandoned (a second Ctrl-C)
             may_exist = progress.may_exist
             message = "abandoned while in flight; run again with the same ledger to settle it" if may_exist else "not sent: the run was interrupted"
-            result, retryable, uncertain = RowResult(row, FAILED if may_exist else NOT_SENT, code="interrupted", message=message, attempts=progress.attempts), True, may_exist
+            settled = Settled(RowResult(row, Status.FAILED if may_exist else Status.NOT_SENT, code="interrupted", message=message, attempts=progress.attempts), True, may_exist)
         except AttachmentProblem as problem:  # its file changed or vanished since the dry run
-            result, retryable, uncertain = RowResult(row, FAILED, code=problem.code, message=problem.message, attempts=progress.attempts), True, progress.may_exist
+            settled = Settled(RowResult(row, Status.FAILED, code=problem.code, message=problem.message, attempts=progress.attempts), True, progress.may_exist)
         except FatalApiError as exc:  # a lookup was refused for the whole run
             self._fail(exc)
-            result, retryable, uncertain = RowResult(row, FAILED, code="lookup_failed", message=str(exc), attempts=progress.attempts), True, True
+            settled = Settled(RowResult(row, Status.FAILED, code="lookup_failed", message=str(exc), attempts=progress.attempts), True, True)
         except OutputError as exc:  # the ledger cannot be written: nothing more may be sent
             self._fail(exc)
-            result, retryable, uncertain = RowResult(row, FAILED, code="ledger_error", message=str(exc), attempts=progress.attempts), True, progress.may_exist
+            settled = Settled(RowResult(row, Status.FAILED, code="ledger_error", message=str(exc), attempts=progress.attempts), True, progress.may_exist)
         except Exception as exc:  # a bug of ours: this row fails, the others go on
             message = f"{describe(exc)} (an error in kombo-import; please report it)"
-            result, retryable, uncertain = RowResult(row, FAILED, code="internal_error", message=message, attempts=progress.attempts), True, progress.may_exist
+            settled = Settled(RowResult(row, Status.FAILED, code="internal_error", message=message, attempts=progress.attempts), True, progress.may_exist)
         try:
-            self.journal.settled(row, request, result, retryable=retryable, uncertain=uncertain)
+            self.journal.settled(row, request, settled)
         except OutputError as exc:  # the ledger failed: the row still gets its result below
             self._fail(exc)
         try:
-            self._record(result)
+            self._record(settled.result)
         except OutputError as exc:
             self._fail(exc)
 
-    async def _send_until_settled(self, row: int, request: PostAtsCandidatesRequest, progress: _RowProgress) -> tuple[RowResult, bool, bool]:
+    async def _send_until_settled(self, row: int, request: PostAtsCandidatesRequest, progress: _RowProgress) -> Settled:
         """(result, retryable next run, may have been written)."""
         job_id = request.body.application.job_id
         email = request.body.candidate.email_address
         earlier = await self.journal.before(row, request)
         if isinstance(earlier, RowResult):
-            return earlier, False, False
-        uncertain = progress.may_exist = earlier
+            return Settled(earlier, False, False)
+        uncertain = progress.may_exist = earlier is Prior.MAY_EXIST
         last: Outcome | None = None
         for attempt in range(1, self.settings.max_attempts + 1):
             if uncertain:
@@ -288,15 +310,15 @@ class Submitter:
                 self.stats.lookups += 1
                 found = await self.client.find_application(email, job_id)
                 if found is not None:
-                    return RowResult(row, CREATED, found[0], found[1], message="created (confirmed by a lookup after an uncertain answer)", attempts=attempt - 1), False, False
+                    return Settled(RowResult(row, Status.CREATED, found[0], found[1], message="created (confirmed by a lookup after an uncertain answer)", attempts=attempt - 1), False, False)
             if self.stopping.is_set():
-                return _unfinished(row, last, attempt - 1), True, uncertain
+                return Settled(_unfinished(row, last, attempt - 1), True, uncertain)
             await self.pacer.wait_turn(self.stopping)
             async with self.gate:
                 if self.stopping.is_set():
-                    return _unfinished(row, last, attempt - 1), True, uncertain
+                    return Settled(_unfinished(row, last, attempt - 1), True, uncertain)
                 if job_id in self.closed_jobs:
-                    return RowResult(row, NOT_SENT, code="api.ATS.JOB_CLOSED", message=f"not sent: job {job_id} is closed (an earlier row was refused for it)", attempts=attempt - 1), True, uncertain
+                    return Settled(RowResult(row, Status.NOT_SENT, code="api.ATS.JOB_CLOSED", message=f"not sent: job {job_id} is closed (an earlier row was refused for it)", attempts=attempt - 1), True, uncertain)
                 # Encoded here, in the gate: at most --concurrency bodies with files in memory.
                 content, digests = await asyncio.to_thread(encode_request, request) if request.attachments else encode_request(request)
                 self.journal.sending(row, request, digests)
@@ -315,26 +337,26 @@ class Submitter:
             if isinstance(outcome, Created):
                 self.stats.kombo_warnings.update(set(outcome.warnings))
                 message = "; ".join(f"warning: {w}" for w in outcome.warnings)
-                return RowResult(row, CREATED, outcome.candidate_id, outcome.application_id, message=message, attempts=attempt), False, False
+                return Settled(RowResult(row, Status.CREATED, outcome.candidate_id, outcome.application_id, message=message, attempts=attempt), False, False)
             if isinstance(outcome, AlreadyExists):
-                return RowResult(row, SKIPPED, code=_api(outcome.code), message=f"already in the ATS: {outcome.message}", attempts=attempt), False, False
+                return Settled(RowResult(row, Status.SKIPPED, code=_api(outcome.code), message=f"already in the ATS: {outcome.message}", attempts=attempt), False, False)
             if isinstance(outcome, Fatal):
                 self._fail(FatalApiError.from_outcome(outcome.code, outcome.message))
-                return RowResult(row, FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempt), True, uncertain
+                return Settled(RowResult(row, Status.FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempt), True, uncertain)
             if isinstance(outcome, Rejected):
                 if outcome.job_closed:
                     self.closed_jobs.add(job_id)
-                return RowResult(row, FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempt), False, uncertain
+                return Settled(RowResult(row, Status.FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempt), False, uncertain)
             uncertain = uncertain or isinstance(outcome, Uncertain)
             if attempt < self.settings.max_attempts:
                 asked = _asked_wait(outcome)
                 if asked is not None and asked > self.settings.max_wait:
                     message = (f"Kombo asked to wait {asked:,.0f} s before a retry, more than --max-wait {self.settings.max_wait:g} s;"
                                " not retried in this run. Run again later: it is sent again then.")
-                    return RowResult(row, FAILED, code=_api(outcome.code) if outcome.code else "transient", message=message, attempts=attempt), True, uncertain
+                    return Settled(RowResult(row, Status.FAILED, code=_api(outcome.code) if outcome.code else "transient", message=message, attempts=attempt), True, uncertain)
                 await self._back_off(attempt, asked)
         assert last is not None
-        return _unfinished(row, last, self.settings.max_attempts, gave_up=True), True, uncertain
+        return Settled(_unfinished(row, last, self.settings.max_attempts, gave_up=True), True, uncertain)
 
     async def _back_off(self, attempt: int, asked: float | None) -> None:
         """Exponential backoff with full jitter, never sooner than Kombo asked."""
@@ -378,8 +400,8 @@ def _api(code: str | None) -> str:
 
 def _unfinished(row: int, last: Outcome | None, attempts: int, gave_up: bool = False) -> RowResult:
     if last is None:
-        return RowResult(row, NOT_SENT, code="stopped", message="not sent: the run stopped", attempts=attempts)
+        return RowResult(row, Status.NOT_SENT, code="stopped", message="not sent: the run stopped", attempts=attempts)
     why = f"gave up after {attempts} attempts" if gave_up else "the run stopped before a retry"
     if isinstance(last, Uncertain):
-        return RowResult(row, FAILED, code=_api(last.code) if last.code else "uncertain", message=f"may or may not have been created ({last.message}); {why}. Run again with the same ledger to settle it.", attempts=attempts)
-    return RowResult(row, FAILED, code=_api(last.code) if last.code else "transient", message=f"{last.message}; {why}", attempts=attempts)
+        return RowResult(row, Status.FAILED, code=_api(last.code) if last.code else "uncertain", message=f"may or may not have been created ({last.message}); {why}. Run again with the same ledger to settle it.", attempts=attempts)
+    return RowResult(row, Status.FAILED, code=_api(last.code) if last.code else "transient", message=f"{last.message}; {why}", attempts=attempts)
