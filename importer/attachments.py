@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse, urlsplit
 
 from . import issues
+from .issues import RowProblem
 from .errors import InputFileError
 
 DEFAULT_MAX_BYTES = 10_000_000  # Kombo: keep the attachments of one application below 10 MB
@@ -97,15 +98,6 @@ _OCTAL_LABEL = re.compile(r"0[0-7]+\Z")
 _PRIVATE_URLS_OPTION = "--allow-private-urls"
 
 
-class AttachmentProblem(ValueError):
-    """Raised when a cell's file cannot be attached; carries a stable report code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 class _Refused(Exception):
     """Internal: the path goes through a link (`mode` None) or ends at something that is not a
     regular file (its `mode`): never followed, never read."""
@@ -131,7 +123,7 @@ class AttachmentRef:
 
     def read(self) -> bytes:
         """The bytes of the very file checked in the dry run, read now; if it changed since, an
-        `AttachmentProblem` naming the cell (that row fails, nothing else is sent)."""
+        `RowProblem` naming the cell (that row fails, nothing else is sent)."""
         if self.source is None or self.location is None:
             raise ValueError("a URL attachment has no local bytes")
         return self.source.read(self)
@@ -155,7 +147,7 @@ def _relative_parts(text: str) -> list[str]:
             continue
         if part == "..":
             if not parts:
-                raise AttachmentProblem(issues.OUTSIDE_BASE_DIR, f"'{text}' points outside the attachments folder; only files inside it are read.")
+                raise RowProblem(issues.OUTSIDE_BASE_DIR, f"'{text}' points outside the attachments folder; only files inside it are read.")
             parts.pop()
             continue
         parts.append(unicodedata.normalize("NFC", part))
@@ -166,8 +158,8 @@ def _stamp(info: os.stat_result) -> Stamp:
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
-def _changed(shown: str, detail: str) -> AttachmentProblem:
-    return AttachmentProblem(
+def _changed(shown: str, detail: str) -> RowProblem:
+    return RowProblem(
         issues.FILE_CHANGED,
         f"'{shown}' changed since it was checked ({detail}); it was not sent. Run again: the file "
         "is then checked and sent as it is now.")
@@ -183,7 +175,7 @@ class AttachmentSource:
         self.allow_private_urls = allow_private_urls
 
     def resolve(self, cell: str) -> AttachmentRef:
-        """A cell's text -> a checked reference, or an `AttachmentProblem`."""
+        """A cell's text -> a checked reference, or an `RowProblem`."""
         text = cell.strip()
         lowered = text.lower()
         if lowered.startswith(("http://", "https://")):
@@ -195,7 +187,7 @@ class AttachmentSource:
             if len(text) > 2 and text[0] == "/" and text[2] == ":":  # file:///C:/cvs/a.pdf
                 text = text[1:]
         if "\x00" in text:
-            raise AttachmentProblem(issues.FILE_NOT_FOUND, f"'{text}' contains a NUL character, "
+            raise RowProblem(issues.FILE_NOT_FOUND, f"'{text}' contains a NUL character, "
                                     "which no file name holds; correct the cell.")
         return self._resolve_path(text)
 
@@ -203,18 +195,18 @@ class AttachmentSource:
         raise NotImplementedError
 
     def read(self, ref: AttachmentRef) -> bytes:
-        """The bytes of `ref`, exactly as checked, or an `AttachmentProblem` naming its cell."""
+        """The bytes of `ref`, exactly as checked, or an `RowProblem` naming its cell."""
         raise NotImplementedError
 
     def _checked(self, text: str, location: str, name: str, size: int, head: bytes,
                  stamp: Stamp | None = None) -> AttachmentRef:
         if size == 0:
-            raise AttachmentProblem(issues.EMPTY_FILE, f"'{text}' is empty (0 bytes).")
+            raise RowProblem(issues.EMPTY_FILE, f"'{text}' is empty (0 bytes).")
         if size > self.max_bytes:
-            raise AttachmentProblem(issues.FILE_TOO_LARGE, f"'{text}' has {size:,} bytes; the limit is {self.max_bytes:,} (--max-attachment-mb).")
+            raise RowProblem(issues.FILE_TOO_LARGE, f"'{text}' has {size:,} bytes; the limit is {self.max_bytes:,} (--max-attachment-mb).")
         content_type = sniff_content_type(head, name)
         if content_type is None:
-            raise AttachmentProblem(issues.UNSUPPORTED_FILE, f"'{text}' is neither a document, an image nor text (by its content and its name); ATSs refuse such files.")
+            raise RowProblem(issues.UNSUPPORTED_FILE, f"'{text}' is neither a document, an image nor text (by its content and its name); ATSs refuse such files.")
         return AttachmentRef(name=name, content_type=content_type, size=size, location=location,
                              source=self, stamp=stamp)
 
@@ -249,13 +241,13 @@ class FolderSource(AttachmentSource):
         if text.startswith("/") or (len(text) > 2 and text[1] == ":" and text[2] in "\\/"):
             absolute = os.path.realpath(text.replace("\\", "/"))
             if not self._inside(absolute):
-                raise AttachmentProblem(issues.OUTSIDE_BASE_DIR, f"'{text}' is outside the attachments folder {base}; only files inside it are read. Move the file there or pass --attachments-dir.")
+                raise RowProblem(issues.OUTSIDE_BASE_DIR, f"'{text}' is outside the attachments folder {base}; only files inside it are read. Move the file there or pass --attachments-dir.")
             relative = os.path.relpath(absolute, base)
         else:
             relative = text
         parts = _relative_parts(relative)
         if not parts:
-            raise AttachmentProblem(issues.NOT_A_FILE, f"'{text}' names the attachments folder itself, not a file.")
+            raise RowProblem(issues.NOT_A_FILE, f"'{text}' names the attachments folder itself, not a file.")
         try:  # the usual case, one open: the path as written, no link anywhere on it
             fd, info = self._open_plain(parts)
         except (OSError, _Refused, ValueError):
@@ -277,29 +269,29 @@ class FolderSource(AttachmentSource):
         path, found = self._find(text, parts)
         link = stat.S_ISLNK(found.st_mode)
         if not link and not stat.S_ISREG(found.st_mode):
-            raise AttachmentProblem(issues.NOT_A_FILE,
+            raise RowProblem(issues.NOT_A_FILE,
                                     f"'{text}' is a folder or a device, not a file.")
         real = os.path.realpath(path)
         if not self._inside(real):
-            raise AttachmentProblem(
+            raise RowProblem(
                 issues.OUTSIDE_BASE_DIR, f"'{text}' leads to {real}, outside the attachments "
                 f"folder {self._base}; only files inside it are read.")
         real_parts = real[len(self._base_prefix):].split(os.sep) if real != self._base else []
         if not real_parts:
-            raise AttachmentProblem(issues.NOT_A_FILE,
+            raise RowProblem(issues.NOT_A_FILE,
                                     f"'{text}' leads to the attachments folder itself, not a file.")
         try:
             fd, info = self._open_plain(real_parts)
         except _Refused as refused:
             if refused.mode is None:  # a link appeared after realpath resolved the path
-                raise AttachmentProblem(
+                raise RowProblem(
                     issues.OUTSIDE_BASE_DIR, f"'{text}' changed into a link while it was being "
                     "checked; a link is only followed when it stays put. Run again.") from None
-            raise AttachmentProblem(issues.NOT_A_FILE, f"'{text}' leads to a folder, FIFO or "
+            raise RowProblem(issues.NOT_A_FILE, f"'{text}' leads to a folder, FIFO or "
                                     "device, not a file.") from None
         except OSError as exc:
             if link:
-                raise AttachmentProblem(issues.FILE_NOT_FOUND, f"'{text}' is a link to {real}, "
+                raise RowProblem(issues.FILE_NOT_FOUND, f"'{text}' is a link to {real}, "
                                         f"which cannot be read: {exc.strerror}.") from None
             raise _unreadable(text, exc) from None
         return real_parts, fd, info
@@ -360,10 +352,10 @@ class FolderSource(AttachmentSource):
         for part in parts:
             names = self._listing(current).get(_fold(part), [])
             if not names:
-                raise AttachmentProblem(issues.FILE_NOT_FOUND, f"'{text}' was not found in {self._base}.")
+                raise RowProblem(issues.FILE_NOT_FOUND, f"'{text}' was not found in {self._base}.")
             if len(names) > 1:
                 shown = ", ".join(sorted(names))
-                raise AttachmentProblem(issues.AMBIGUOUS_FILE, f"'{text}' matches several files that differ only in case: {shown}; write the name exactly.")
+                raise RowProblem(issues.AMBIGUOUS_FILE, f"'{text}' matches several files that differ only in case: {shown}; write the name exactly.")
             current = os.path.join(current, names[0])
         try:
             return current, os.lstat(current)
@@ -389,20 +381,20 @@ class FolderSource(AttachmentSource):
         size: a file replaced, rewritten, grown or shrunk since fails its row instead."""
         shown, size, location = ref.shown, ref.size or 0, ref.location or ""
         if not location.startswith(self._base_prefix):
-            raise AttachmentProblem(issues.OUTSIDE_BASE_DIR, f"'{shown}' was not checked inside "
+            raise RowProblem(issues.OUTSIDE_BASE_DIR, f"'{shown}' was not checked inside "
                                     f"the attachments folder {self._base}; it is not read.")
         try:  # the real path checked, opened again from the folder, part by part
             fd, info = self._open_plain(location[len(self._base_prefix):].split(os.sep))
         except _Refused as refused:
             if refused.mode is None:
                 raise _linked(shown) from None
-            raise AttachmentProblem(
+            raise RowProblem(
                 issues.NOT_A_FILE, f"'{shown}' is no longer a regular file (now a folder, FIFO or "
                 "device); nothing was read or sent. Put the file back and run again.") from None
         except OSError as exc:
             if exc.errno in _LINK_ERRNOS:
                 raise _linked(shown) from None
-            raise AttachmentProblem(
+            raise RowProblem(
                 issues.FILE_NOT_FOUND, f"'{shown}' cannot be read any more ({exc.strerror}); it "
                 "was not sent. Put the file back and run again.") from None
         try:
@@ -429,8 +421,8 @@ def _regular(fd: int) -> os.stat_result:
     return info
 
 
-def _unreadable(shown: str, exc: OSError, then: str = "") -> AttachmentProblem:
-    return AttachmentProblem(issues.FILE_NOT_FOUND,
+def _unreadable(shown: str, exc: OSError, then: str = "") -> RowProblem:
+    return RowProblem(issues.FILE_NOT_FOUND,
                              f"'{shown}' cannot be read: {exc.strerror}{then}.")
 
 
@@ -442,8 +434,8 @@ def _what_changed(now: os.stat_result, then: Stamp) -> str:
     return "written to since"
 
 
-def _linked(shown: str) -> AttachmentProblem:
-    return AttachmentProblem(
+def _linked(shown: str) -> RowProblem:
+    return RowProblem(
         issues.OUTSIDE_BASE_DIR,
         f"'{shown}' now leads through a link, or a file where a folder was (its path changed "
         "since it was checked); links that appear during a run are never followed, so nothing "
@@ -482,28 +474,28 @@ class ZipSource(AttachmentSource):
 
     def _resolve_path(self, text: str) -> AttachmentRef:
         if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
-            raise AttachmentProblem(issues.OUTSIDE_BASE_DIR, f"'{text}' is an absolute path; with a ZIP of attachments, write paths inside {self.archive.name}.")
+            raise RowProblem(issues.OUTSIDE_BASE_DIR, f"'{text}' is an absolute path; with a ZIP of attachments, write paths inside {self.archive.name}.")
         parts = _relative_parts(text)
         if not parts:
-            raise AttachmentProblem(issues.NOT_A_FILE, f"'{text}' names the archive itself, not a file in it.")
+            raise RowProblem(issues.NOT_A_FILE, f"'{text}' names the archive itself, not a file in it.")
         wanted = "/".join(parts)
         if _fold(wanted) in self._unsafe:
-            raise AttachmentProblem(issues.OUTSIDE_BASE_DIR, f"'{text}' is stored in {self.archive.name} under a name that leaves the archive; it is never read.")
+            raise RowProblem(issues.OUTSIDE_BASE_DIR, f"'{text}' is stored in {self.archive.name} under a name that leaves the archive; it is never read.")
         name = wanted if wanted in self._members else None
         if name is None:
             matches = self._folded.get(_fold(wanted), [])
             if len(matches) > 1:
-                raise AttachmentProblem(issues.AMBIGUOUS_FILE, f"'{text}' matches several files in {self.archive.name} that differ only in case: {', '.join(sorted(matches))}; write the name exactly.")
+                raise RowProblem(issues.AMBIGUOUS_FILE, f"'{text}' matches several files in {self.archive.name} that differ only in case: {', '.join(sorted(matches))}; write the name exactly.")
             if not matches:
                 if any(m.startswith(wanted + "/") for m in self._members):
-                    raise AttachmentProblem(issues.NOT_A_FILE, f"'{text}' is a folder in {self.archive.name}, not a file.")
-                raise AttachmentProblem(issues.FILE_NOT_FOUND, f"'{text}' was not found in {self.archive.name}.")
+                    raise RowProblem(issues.NOT_A_FILE, f"'{text}' is a folder in {self.archive.name}, not a file.")
+                raise RowProblem(issues.FILE_NOT_FOUND, f"'{text}' was not found in {self.archive.name}.")
             name = matches[0]
         info = self._members[name]
         if info.file_size > self.max_bytes:
-            raise AttachmentProblem(issues.FILE_TOO_LARGE, f"'{text}' has {info.file_size:,} bytes unpacked; the limit is {self.max_bytes:,} (--max-attachment-mb).")
+            raise RowProblem(issues.FILE_TOO_LARGE, f"'{text}' has {info.file_size:,} bytes unpacked; the limit is {self.max_bytes:,} (--max-attachment-mb).")
         if info.compress_size and info.file_size / info.compress_size > ZIP_MAX_RATIO and info.file_size > 1_000_000:
-            raise AttachmentProblem(issues.UNSUPPORTED_FILE, f"'{text}' unpacks to {info.file_size / info.compress_size:,.0f} times its packed size; refused as a possible zip bomb.")
+            raise RowProblem(issues.UNSUPPORTED_FILE, f"'{text}' unpacks to {info.file_size / info.compress_size:,.0f} times its packed size; refused as a possible zip bomb.")
         head = self._unpack(info, text, SNIFF_BYTES) if info.file_size else b""
         return self._checked(text, name, posixpath.basename(name), info.file_size, head)
 
@@ -513,34 +505,34 @@ class ZipSource(AttachmentSource):
         archive = self.archive.name
         advice = "unpack it with a tool that can, and pass the folder with --attachments-dir."
         if info.flag_bits & 0x1:
-            raise AttachmentProblem(issues.UNSUPPORTED_FILE, f"'{shown}' is encrypted in {archive} "
+            raise RowProblem(issues.UNSUPPORTED_FILE, f"'{shown}' is encrypted in {archive} "
                                     f"(it needs a password) and cannot be read; {advice}")
         try:
             with self._lock, self._zip.open(info) as member:
                 return member.read(limit)
         except NotImplementedError as exc:  # before RuntimeError: it is one
-            raise AttachmentProblem(
+            raise RowProblem(
                 issues.UNSUPPORTED_FILE, f"'{shown}' is packed in {archive} with a compression "
                 f"method not supported here (method {info.compress_type}: {exc}); {advice}"
             ) from None
         except RuntimeError as exc:  # encrypted, or a decompressor missing from this Python
-            raise AttachmentProblem(issues.UNSUPPORTED_FILE, f"'{shown}' cannot be unpacked from "
+            raise RowProblem(issues.UNSUPPORTED_FILE, f"'{shown}' cannot be unpacked from "
                                     f"{archive} ({exc}); {advice}") from None
         except _ZIP_DAMAGE as exc:
-            raise AttachmentProblem(issues.FILE_NOT_FOUND, f"'{shown}' is damaged in {archive} "
+            raise RowProblem(issues.FILE_NOT_FOUND, f"'{shown}' is damaged in {archive} "
                                     f"({exc or type(exc).__name__}); {advice}") from None
 
     def read(self, ref: AttachmentRef) -> bytes:
         """Exactly the checked size of the member, never more, never fewer bytes."""
         info = self._members.get(ref.location or "")
         if info is None:
-            raise AttachmentProblem(issues.FILE_NOT_FOUND,
+            raise RowProblem(issues.FILE_NOT_FOUND,
                                     f"'{ref.shown}' is not in {self.archive.name}.")
         size = ref.size or 0
         data = self._unpack(info, ref.shown, size + 1)  # one byte more than checked: to see it grew
         if len(data) != size:
             more = "more than " if len(data) > size else ""
-            raise AttachmentProblem(
+            raise RowProblem(
                 issues.FILE_NOT_FOUND, f"'{ref.shown}' unpacks to {more}{len(data):,} bytes, not "
                 f"the {size:,} that {self.archive.name} announced; the archive looks damaged: "
                 "unpack it and pass the folder with --attachments-dir.")
@@ -573,27 +565,27 @@ def _check_url(text: str, allow_private: bool) -> None:
             parsed = urlsplit(reading)
             host = parsed.hostname
         except ValueError:
-            raise AttachmentProblem(issues.INVALID_URL, f"'{text}' is not a valid URL (its host "
+            raise RowProblem(issues.INVALID_URL, f"'{text}' is not a valid URL (its host "
                                     "cannot be read); correct the cell.") from None
         if "@" in parsed.netloc:
-            raise AttachmentProblem(
+            raise RowProblem(
                 issues.INVALID_URL, f"'{text}' carries a user name or password (before '@'), "
                 "which Kombo and this run's records would keep; use a link that needs none, "
                 "e.g. a pre-signed link.")
         if not host:
-            raise AttachmentProblem(issues.INVALID_URL,
+            raise RowProblem(issues.INVALID_URL,
                                     f"'{text}' has no host; write it as https://host/path.")
         host = unicodedata.normalize("NFKC", unquote(host)).lower()  # fullwidth digits, like browsers
         host = host.replace("\u3002", ".").rstrip(".")
         try:
             address = _ip_literal(host)
         except ValueError:
-            raise AttachmentProblem(issues.INVALID_URL, f"'{text}' has a host, {host}, that looks "
+            raise RowProblem(issues.INVALID_URL, f"'{text}' has a host, {host}, that looks "
                                     "like a number but is no valid IP address; correct the cell."
                                     ) from None
         why = "" if allow_private else _not_public(host, address)
         if why:
-            raise AttachmentProblem(
+            raise RowProblem(
                 issues.INVALID_URL, f"'{text}' points at {host}, {why}, not a public internet "
                 "address: Kombo would be asked to download from there. Attach the file from "
                 f"--attachments-dir instead, or pass {_PRIVATE_URLS_OPTION} if the ATS really "

@@ -23,9 +23,9 @@ from kombo.models import PostAtsCandidatesRequestBody
 from pydantic import ValidationError
 
 from . import issues, transforms
-from .attachments import AttachmentProblem, AttachmentRef, AttachmentSource
+from .attachments import AttachmentRef, AttachmentSource
 from .errors import ConfigError
-from .issues import Issue, Severity, errors_in
+from .issues import Issue, RowProblem, Severity, errors_in
 from .mapping import (
     AnswersNode,
     AttachmentNode,
@@ -37,7 +37,7 @@ from .mapping import (
     template_columns,
 )
 from .readers import MAX_CELL_CHARS, SourceRow
-from .transforms import TransformError, as_text
+from .transforms import as_text
 
 _INVALID = object()  # a value was given but is wrong; its issue is already recorded
 _MISSING = object()
@@ -302,7 +302,7 @@ def _compile_attachment(node: AttachmentNode, ctx: _Context) -> Evaluator:
         for text in value if type(value) is list else [value]:
             try:
                 ref = dataclasses.replace(ctx.attachments.resolve(text), cell=text, column=node.file.label)
-            except AttachmentProblem as problem:
+            except RowProblem as problem:
                 row.add(node.file, text, problem.code, problem.message, field=node.path)
                 continue
             row.refs.append(ref)
@@ -341,7 +341,7 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
     if spec.value is not None and not steps and value_map is None:
         try:
             constant = coerce(spec.value)  # the same for every row: checked once, here
-        except TransformError as error:
+        except RowProblem as error:
             raise ConfigError.at(ctx.mapping_path, leaf.line, leaf.path, f"the constant {error.message}") from None
         return lambda row, force: constant
 
@@ -371,11 +371,11 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
                         value = _mapped(leaf, value)
                     value = None if value is None or value == "" else coerce(value)
                     found = (value, _warnings(raw, value, texts, dated))
-                except TransformError as error:
+                except RowProblem as error:
                     found = error
                 if len(memo) < MEMO_SIZE:
                     memo[key] = found
-            if type(found) is TransformError:
+            if type(found) is RowProblem:
                 row.add(leaf, raw, found.code, found.message)
                 return _INVALID
             value, warnings = found
@@ -406,7 +406,7 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
                 value = [coerce(v) for v in value if not _empty(v)] or None
             else:
                 value = None if _empty(value) else coerce(value)
-        except TransformError as error:
+        except RowProblem as error:
             row.add(leaf, raw, error.code, error.message)
             return _INVALID
         for item in value if type(value) is list else [value]:
@@ -473,12 +473,12 @@ def _mapped(leaf: Leaf, value: Any) -> Any:
     table = leaf.value_map or {}
     if key in table:
         if table[key] is None:
-            raise TransformError(issues.UNKNOWN_VALUE, f"'{as_text(value)}' has no value yet in the map of {leaf.path}; fill it in under `map:`.")
+            raise RowProblem(issues.UNKNOWN_VALUE, f"'{as_text(value)}' has no value yet in the map of {leaf.path}; fill it in under `map:`.")
         return table[key]
     if leaf.kind == "enum" and _enum_member(leaf.enum, value) is not None:
         return value
     shown = ", ".join(str(k) for k in list(table)[:12])
-    raise TransformError(issues.UNKNOWN_VALUE, f"'{as_text(value)}' is not in the value map of {leaf.path}; expected one of: {shown}. Add it under `map:`.")
+    raise RowProblem(issues.UNKNOWN_VALUE, f"'{as_text(value)}' is not in the value map of {leaf.path}; expected one of: {shown}. Add it under `map:`.")
 
 
 def _coercer(leaf: Leaf) -> Callable[[Any], Any]:
@@ -497,7 +497,7 @@ def _coercer(leaf: Leaf) -> Callable[[Any], Any]:
         def member(value: Any) -> str:
             found = _enum_member(members, value)
             if found is None:
-                raise TransformError(issues.UNKNOWN_VALUE, f"'{as_text(value)}' is not one of {', '.join(members)}; map the file's values with `map:`.")
+                raise RowProblem(issues.UNKNOWN_VALUE, f"'{as_text(value)}' is not one of {', '.join(members)}; map the file's values with `map:`.")
             return found
 
         return member
@@ -519,10 +519,10 @@ def _text(value: Any) -> str:
     than any field holds; otherwise a problem on the row, never sent as it is."""
     text = value if type(value) is str else as_text(value)
     if len(text) > MAX_CELL_CHARS:
-        raise TransformError(issues.CELL_TOO_LONG, f"the value has {len(text):,} characters; no ATS field holds more than {MAX_CELL_CHARS:,}. Check that the column is the right one.")
+        raise RowProblem(issues.CELL_TOO_LONG, f"the value has {len(text):,} characters; no ATS field holds more than {MAX_CELL_CHARS:,}. Check that the column is the right one.")
     found = _CONTROL.search(text)
     if found:
-        raise TransformError(issues.CONTROL_CHARACTER, f"holds the control character {found.group()!r} at position {found.start() + 1}, which no ATS shows; remove it from the cell.")
+        raise RowProblem(issues.CONTROL_CHARACTER, f"holds the control character {found.group()!r} at position {found.start() + 1}, which no ATS shows; remove it from the cell.")
     return text
 
 
@@ -553,7 +553,7 @@ def _json_value(value: Any) -> Any:
             return value
         message = (f"'{as_text(value)}' is not a finite number, which JSON cannot carry; give "
                    "a number or leave the cell empty.")
-        raise TransformError(issues.INVALID_NUMBER, message)
+        raise RowProblem(issues.INVALID_NUMBER, message)
     if isinstance(value, dt.date):
         return _moment(value)
     if kind is list:
@@ -647,7 +647,7 @@ def _integer_of(leaf: Leaf) -> Callable[[Any], int]:
         if not number.is_integer():
             message = (f"'{as_text(value)}' is not a whole number, and {path} takes only "
                        "whole numbers such as 42; correct the cell.")
-            raise TransformError(issues.INVALID_NUMBER, message)
+            raise RowProblem(issues.INVALID_NUMBER, message)
         return int(number)
 
     return integer

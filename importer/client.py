@@ -167,11 +167,9 @@ class KomboClient:
                         raise AnswerTooLarge(f"the answer is over {max_bytes:,} bytes")
         return httpx.Response(streamed.status_code, headers=streamed.headers, content=bytes(body), request=streamed.request)
 
-    async def create_candidate(self, request: PostAtsCandidatesRequest, content: bytes | None = None) -> Outcome:
-        """POST /ats/candidates once (`content`: the body already encoded); never raises for an
-        answer, only classifies it."""
-        if content is None:
-            content = await asyncio.to_thread(request_json, request) if request.attachments else request_json(request)
+    async def create_candidate(self, request: PostAtsCandidatesRequest, content: bytes) -> Outcome:
+        """POST /ats/candidates once (`content`: the body as `encode_request` made it); never
+        raises for an answer, only classifies it."""
         headers = {"Content-Type": "application/json"}
         if request.integration_id:
             headers["X-Integration-Id"] = request.integration_id
@@ -279,11 +277,6 @@ def _records(data: dict[str, Any], what: str) -> list[dict[str, Any]]:
             raise FatalApiError.malformed(what, "an entry without a string id")
     return results
 
-
-def request_json(request: PostAtsCandidatesRequest) -> bytes:
-    """The body as Kombo receives it: the SDK model by alias without unset fields, the
-    remote fields it drops put back, and each local file read and base64-encoded now."""
-    return encode_request(request)[0]
 
 
 def encode_request(request: PostAtsCandidatesRequest) -> tuple[bytes, list[str]]:

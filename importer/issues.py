@@ -43,6 +43,16 @@ MOJIBAKE = "mojibake"  # text that looks decoded with the wrong encoding (Ã¼ f
 DATE_ORDER = "date_order"  # a date read in the order its column proved
 
 
+class RowProblem(ValueError):
+    """Raised by a value check (a transform, an attachment) when a cell cannot become what its
+    field needs; the build turns it into an `Issue` of the row with this code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
 class Severity(StrEnum):
     """`error` stops the row; `warning` does not (`--strict` makes it one)."""
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import NamedTuple
 
-from .attachments import AttachmentProblem
+from .issues import RowProblem
 from .build import PostAtsCandidatesRequest
 from .client import (
     AlreadyExists,
@@ -275,7 +275,7 @@ class Submitter:
             may_exist = progress.may_exist
             message = "abandoned while in flight; run again with the same ledger to settle it" if may_exist else "not sent: the run was interrupted"
             settled = Settled(RowResult(row, Status.FAILED if may_exist else Status.NOT_SENT, code="interrupted", message=message, attempts=progress.attempts), True, may_exist)
-        except AttachmentProblem as problem:  # its file changed or vanished since the dry run
+        except RowProblem as problem:  # its file changed or vanished since the dry run
             settled = Settled(RowResult(row, Status.FAILED, code=problem.code, message=problem.message, attempts=progress.attempts), True, progress.may_exist)
         except FatalApiError as exc:  # a lookup was refused for the whole run
             self._fail(exc)

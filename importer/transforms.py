@@ -1,4 +1,4 @@
-"""Pure value transforms: a cell value in, a value out, or a `TransformError` with a stable code.
+"""Pure value transforms: a cell value in, a value out, or a `RowProblem` with a stable code.
 
 No I/O and no pandas here: every function runs once per cell on 100,000-row files, so each one
 takes the fast path first (an already clean value) and only then does the careful work.
@@ -19,15 +19,7 @@ from urllib.parse import quote
 import regex
 
 from . import issues
-
-
-class TransformError(ValueError):
-    """Raised by a transform when a value cannot be turned into what the field expects."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+from .issues import RowProblem
 
 
 def as_text(value: Any) -> str:
@@ -103,13 +95,13 @@ _NUMERIC_DATE = re.compile(r"^(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})$")
 MIN_YEAR, MAX_YEAR = 1900, 2100
 
 
-def _invalid_date(value: Any, expected: str = "a date such as 2025-03-31 or 31.03.2025") -> TransformError:
-    return TransformError(issues.INVALID_DATE, f"'{as_text(value)}' is not a date; expected {expected}.")
+def _invalid_date(value: Any, expected: str = "a date such as 2025-03-31 or 31.03.2025") -> RowProblem:
+    return RowProblem(issues.INVALID_DATE, f"'{as_text(value)}' is not a date; expected {expected}.")
 
 
 def _checked(day: dt.date, value: Any) -> dt.date:
     if not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise TransformError(issues.INVALID_DATE, f"'{as_text(value)}' is a date in the year {day.year}; expected a year between {MIN_YEAR} and {MAX_YEAR}.")
+        raise RowProblem(issues.INVALID_DATE, f"'{as_text(value)}' is a date in the year {day.year}; expected a year between {MIN_YEAR} and {MAX_YEAR}.")
     return day
 
 
@@ -254,9 +246,9 @@ def parse_date_in_order(value: Any, order: str | None, settled_by: str, formats:
     that could be read both ways is `ambiguous_date`, and one against the order is a problem."""
     evidence = date_order_evidence(value)
     if evidence == "ambiguous" and order is None:
-        raise TransformError(issues.AMBIGUOUS_DATE, f"'{as_text(value).strip()}' could be read day first or month first, and no date in its column settles it; set `dayfirst:` on the date transform, or `input: {{date_order: day_first}}` (or month_first) in the mapping.")
+        raise RowProblem(issues.AMBIGUOUS_DATE, f"'{as_text(value).strip()}' could be read day first or month first, and no date in its column settles it; set `dayfirst:` on the date transform, or `input: {{date_order: day_first}}` (or month_first) in the mapping.")
     if evidence in (DAY_FIRST, MONTH_FIRST) and order is not None and evidence != order:
-        raise TransformError(issues.INVALID_DATE, f"'{as_text(value).strip()}' is {evidence.replace('_', ' ')}, but its column is {order.replace('_', ' ')} ({settled_by}); check this cell.")
+        raise RowProblem(issues.INVALID_DATE, f"'{as_text(value).strip()}' is {evidence.replace('_', ' ')}, but its column is {order.replace('_', ' ')} ({settled_by}); check this cell.")
     return parse_date(value, formats, dayfirst=order != MONTH_FIRST)
 
 
@@ -281,7 +273,7 @@ _NUMBER_SYMBOLS = str.maketrans("", "", " \u00a0\u202f'’€$£¥₹")  # dropp
 def parse_number(value: Any, decimal: str | None = None) -> float:
     """65000.0 from 65000, "65.000 €" (decimal=","), "€65,000.50", "65k" or "1,5 Mio"."""
     if isinstance(value, bool):
-        raise TransformError(issues.INVALID_NUMBER, f"'{as_text(value)}' is not a number.")
+        raise RowProblem(issues.INVALID_NUMBER, f"'{as_text(value)}' is not a number.")
     if isinstance(value, (int, float)):
         return float(value)
     text = as_text(value).strip()
@@ -306,9 +298,9 @@ def parse_number(value: Any, decimal: str | None = None) -> float:
     try:
         number = float(text) * multiplier
     except ValueError:
-        raise TransformError(issues.INVALID_NUMBER, f"'{original}' is not a number; expected digits such as 65000, 65.000 € or 65k.") from None
+        raise RowProblem(issues.INVALID_NUMBER, f"'{original}' is not a number; expected digits such as 65000, 65.000 € or 65k.") from None
     if not math.isfinite(number):
-        raise TransformError(issues.INVALID_NUMBER, f"'{original}' is not a finite number.")
+        raise RowProblem(issues.INVALID_NUMBER, f"'{original}' is not a finite number.")
     return number
 
 
@@ -344,7 +336,7 @@ def parse_bool(value: Any) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise TransformError(issues.UNKNOWN_VALUE, f"'{as_text(value)}' is not yes or no; expected yes/no, ja/nein, true/false, 1/0 or x.")
+    raise RowProblem(issues.UNKNOWN_VALUE, f"'{as_text(value)}' is not yes or no; expected yes/no, ja/nein, true/false, 1/0 or x.")
 
 
 # --- countries -------------------------------------------------------------------------------
@@ -402,7 +394,7 @@ def to_country_code(value: Any) -> str:
         return text
     code = index.get(text.casefold()) or index.get(_fold(text).strip(" ."))
     if code is None:
-        raise TransformError(issues.UNKNOWN_COUNTRY, f"'{text}' is not a country; expected an ISO code such as DE or a country name in English or German.")
+        raise RowProblem(issues.UNKNOWN_COUNTRY, f"'{text}' is not a country; expected an ISO code such as DE or a country name in English or German.")
     return code
 
 
@@ -423,7 +415,7 @@ def check_phone(value: Any) -> str:
     elif digits.startswith("00"):
         digits = digits[2:]
     if not MIN_PHONE_DIGITS <= len(digits) <= MAX_PHONE_DIGITS:
-        raise TransformError(issues.INVALID_PHONE, f"'{text}' has {len(digits)} digits; a phone number has {MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS}.")
+        raise RowProblem(issues.INVALID_PHONE, f"'{text}' has {len(digits)} digits; a phone number has {MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS}.")
     return text
 
 
@@ -437,7 +429,7 @@ def _phone_digits(text: str, original: Any) -> str:
     bare = text.translate(_PHONE_SEPARATORS)
     body = bare.removeprefix("+")
     if not body.isdigit():
-        raise TransformError(issues.INVALID_PHONE, f"'{as_text(original)}' is not a phone number; expected digits, spaces and an optional leading +.")
+        raise RowProblem(issues.INVALID_PHONE, f"'{as_text(original)}' is not a phone number; expected digits, spaces and an optional leading +.")
     return bare
 
 
@@ -465,9 +457,9 @@ def to_international_phone(value: Any, region: str | None = None) -> str:
         national = digits[len(trunk):] if trunk and digits.startswith(trunk) else digits
         international = national if (isinstance(value, int) and digits.startswith(country_code)) else country_code + national
     else:
-        raise TransformError(issues.INVALID_PHONE, f"'{text}' has no country code; expected +49… or give the phone transform a region.")
+        raise RowProblem(issues.INVALID_PHONE, f"'{text}' has no country code; expected +49… or give the phone transform a region.")
     if not MIN_PHONE_DIGITS <= len(international) <= MAX_PHONE_DIGITS:
-        raise TransformError(issues.INVALID_PHONE, f"'{text}' has {len(international)} digits with its country code; expected {MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS}.")
+        raise RowProblem(issues.INVALID_PHONE, f"'{text}' has {len(international)} digits with its country code; expected {MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS}.")
     return "+" + international
 
 
@@ -493,7 +485,7 @@ def check_email(value: Any) -> str:
     if not text.isascii():
         text = _ascii_email(text)
     if not _EMAIL.match(text) or ".." in text or text.startswith(".") or ".@" in text:
-        raise TransformError(issues.INVALID_EMAIL, f"'{written}' is not an email address; expected name@example.com.")
+        raise RowProblem(issues.INVALID_EMAIL, f"'{written}' is not an email address; expected name@example.com.")
     return text
 
 
@@ -508,7 +500,7 @@ def _ascii_email(text: str) -> str:
         message = (f"'{text}' has '{odd}' (U+{ord(odd):04X}) before the @; Kombo takes only "
                    "ASCII letters, digits and . _ % + - there (the `email` format). Use the "
                    "candidate's other address, or correct the cell.")
-        raise TransformError(issues.INVALID_EMAIL, message)
+        raise RowProblem(issues.INVALID_EMAIL, message)
     return local + at + _ascii_host(domain, text, issues.INVALID_EMAIL)
 
 
@@ -528,7 +520,7 @@ def _ascii_host(host: str, text: str, code: str) -> str:
         except idna.IDNAError as exc:
             message = (f"'{text}': the domain '{host}' has no valid ASCII form (IDNA: {exc}); "
                        "correct the cell.")
-            raise TransformError(code, message) from None
+            raise RowProblem(code, message) from None
     return ".".join(labels)
 
 
@@ -555,7 +547,7 @@ def check_url(value: Any) -> str:
     if _BARE_DOMAIN.match(text):
         text = "https://" + text
     if not _URL.match(text) or not text.isascii() or "." not in text.split("://", 1)[1].split("/", 1)[0]:
-        raise TransformError(issues.INVALID_URL, f"'{as_text(value)}' is not a web address; expected https://… (for example https://www.linkedin.com/in/name).")
+        raise RowProblem(issues.INVALID_URL, f"'{as_text(value)}' is not a web address; expected https://… (for example https://www.linkedin.com/in/name).")
     return text
 
 
@@ -593,7 +585,7 @@ def regex_part(value: Any, pattern: regex.Pattern[str], group: int | str = 1) ->
     try:
         match = pattern.search(text, timeout=REGEX_TIMEOUT)
     except TimeoutError:
-        raise TransformError(
+        raise RowProblem(
             issues.INVALID_VALUE,
             f"the pattern {shown!r} took longer than {REGEX_TIMEOUT:g} s on this cell and was "
             "stopped; simplify the pattern (a repeat inside a repeat, such as (a+)+ or (a|aa)+, "
@@ -601,7 +593,7 @@ def regex_part(value: Any, pattern: regex.Pattern[str], group: int | str = 1) ->
         ) from None
     if match is None:
         message = f"'{text}' does not match the pattern {shown!r}."
-        raise TransformError(issues.INVALID_VALUE, message)
+        raise RowProblem(issues.INVALID_VALUE, message)
     part = match.group(group) if pattern.groups else match.group(0)
     return part.strip() if part else None
 
@@ -614,9 +606,9 @@ def json_list(value: Any) -> list[Any]:
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError:
-        raise TransformError(issues.INVALID_VALUE, f"'{text}' is not a JSON list; expected something like [\"a\", \"b\"].") from None
+        raise RowProblem(issues.INVALID_VALUE, f"'{text}' is not a JSON list; expected something like [\"a\", \"b\"].") from None
     if not isinstance(parsed, list):
-        raise TransformError(issues.INVALID_VALUE, f"'{text}' is JSON but not a list; expected [\"a\", \"b\"].")
+        raise RowProblem(issues.INVALID_VALUE, f"'{text}' is JSON but not a list; expected [\"a\", \"b\"].")
     return [p for p in parsed if p not in (None, "")]
 
 

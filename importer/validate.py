@@ -13,10 +13,10 @@ from kombo.models import PostAtsCandidatesRequestBody
 
 from . import issues, transforms
 from .build import BuiltRow, DateOrder, RequestBuilder
-from .issues import Issue, Severity, errors_in
+from .issues import Issue, RowProblem, Severity, errors_in
 from .mapping import Mapping
 from .readers import SourceRow
-from .transforms import TransformError, as_text
+from .transforms import as_text
 
 
 class DuplicateEmailCheck:
@@ -176,7 +176,7 @@ class JobCatalog:
                 continue
             try:
                 value = answer_for(question.get("format") or {}, answer.answer)
-            except TransformError as error:
+            except RowProblem as error:
                 found.append(Issue(row, mapping.label_for(field_path), field_path, as_text(answer.answer), error.code, f"{error.message} (question: {question.get('title')})"))
                 continue
             converted.append({"question_id": answer.question_id, "answer": value})
@@ -201,18 +201,18 @@ def answer_for(question_format: dict[str, Any], answer: Any) -> Any:
             key = " ".join(as_text(value).split()).casefold()
             if key not in by_name:
                 shown = ", ".join(str(o.get("name")) for o in options[:12])
-                raise TransformError(issues.UNKNOWN_VALUE, f"'{as_text(value)}' is not an option of this question; expected one of: {shown}.")
+                raise RowProblem(issues.UNKNOWN_VALUE, f"'{as_text(value)}' is not an option of this question; expected one of: {shown}.")
             ids.append(by_name[key])
         if kind == "SINGLE_SELECT":
             if len(ids) != 1:
-                raise TransformError(issues.UNKNOWN_VALUE, f"this question takes one option, not {len(ids)}.")
+                raise RowProblem(issues.UNKNOWN_VALUE, f"this question takes one option, not {len(ids)}.")
             return ids[0]
         return ids
     if kind == "TEXT":
         text = ", ".join(as_text(v) for v in answer) if isinstance(answer, list) else as_text(answer)
         limit = question_format.get("max_length")
         if limit and len(text) > limit:
-            raise TransformError(issues.INVALID_VALUE, f"the answer has {len(text)} characters; this question takes at most {limit}.")
+            raise RowProblem(issues.INVALID_VALUE, f"the answer has {len(text)} characters; this question takes at most {limit}.")
         return text
     return answer.isoformat().replace("+00:00", "Z") if hasattr(answer, "isoformat") else answer
 

@@ -22,7 +22,6 @@ from conftest import read_csv
 
 from importer import attachments
 from importer.attachments import (
-    AttachmentProblem,
     FolderSource,
     ZipSource,
     open_attachment_source,
@@ -32,6 +31,7 @@ from importer.build import RequestBuilder
 from importer.cli import main
 from importer.client import encode_request
 from importer.errors import InputFileError
+from importer.issues import RowProblem
 from importer.mapping import load_mapping
 from importer.readers import read_table
 
@@ -39,7 +39,7 @@ PDF = b"%PDF-1.4\n% a CV\n"
 
 
 def problem(source, cell):
-    with pytest.raises(AttachmentProblem) as error:
+    with pytest.raises(RowProblem) as error:
         source.resolve(cell)
     return error.value.code
 
@@ -249,8 +249,8 @@ def bounded(call: Callable[[], Any], fifo: Path, seconds: float = 5.0) -> Any:
     return outcome["value"]
 
 
-def refused(ref) -> AttachmentProblem:
-    with pytest.raises(AttachmentProblem) as error:
+def refused(ref) -> RowProblem:
+    with pytest.raises(RowProblem) as error:
         data = ref.read()
         assert data != SECRET, "sent a file from outside the attachments folder"
     return error.value
@@ -293,7 +293,7 @@ def test_a_file_replaced_by_a_fifo_after_the_check_fails_without_blocking(folder
     path = folder / "cvs" / "Anna Wolf.pdf"
     path.unlink()
     os.mkfifo(path)
-    with pytest.raises(AttachmentProblem) as error:
+    with pytest.raises(RowProblem) as error:
         bounded(ref.read, path)
     assert error.value.code == "not_a_file"
     assert "'cvs/Anna Wolf.pdf' is no longer a regular file" in error.value.message
@@ -316,7 +316,7 @@ def test_the_check_never_waits_on_a_fifo_even_one_that_was_a_file_when_stated(fo
 
     monkeypatch.setattr(os, "stat", as_if_regular(os.stat))
     monkeypatch.setattr(os, "lstat", as_if_regular(os.lstat))
-    with pytest.raises(AttachmentProblem) as error:
+    with pytest.raises(RowProblem) as error:
         bounded(lambda: FolderSource(folder).resolve("cvs/pipe.pdf"), pipe)
     assert error.value.code == "not_a_file"
 
@@ -389,7 +389,7 @@ def test_without_openat_swaps_are_still_refused(folder, outside, monkeypatch):
     ref = checked(source, "cvs/Anna Wolf.pdf")
     path.unlink()
     os.mkfifo(path)
-    with pytest.raises(AttachmentProblem) as error:
+    with pytest.raises(RowProblem) as error:
         bounded(ref.read, path)
     assert error.value.code == "not_a_file"
 
@@ -524,7 +524,7 @@ def test_a_zip_member_shorter_than_announced_is_not_sent_truncated(tmp_path):
     ],
 )
 def test_urls_to_hosts_that_are_not_public_are_refused(folder, url):
-    with pytest.raises(AttachmentProblem) as error:
+    with pytest.raises(RowProblem) as error:
         FolderSource(folder).resolve(url)
     assert error.value.code == "invalid_url"
     assert f"'{url}' points at" in error.value.message
@@ -572,7 +572,7 @@ def test_urls_to_private_hosts_pass_when_allowed(folder, archive):
 def test_urls_with_credentials_or_invalid_hosts_are_refused_even_if_private_ones_are_allowed(
     folder, url, words
 ):
-    with pytest.raises(AttachmentProblem) as error:
+    with pytest.raises(RowProblem) as error:
         FolderSource(folder, allow_private_urls=True).resolve(url)
     assert error.value.code == "invalid_url"
     assert words in error.value.message

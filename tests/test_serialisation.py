@@ -33,7 +33,7 @@ from importer.readers import SourceRow
 from importer.runs import DryRunOptions, SubmitOptions, submit_file
 from importer.sandbox import Sandbox
 from importer.settings import SubmitSettings
-from importer.transforms import TransformError
+from importer.issues import RowProblem
 
 ROOT = Path(__file__).resolve().parent.parent
 PERSON = {"first_name": {"value": "Anna"}, "last_name": {"value": "Wolf"},
@@ -297,7 +297,7 @@ def test_a_content_type_that_is_not_type_slash_subtype_is_a_config_error(tmp_pat
 
 
 def fails(check: Any, value: str, code: str) -> str:
-    with pytest.raises(TransformError) as caught:
+    with pytest.raises(RowProblem) as caught:
         check(value)
     assert caught.value.code == code
     return caught.value.message

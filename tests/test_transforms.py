@@ -11,11 +11,11 @@ import pytest
 import regex
 
 from importer import transforms as t
-from importer.transforms import TransformError
+from importer.issues import RowProblem
 
 
 def fails(function, value, code, **options):
-    with pytest.raises(TransformError) as error:
+    with pytest.raises(RowProblem) as error:
         function(value, **options)
     assert error.value.code == code
     return error.value.message
@@ -203,8 +203,8 @@ def bounded(function: Callable[[], Any], seconds: float = 3.0) -> tuple[str | No
     def run() -> None:
         try:
             result: tuple[Any, ...] = (None, "", function())
-        except TransformError as error:
-            result = ("TransformError", f"{error.code}: {error.message}", None)
+        except RowProblem as error:
+            result = ("RowProblem", f"{error.code}: {error.message}", None)
         except BaseException as exc:  # noqa: BLE001 - whatever it is, the parent reports it
             result = (type(exc).__name__, str(exc), None)
         send.send(result)
@@ -225,7 +225,7 @@ def test_a_pattern_that_backtracks_without_end_is_stopped_on_its_cell():
     started = dt.datetime.now()
     branches = regex.compile(r"^(a|aa)+$")  # regex backtracks on it as re does on ^(a+)+$
     raised, message, _ = bounded(lambda: t.regex_part("a" * 40 + "!", branches))
-    assert raised == "TransformError"
+    assert raised == "RowProblem"
     assert message == (
         "invalid_value: the pattern '^(a|aa)+$' took longer than 0.1 s on this cell and was "
         "stopped; simplify the pattern (a repeat inside a repeat, such as (a+)+ or (a|aa)+, "
