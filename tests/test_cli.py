@@ -146,7 +146,9 @@ def test_python_dash_m_importer_runs():
 
 
 def test_an_unwritable_report_and_a_bad_server_url_are_clear_errors(tmp_path):
-    result = CliRunner().invoke(main, ["validate", str(EXAMPLE_CSV), "-m", str(EXAMPLE_MAPPING), "--report", str(tmp_path / "missing" / "dir" / "file.csv" / "x")])
+    deep = tmp_path / "missing" / "dir" / "file.csv" / "x"
+    result = CliRunner().invoke(main, ["validate", str(EXAMPLE_CSV), "-m", str(EXAMPLE_MAPPING), "--report", str(deep)])
+    assert result.exit_code == 1 and deep.is_file()  # missing folders are made
     blocker = tmp_path / "blocker"
     blocker.write_text("a file, not a folder")
     result = CliRunner().invoke(main, ["validate", str(EXAMPLE_CSV), "-m", str(EXAMPLE_MAPPING), "--report", str(blocker / "errors.csv")])

@@ -26,7 +26,7 @@ def error_of(write_mapping, text: str) -> str:
 
 
 def test_the_example_mapping_loads_and_names_its_columns():
-    mapping = load_mapping("mappings/example.yaml")
+    mapping = load_mapping(Path(__file__).resolve().parent.parent / "mappings" / "example.yaml")
     assert "E-Mail" in mapping.columns()
     assert mapping.input.sheet == "Candidates"
 

@@ -201,10 +201,15 @@ def test_cli_fatal_error_exits_3_with_advice(sandbox, people, tmp_path):
 
 
 def test_lookups_and_jobs_follow_pagination(sandbox):
+    template = next(iter(sandbox.state.jobs.values()))
+    for number in range(600):  # three pages of 250
+        sandbox.state.jobs[f"extra{number}"] = dict(template, id=f"extra{number}", name=f"Extra {number}")
+
     async def jobs_and_lookup():
         async with KomboClient(settings_for(sandbox)) as client:
             return await client.list_jobs(), await client.find_application("nobody@example.com", JOB)
 
     jobs, found = asyncio.run(jobs_and_lookup())
     assert found is None
-    assert len(jobs) == 5 and {s["name"] for s in jobs[0]["stages"]} == {"Applied", "Screening", "Interview"}
+    assert len(jobs) == 605 and len({j["id"] for j in jobs}) == 605
+    assert {s["name"] for s in jobs[0]["stages"]} == {"Applied", "Screening", "Interview"}
