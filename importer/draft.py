@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .readers import Table
+from .readers import Table, fold_header
 from .transforms import as_text
 
 SAMPLE_ROWS = 500
@@ -53,7 +53,9 @@ _DATE_SHAPES = ((re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}$"), "%d.%m.%Y"), (re.comp
 
 
 def _norm(header: str) -> str:
-    text = unicodedata.normalize("NFKD", header.casefold())
+    """A header as synonyms are looked up: folded as everywhere (`readers.fold_header`), then
+    without accents and punctuation."""
+    text = unicodedata.normalize("NFKD", fold_header(header))
     text = "".join(c for c in text if not unicodedata.combining(c)).replace("ß", "ss")
     return re.sub(r"[^a-z0-9]+", " ", text).strip()
 

@@ -30,12 +30,12 @@ from pydantic import (
 )
 
 from .errors import ConfigError, did_you_mean
+from .readers import fold_header
 from .transforms import TRANSFORMS
 
 Body = sdk.PostAtsCandidatesRequestBody
 SPEC_KEYS = {"column", "value", "template", "transform", "map", "default", "split", "required"}
 SOURCE_KEYS = ("column", "value", "template")
-ATTACHMENT_TYPES = ("CV", "COVER_LETTER", "OTHER")
 
 # Limits on what a mapping may ask for. A real mapping is a few kilobytes, about ten levels deep,
 # a few hundred values, with short patterns and templates: each limit is far above that, and
@@ -226,12 +226,12 @@ class Mapping:
         exact = {h: i for i, h in enumerate(headers)}
         loose: dict[str, list[int]] = {}
         for i, h in enumerate(headers):
-            loose.setdefault(_loose(h), []).append(i)
+            loose.setdefault(fold_header(h), []).append(i)
 
         def find(column: str, leaf: Leaf) -> int:
             if column in exact:
                 return exact[column]
-            near = loose.get(_loose(column), [])
+            near = loose.get(fold_header(column), [])
             if len(near) == 1:
                 return near[0]
             shown = ", ".join(f"'{h}'" for h in headers[:40])
@@ -264,6 +264,10 @@ class Mapping:
                 model = next((t for t in _inner_types(fields[part].annotation) if hasattr(t, "model_fields")), None)
         return list(dict.fromkeys(found))
 
+    def text_columns(self) -> list[str]:
+        """The columns that feed text fields: a number there may have lost its leading zeros."""
+        return list(dict.fromkeys(leaf.spec.column for leaf in self.leaves() if leaf.kind == "str" and leaf.spec.column))
+
     def bound_headers(self) -> list[str]:
         """The file's headers this mapping reads, once bound (`bind`)."""
         return list(self._bound_headers)
@@ -275,10 +279,6 @@ def _inner_types(annotation: Any) -> list[Any]:
     if not arguments:
         return [annotation]
     return [inner for argument in arguments for inner in _inner_types(argument)]
-
-
-def _loose(name: str) -> str:
-    return " ".join(name.split()).casefold()
 
 
 def _collect_leaves(node: Node, found: list[Leaf]) -> None:

@@ -15,23 +15,23 @@ import codecs
 import csv
 import datetime as dt
 import re
+import unicodedata
 import zipfile
+from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import InputFileError, did_you_mean
-from .issues import Issue
+from .issues import CELL_ERROR, ENCODING_ERROR, EXTRA_CELLS, Issue, Severity
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 30  # how far down an unannounced header row is looked for
 _CHUNK = 1 << 20
-# Bytes that cp1252 leaves undefined; a file holding them is Latin-1, not Windows-1252.
-_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 _SEP_HINT = re.compile(r"sep=(.)\r?\n")
 
 # Excel's own limit per cell. Kombo documents no maxLength and no ATS field holds more; readers
@@ -73,6 +73,21 @@ _OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
 Cell = Any  # str | int | float | bool | datetime.date | datetime.datetime | datetime.time | None
 
 
+class _Mark(NamedTuple):
+    """What a reader found wrong in one cell (column index) or the whole row (-1): an issue
+    code, what it is (the message without the column) and the value shown in the report."""
+
+    column: int
+    code: str
+    text: str
+    value: Any = None
+    severity: Severity = Severity.ERROR
+
+
+# A sheet's or a CSV's rows: the row number the user sees, the cells, and what was wrong.
+Numbered = Iterator[tuple[int, list[Cell], tuple[_Mark, ...]]]
+
+
 @dataclass(frozen=True, slots=True)
 class SourceRow:
     """One data row: the row number the user sees in their spreadsheet, its cells by column,
@@ -96,6 +111,16 @@ class Table:
     encoding: str | None = None
     delimiter: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # How sure the encoding is (1.0: a BOM, given, or UTF-8; else a detection's score) and how
+    # it was decided ("given", "UTF-8 with a BOM", "detected"); None and "" for workbooks.
+    encoding_confidence: float | None = None
+    encoding_note: str = ""
+    encoding_rivals: tuple[str, ...] = ()
+
+    @property
+    def encoding_uncertain(self) -> bool:
+        """A detection too unsure to trust: describe() says so and how to give the encoding."""
+        return self.encoding_confidence is not None and self.encoding_confidence < SURE_ENOUGH
 
     def describe(self) -> str:
         """Say which part of the file was read, for the summary."""
@@ -103,11 +128,17 @@ class Table:
         if self.sheet is not None:
             bits.append(f"sheet '{self.sheet}'")
         if self.encoding:
-            bits.append(self.encoding)
+            bits.append(_encoding_text(self.encoding, self.encoding_confidence,
+                                       self.encoding_note))
         if self.delimiter:
             bits.append("delimiter " + {"\t": "tab"}.get(self.delimiter, repr(self.delimiter)))
         bits.append(f"header on row {self.header_row}")
-        return ", ".join(bits)
+        for skipped in self.details.get("skipped_sheets", ()):
+            bits.append(f"skipped sheet {skipped}")
+        text = ", ".join(bits)
+        if self.encoding_uncertain:
+            text += "; " + _uncertain_text(self.encoding_rivals)
+        return text
 
 
 def read_table(
@@ -118,33 +149,57 @@ def read_table(
     expected_columns: Collection[str] = (),
     encoding: str | None = None,
     delimiter: str | None = None,
+    text_columns: Collection[str] = (),
 ) -> Table:
     """Open `path` and return its headers and a stream of its non-blank data rows.
 
     Without `header_row`, the header is the first row among the first 30 that holds most of
     `expected_columns` (the columns the mapping names), else the first non-blank row.
+    `text_columns` are the headers of columns mapped to text fields: in an xlsx/xlsm, a number
+    there whose cell format pads it with zeros (postal code 01067 as 1067 in format 00000) is
+    read as the text the cell shows.
     """
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"{path}: no such file. Check the path, or run from its folder.")
+    _refuse_unreadable_formats(path)
     if not path.is_file():
         raise InputFileError(f"{path}: is not a file.")
     if header_row is not None and header_row < 1:
         raise InputFileError(f"{path}: header row must be 1 or more, not {header_row}.")
     kind = file_kind(path)
     if kind == "excel":
-        numbered, sheet_name = _excel_rows(path, sheet, expected_columns)
+        padded: dict[int, dict[int, str]] | None = {} if text_columns else None
+        numbered, sheet_name, first_column, details = _excel_rows(path, sheet, expected_columns,
+                                                                  padded)
         enc = delim = None
     else:
         if sheet is not None:
             raise InputFileError(f"{path}: is a CSV file, which has no sheets; leave out --sheet.")
-        enc = encoding or detect_encoding(path)
-        numbered, delim = _csv_rows(path, enc, delimiter)
-        sheet_name = None
-    header_number, headers, rest = _split_header(path, numbered, header_row, expected_columns)
-    width = len(headers)
-    rows = _data_rows(rest, width)
-    return Table(path, headers, rows, header_number, sheet_name, enc, delim)
+        if encoding:
+            try:
+                choice = EncodingChoice(_codec_name(encoding), 1.0, "given")
+            except LookupError:
+                raise InputFileError(
+                    f"{path}: '{encoding}' is not an encoding Python knows; try utf-8, cp1252,"
+                    " cp1250, mac-roman or shift_jis.") from None
+        else:
+            choice = guess_encoding(path)
+        enc = choice.name
+        numbered, delim = _csv_rows(path, choice, delimiter)
+        sheet_name, first_column, details = None, 0, {}
+    header_number, headers, rest = _split_header(path, numbered, header_row, expected_columns,
+                                                 first_column)
+    if kind == "excel" and padded:
+        wanted = {fold_header(c) for c in text_columns}
+        columns = {i for i, h in enumerate(headers) if fold_header(h) in wanted}
+        rest = _shown_as_text(rest, padded, columns)
+    rows = _data_rows(rest, headers, excel=kind == "excel")
+    table = Table(path, headers, rows, header_number, sheet_name, enc, delim, details)
+    if kind != "excel":
+        table.encoding_confidence, table.encoding_note = choice.confidence, choice.note
+        table.encoding_rivals = choice.rivals
+    return table
 
 
 # --- file kinds ------------------------------------------------------------------------------
@@ -164,75 +219,501 @@ def file_kind(path: Path) -> str:
     return "excel" if path.suffix.lower() in EXCEL_SUFFIXES else "csv"
 
 
-# --- CSV -------------------------------------------------------------------------------------
+# --- encodings -------------------------------------------------------------------------------
+
+# A file that is UTF-8 but for a few bytes (a cell pasted from an old system) is read as UTF-8 and
+# the rows holding those bytes are reported; re-reading the whole file in a code page would turn
+# every other accent into mojibake. "A few": at most 1 in 10,000 bytes (at least 10 allowed), and
+# at most a tenth of the file's valid UTF-8 sequences, so a code-page file whose accents happen to
+# be few (one "é" in 40,000 rows) is never mistaken for UTF-8: it has no valid sequence at all.
+UTF8_STRAY_PER_BYTES = 10_000
+UTF8_STRAY_MIN = 10
+UTF8_STRAY_SHARE = 10
+# The code pages spreadsheet programs and old ATSs really write, most common first: among
+# candidates that read a file identically the first is named.
+LEGACY_ENCODINGS = (
+    "cp1252", "cp1250", "cp1251", "cp1254", "cp1253", "cp1257", "cp1255", "cp1256", "cp1258",
+    "mac_roman", "cp932", "gb18030", "cp950", "cp949", "koi8_r", "koi8_u", "latin_1",
+    "iso8859_2", "iso8859_15", "iso8859_5", "iso8859_7", "iso8859_9", "iso8859_13", "shift_jis",
+    "euc_jp", "big5", "euc_kr", "mac_latin2", "mac_cyrillic", "mac_greek", "mac_turkish",
+)
+_ENCODING_LABELS = {
+    "cp1250": "Central European", "cp1251": "Cyrillic", "cp1252": "Western European",
+    "cp1253": "Greek", "cp1254": "Turkish", "cp1255": "Hebrew", "cp1256": "Arabic",
+    "cp1257": "Baltic", "cp1258": "Vietnamese", "mac-roman": "Mac Western",
+    "cp932": "Japanese", "shift_jis": "Japanese", "euc_jp": "Japanese", "gb18030": "Chinese",
+    "cp950": "Traditional Chinese", "big5": "Traditional Chinese", "cp949": "Korean",
+    "euc_kr": "Korean", "koi8-r": "Cyrillic", "koi8-u": "Cyrillic",
+}
+# Lines that hold non-ASCII bytes are what tells code pages apart: the detector reads up to this
+# much of them, most from the file's first MiB and some from every later MiB.
+_SAMPLE_BYTES = 96 << 10
+_SAMPLE_FIRST_CHUNK = 32 << 10
+_SAMPLE_PER_CHUNK = 2 << 10
+# A detection is "uncertain" below this: the describe() line then says so and how to fix it.
+SURE_ENOUGH = 0.8
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+_WORD = re.compile(r"[^\s!-/:-@\[-`{-~]+")  # a run of characters without ASCII punctuation
+# The non-ASCII letters of languages written in these code pages (lowercase). A decoding whose
+# accented letters no one language (or only several together) uses is likely the wrong one:
+# cp1250's "Dvořák" read as cp1252 is "Dvoøák", ø being Danish and á Spanish.
+_ALPHABETS = tuple(set(letters) for letters in (
+    "äöüß", "àâæçéèêëîïôœùûüÿ", "áéíñóúü", "áâãàçéêíóôõú", "àèéìíîòóùú", "áéíóúëïöü", "æøåé",
+    "åäöé", "äöåšž", "áðéíóúýþæö", "ąćęłńóśźż", "áčďéěíňóřšťúůýž", "áäčďéíĺľňóôŕšťúýž",
+    "áéíóöőúüű", "ăâîșțşţ", "čćđšž", "çğıöşü", "äöõüšž", "āčēģīķļņšūž", "ąčęėįšųūž",
+    "àçèéíïòóúü", "çë",
+))
+_KNOWN_ACCENTS = set().union(*_ALPHABETS)
+_MESSY = 0.5  # charset-normalizer's mess ratio for a reading it left out
+_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK", "ARABIC", "HEBREW", "THAI", "HANGUL")
+
+
+@dataclass(frozen=True, slots=True)
+class EncodingChoice:
+    """How a text file is decoded, and how sure that is.
+
+    `confidence` is 1.0 for a BOM, a given encoding or valid UTF-8, else a detection's score in
+    0..1 (below SURE_ENOUGH it is uncertain); `rivals` are the encodings that would read the
+    file differently and came close; `stray_bytes` counts the bytes of a UTF-8 file that are not
+    UTF-8 (their rows are reported)."""
+
+    name: str
+    confidence: float | None
+    note: str
+    rivals: tuple[str, ...] = ()
+    stray_bytes: int = 0
 
 
 def detect_encoding(path: Path) -> str:
-    """Name the encoding of a text file: a BOM if there is one, else UTF-8 if every byte of the
-    file decodes as UTF-8, else Windows-1252 (what Excel writes), else Latin-1."""
+    """The name of the encoding of a text file (see `guess_encoding`)."""
+    return guess_encoding(path).name
+
+
+def guess_encoding(path: Path) -> EncodingChoice:
+    """Name the encoding of a text file: a BOM if there is one; UTF-16 by its zero bytes; UTF-8
+    if the file is UTF-8 (but for a few stray bytes, which are reported on their rows); else the
+    code page charset-normalizer and a check of the accented words find most plausible among
+    those spreadsheet programs write, confirmed on the whole file."""
     with path.open("rb") as fh:
-        head = fh.read(4)
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-            return "utf-32"
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        fh.seek(0)
-        sample = fh.read(4096)
-        if sample and sample.count(b"\x00") > len(sample) // 4:
-            # UTF-16 without a BOM: ASCII text leaves every other byte zero.
-            return "utf-16-le" if sample[1:2] == b"\x00" else "utf-16-be"
-        fh.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        utf8 = True
-        undefined_in_cp1252 = False
-        while chunk := fh.read(_CHUNK):
-            if utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
-            if not utf8 and _CP1252_UNDEFINED.search(chunk):
-                undefined_in_cp1252 = True
-                break
-        if utf8:
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                utf8 = False
+        head = fh.read(4096)
+    if head.startswith(codecs.BOM_UTF8):
+        return EncodingChoice("utf-8-sig", 1.0, "UTF-8 with a BOM")
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return EncodingChoice("utf-32", 1.0, "UTF-32 with a BOM")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return EncodingChoice("utf-16", 1.0, "UTF-16 with a BOM")
+    if head and head.count(b"\x00") > len(head) // 4:
+        # UTF-16 without a BOM: ASCII text leaves every other byte zero.
+        name = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
+        return EncodingChoice(name, 1.0, "UTF-16 by its zero bytes")
+    utf8, stray, sample = _scan(path)
     if utf8:
-        return "utf-8"
-    return "latin-1" if undefined_in_cp1252 else "cp1252"
+        note = "UTF-8" if not stray else f"UTF-8, {stray:,} stray byte(s) reported on their rows"
+        return EncodingChoice("utf-8", 1.0, note, stray_bytes=stray)
+    for choice in _detect(sample):
+        if _decodes_whole(path, choice.name):
+            return choice
+    undefined = _decodes_whole(path, "cp1252") is False
+    name = "latin-1" if undefined else "cp1252"
+    return EncodingChoice(name, 0.3, "a guess: no code page reads the file plausibly",
+                          rivals=("cp1250", "utf-8"))
+
+
+class _StrayCounter:
+    """A decode error handler that counts the bytes it replaces (one decode at a time)."""
+
+    count = 0
+
+    @classmethod
+    def handle(cls, exc: UnicodeError) -> tuple[str, int]:
+        assert isinstance(exc, UnicodeDecodeError)
+        cls.count += exc.end - exc.start
+        return "\ufffd", exc.end
+
+
+codecs.register_error("kombo-count-stray", _StrayCounter.handle)
+
+
+def _scan(path: Path) -> tuple[bool, int, bytes]:
+    """One pass over the file: is it UTF-8 (with how many stray bytes), and the lines holding
+    non-ASCII bytes for the detector (up to _SAMPLE_BYTES, from across the file)."""
+    size = path.stat().st_size
+    allowed = max(UTF8_STRAY_MIN, size // UTF8_STRAY_PER_BYTES)
+    decoder: Any = codecs.getincrementaldecoder("utf-8")("kombo-count-stray")
+    _StrayCounter.count = 0
+    utf8, multibyte = True, 0
+    sample: list[bytes] = []
+    room = _SAMPLE_BYTES
+    with path.open("rb") as fh:
+        first = True
+        while chunk := fh.read(_CHUNK):
+            if chunk.isascii():
+                first = False
+                continue
+            if utf8:
+                multibyte += len(chunk) - len(decoder.decode(chunk))
+                if _StrayCounter.count > allowed:
+                    utf8 = False
+            if room > 0:
+                budget = min(room, _SAMPLE_FIRST_CHUNK if first else _SAMPLE_PER_CHUNK)
+                taken = _non_ascii_lines(chunk, budget, first, len(chunk) < _CHUNK)
+                sample += taken
+                room -= sum(len(line) for line in taken)
+            elif not utf8:
+                break
+            first = False
+        if utf8:
+            decoder.decode(b"", final=True)
+    stray = _StrayCounter.count
+    if utf8 and stray and (stray > allowed or multibyte < UTF8_STRAY_SHARE * stray):
+        utf8 = False
+    return utf8, stray, b"".join(sample)
+
+
+def _non_ascii_lines(chunk: bytes, budget: int, whole_start: bool,
+                     whole_end: bool) -> list[bytes]:
+    """Whole lines (ended by LF, CRLF or an old Mac's CR) of `chunk` that hold a non-ASCII byte,
+    up to `budget` bytes; a line cut by the chunk's ends is skipped (a multi-byte character may
+    be cut with it) unless the chunk starts or ends the file there."""
+    found: list[bytes] = []
+    at = 0
+    while budget > 0 and (hit := _NON_ASCII.search(chunk, at)):
+        start = max(chunk.rfind(b"\n", 0, hit.start()), chunk.rfind(b"\r", 0, hit.start())) + 1
+        ends = [i for i in (chunk.find(b"\n", hit.end()), chunk.find(b"\r", hit.end())) if i >= 0]
+        end = min(ends) if ends else len(chunk) - 1 if whole_end else -1
+        if end < 0:
+            break
+        if start > 0 or whole_start:
+            line = chunk[start : end + 1]
+            found.append(line)
+            budget -= len(line)
+        at = end + 1
+    return found
+
+
+def _decodes_whole(path: Path, encoding: str) -> bool:
+    """Whether every byte of the file decodes in `encoding`, read in chunks."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@dataclass(slots=True)
+class _Reading:
+    """One candidate's reading of the sample, scored: lower `key` is more plausible."""
+
+    name: str
+    text: str
+    odd: float  # share of accented words that look broken (£ukasz, JŸrgen, Ð˜Ð²Ð°Ð½)
+    broken: int  # how many
+    languages: int  # how many languages (and other scripts) it takes to spell its letters
+    chaos: float  # charset-normalizer's mess ratio
+    coherence: float  # charset-normalizer's language coherence
+    rank: int  # place in LEGACY_ENCODINGS: the more common wins a tie
+
+    @property
+    def key(self) -> tuple[float, int, float, float, int]:
+        return (round(self.odd, 2), self.languages, round(self.chaos, 2),
+                -round(self.coherence, 2), self.rank)
+
+
+def _detect(sample: bytes) -> list[EncodingChoice]:
+    """The code pages that could have written `sample`, most plausible first, each with how
+    sure it is: charset-normalizer proposes, then words that no code page's user would write
+    (symbols inside names, letters of two scripts in a word, accents no language combines)
+    decide, then charset-normalizer's mess and language scores, then how common the code page
+    is. The confidence is the margin over the best reading that differs."""
+    ordered = _readings(sample) if sample else []
+    choices = []
+    for index, reading in enumerate(ordered):
+        others = ordered[:index] + ordered[index + 1 :]
+        confidence = _confidence(reading, others)
+        rivals = tuple(r.name for r in others if _confidence(reading, [r]) < SURE_ENOUGH)
+        choices.append(EncodingChoice(reading.name, confidence, "detected", rivals[:3]))
+    return choices
+
+
+def _readings(sample: bytes) -> list[_Reading]:
+    """The distinct readings of `sample` that charset-normalizer does not find too messy,
+    most plausible first."""
+    from charset_normalizer import from_bytes
+
+    matches: Any = from_bytes(sample, cp_isolation=list(LEGACY_ENCODINGS)) if sample else []
+    scores = {_codec_name(m.encoding): (m.chaos, m.coherence) for m in matches}
+    groups: dict[str, list[tuple[int, str]]] = {}  # decoded text -> (rank, codec) reading it
+    for rank, name in enumerate(LEGACY_ENCODINGS):
+        try:
+            text = sample.decode(name)
+        except UnicodeDecodeError:
+            continue
+        groups.setdefault(text, []).append((rank, _codec_name(name)))
+    ordered: list[_Reading] = []
+    for text, group in groups.items():
+        # charset-normalizer leaves out what it finds too messy, or (on a few lines) what it
+        # cannot judge: those get its worst scores, and still count if their words read well
+        scored = [scores[codec] for _, codec in group if codec in scores] or [(_MESSY, 0.0)]
+        # Codecs that read the sample alike are one reading, named by the most common of them:
+        # "mac-roman", not "mac-iceland".
+        rank, codec = min(group)
+        odd, broken, languages = _plausibility(text)
+        chaos, coherence = min(s[0] for s in scored), max(s[1] for s in scored)
+        ordered.append(_Reading(codec, text, odd, broken, languages, chaos, coherence, rank))
+    ordered.sort(key=lambda r: r.key)
+    return ordered
+
+
+def _confidence(best: _Reading, others: list[_Reading]) -> float:
+    """How sure `best` is against the other readings: 0.5 plus its margin over the closest
+    (broken words count most, then languages needed, charset-normalizer's scores, and how
+    common the code page is), less the share of broken words it still has."""
+    if not others:
+        return round(0.99 * (1 - best.odd), 2)
+    margins = []
+    for other in others:
+        margin = 2 * (other.odd - best.odd) + 0.05 * max(-10, min(10, other.broken - best.broken))
+        margin += 0.25 * (other.languages - best.languages)
+        margin += 3 * (other.chaos - best.chaos) + best.coherence - other.coherence
+        margin += 0.15 * (_tier(other.rank) - _tier(best.rank))
+        margins.append(margin)
+    return round(max(0.0, min(0.99, 0.5 + min(margins)) * (1 - best.odd)), 2)
+
+
+def _tier(rank: int) -> float:
+    """0 for Excel's default code page (cp1252), 1 for the other Windows and Mac code pages
+    spreadsheets write, 2 for the rest."""
+    return 0 if rank == 0 else 1 if rank < LEGACY_ENCODINGS.index("latin_1") else 2.5
+
+
+def _plausibility(text: str) -> tuple[float, int, int]:
+    """The share and number of words with non-ASCII characters that look broken, and how many
+    languages (and scripts other than Latin) it takes to spell the letters used."""
+    broken = words = latin = accented = 0
+    letters: set[str] = set()
+    others: set[str] = set()  # scripts other than Latin
+    for word in _WORD.findall(text):
+        if word.isascii():
+            continue
+        words += 1
+        scripts: set[str] = set()
+        accents: set[str] = set()
+        odd, previous = False, ""
+        for char in word:
+            category = unicodedata.category(char)
+            if category[0] == "L":
+                script = _script(char) if char > "\x7f" else "LATIN"
+                scripts.add(script)
+                if script == "LATIN":
+                    latin += 1
+                    if char > "\x7f":
+                        accented += 1
+                        lower = char.lower()
+                        if len(lower) == 1:
+                            accents.add(lower)
+                if char > "\x7f" and char.isupper() and previous.islower():
+                    odd = True  # JŸrgen, a capital inside a word
+            elif char > "\x7f" and category[0] in "SNC" and category != "Nd":
+                odd = odd or any(c.isalpha() for c in word)  # £ukasz, ¯ó³æ, a control
+            previous = char
+        if len(accents) > 1 and accents <= _KNOWN_ACCENTS:
+            # Accents no one language combines in a word: Kýlýç (cp1254's Kılıç in cp1252)
+            odd = odd or not any(accents <= alphabet for alphabet in _ALPHABETS)
+        letters |= accents
+        broken += odd or len(scripts) > 1
+        others |= scripts - {"LATIN"}
+    share = broken / words if words else 0.0
+    if latin and accented / latin > 0.6:
+        share = max(share, accented / latin)  # Cyrillic or Greek read as accented Latin
+    return share, broken, _languages_needed(letters) + len(others)
+
+
+def _script(char: str) -> str:
+    name = unicodedata.name(char, "")
+    for script in _SCRIPTS:
+        if name.startswith(script):
+            return script
+    return "CJK" if name.startswith(("CJK", "HIRAGANA", "KATAKANA", "HALFWIDTH")) else "OTHER"
+
+
+def _languages_needed(letters: set[str]) -> int:
+    """Greedily, how many alphabets of _ALPHABETS it takes to cover `letters`; a letter none
+    holds counts as one more."""
+    left, needed = set(letters), 0
+    while left:
+        best = max(_ALPHABETS, key=lambda alphabet: len(alphabet & left))
+        if not best & left:
+            return needed + len(left)
+        left -= best
+        needed += 1
+    return needed
+
+
+def _codec_name(name: str) -> str:
+    """Python's name of a codec ("iso8859-1" is said "latin-1", as it always was here)."""
+    canonical = codecs.lookup(name).name
+    return "latin-1" if canonical == "iso8859-1" else canonical
+
+
+def _encoding_text(name: str, confidence: float | None, note: str) -> str:
+    """The encoding as describe() says it: 'cp1250 (Central European, detected, 97 % sure)'."""
+    label = _ENCODING_LABELS.get(name)
+    bits = [label] if label else []
+    if note == "detected" and confidence is not None:
+        sure = f"{confidence:.0%}".replace("%", " % sure")
+        bits.append(f"detected, {'only ' if confidence < SURE_ENOUGH else ''}{sure}")
+    elif note:
+        bits.append(note)
+    return f"{name} ({', '.join(bits)})" if bits else name
+
+
+def _uncertain_text(rivals: tuple[str, ...]) -> str:
+    """What describe() adds when the encoding is uncertain: which encodings would read the
+    file differently, and the options that settle it."""
+    other = rivals[0] if rivals else "utf-8"
+    read_as = f": {', '.join(rivals)} would read it differently" if rivals else ""
+    return (f"the encoding is uncertain{read_as}. If names look wrong, give the file's"
+            f" encoding: --encoding {other}, or `input: {{encoding: {other}}}` in the mapping")
+
+
+# --- formats refused -------------------------------------------------------------------------
+
+_BIFF_VERSIONS = {0x0009: "Excel 2 (BIFF2)", 0x0209: "Excel 3 (BIFF3)", 0x0409: "Excel 4 (BIFF4)",
+                  0x0809: "Excel 5 or later saved without its container"}
+_OLE_END = 0xFFFFFFFE
+
+
+def _refuse_unreadable_formats(path: Path) -> None:
+    """Refuse what would be read wrong without a word: Apple Numbers files (a bundle or a ZIP
+    with Index/ parts), and Excel files older than Excel 97 (BIFF2-5), which calamine reads
+    with numbers as dates, text as NUL-separated letters, or as text."""
+    numbers = (path.suffix.lower() == ".numbers" or path.is_dir() and (path / "Index.zip").exists())
+    if not numbers and path.is_file():
+        with path.open("rb") as fh:
+            head = fh.read(8)
+        if head.startswith(b"PK\x03\x04"):
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    numbers = any(n.startswith("Index/") or n == "Index.zip"
+                                  for n in archive.namelist()[:200])
+            except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+                numbers = False  # damaged: the workbook check says so
+        else:
+            old = _old_excel(path, head)
+            if old:
+                raise InputFileError(
+                    f"{path}: is an {old} file, from before Excel 97; this importer reads it"
+                    " wrong (numbers as dates, text with gaps), so it does not read it. Open it"
+                    " in Excel or LibreOffice and save it as .xlsx (or CSV), then import that.")
+    if numbers:
+        raise InputFileError(
+            f"{path}: is an Apple Numbers file, which this importer cannot read. In Numbers,"
+            " choose File > Export To > Excel (or CSV) and import the exported file.")
+
+
+def _old_excel(path: Path, head: bytes) -> str | None:
+    """Name the Excel version of a pre-97 workbook, None for anything else. Decided from the
+    first record: BIFF2-4 files are that record alone (BOF 0x0009/0x0209/0x0409, and 0x0809 for
+    a bare BIFF5+ stream); Excel 5/95 files are OLE2 containers whose workbook stream is named
+    'Book' (Excel 97 and later: 'Workbook'), or a 'Workbook' whose BOF says version 0x0500.
+    Only the OLE2 header, directory sectors and the stream's first sector are read."""
+    if len(head) >= 4:
+        record, length = int.from_bytes(head[:2], "little"), int.from_bytes(head[2:4], "little")
+        if record in _BIFF_VERSIONS and length in (4, 6, 8, 16):
+            return _BIFF_VERSIONS[record]
+    if head != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return None
+    try:
+        streams = _ole_streams(path)
+    except (OSError, ValueError):
+        return None  # damaged: calamine says what is wrong
+    if "Workbook" not in streams and "Book" in streams:
+        return "Excel 5/95 (BIFF5)"
+    bof = streams.get("Workbook", b"")
+    if bof[:2] == b"\x09\x08" and int.from_bytes(bof[4:6], "little") == 0x0500:
+        return "Excel 5/95 (BIFF5)"
+    return None
+
+
+def _ole_streams(path: Path) -> dict[str, bytes]:
+    """The streams an OLE2 file's directory lists, each with its first 16 bytes (if the stream
+    is in regular sectors; b"" for small ones). Follows at most 64 directory sectors."""
+    with path.open("rb") as fh:
+        header = fh.read(512)
+        shift = int.from_bytes(header[30:32], "little")
+        if not 9 <= shift <= 12:
+            raise ValueError("not an OLE2 sector size")
+        size = 1 << shift
+        fat_sectors = [int.from_bytes(header[at : at + 4], "little") for at in range(76, 512, 4)]
+        cutoff = int.from_bytes(header[56:60], "little")
+
+        def read_sector(sector: int, length: int = size) -> bytes:
+            fh.seek(size * (sector + 1))  # the header fills sector -1
+            return fh.read(length)
+
+        def next_sector(sector: int) -> int:
+            per = size // 4
+            index = sector // per
+            if index >= len(fat_sectors) or fat_sectors[index] >= _OLE_END:
+                return _OLE_END
+            fat = read_sector(fat_sectors[index])
+            return int.from_bytes(fat[4 * (sector % per) : 4 * (sector % per) + 4], "little")
+
+        streams: dict[str, bytes] = {}
+        sector = int.from_bytes(header[48:52], "little")
+        for _ in range(64):
+            if sector >= _OLE_END:
+                break
+            block = read_sector(sector)
+            for at in range(0, len(block) - 127, 128):
+                entry = block[at : at + 128]
+                length = int.from_bytes(entry[64:66], "little")
+                if entry[66] != 2 or not 2 <= length <= 64:
+                    continue  # not a stream
+                name = entry[: length - 2].decode("utf-16-le", "replace")
+                start = int.from_bytes(entry[116:120], "little")
+                stream_size = int.from_bytes(entry[120:124], "little")
+                streams[name] = read_sector(start, 16) if stream_size >= cutoff else b""
+            sector = next_sector(sector)
+    return streams
+
+
+# --- CSV -------------------------------------------------------------------------------------
 
 
 def detect_delimiter(sample: str) -> str:
-    """Pick the delimiter among , ; tab | that splits the sample's records most consistently."""
-    best, best_score = ",", (-1, -1)
+    """Pick the delimiter among , ; tab | that splits most of the sample's records into one same
+    width of two or more cells: the width most records agree on, not the first line's, so a
+    title or comment line above the header ("Export of 2026-11-20") does not decide it."""
+    best, best_score = ",", (0, 0)
     lines = sample.splitlines(keepends=True)
     if len(lines) > 1 and not sample.endswith(("\n", "\r")):
         lines = lines[:-1]  # the sample may end mid-record
     for candidate in DELIMITERS:
         try:
-            records = [r for r in csv.reader(lines, delimiter=candidate) if r]
+            widths = Counter(len(r) for r in csv.reader(lines, delimiter=candidate) if r)
         except csv.Error:
             continue
-        if not records:
+        agreeing = [(count, width) for width, count in widths.items() if width >= 2]
+        if not agreeing:
             continue
-        widths = [len(r) for r in records]
-        header_width = widths[0]
-        if header_width < 2:
-            continue
-        consistent = sum(1 for w in widths if w == header_width)
-        score = (consistent, header_width)
+        score = max(agreeing)  # how many records share a width, then the wider
         if score > best_score:
             best, best_score = candidate, score
     return best
 
 
-def _csv_rows(path: Path, encoding: str, delimiter: str | None) -> tuple[Iterator[tuple[int, list[Cell]]], str]:
+def _csv_rows(path: Path, choice: EncodingChoice, delimiter: str | None) -> tuple[Numbered, str]:
+    encoding = choice.name
+    # Undecodable bytes become lone surrogates (\udc80-\udcff), found per line and reported on
+    # their row; only where they can be: a detected code page was confirmed on the whole file.
+    check = choice.stray_bytes > 0 or choice.note not in ("UTF-8", "detected")
     try:
-        with path.open("r", encoding=encoding, newline="") as fh:
+        with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as fh:
             sample = fh.read(64 * 1024)
     except (UnicodeDecodeError, LookupError) as exc:
         raise InputFileError(f"{path}: cannot be read as {encoding}: {exc}. Give the encoding with `input: {{encoding: ...}}` in the mapping.") from exc
@@ -243,23 +724,26 @@ def _csv_rows(path: Path, encoding: str, delimiter: str | None) -> tuple[Iterato
     if delimiter is None:
         delimiter = "\t" if path.suffix.lower() in {".tsv", ".tab"} else detect_delimiter(sample)
 
-    def numbered() -> Iterator[tuple[int, list[Cell]]]:
+    def numbered() -> Numbered:
         limit = MAX_CSV_RECORD_CHARS
         csv.field_size_limit(MAX_CSV_FIELD_CHARS)
         used = 0  # characters read for the record being parsed
+        dirty = False  # the record holds an undecodable byte
 
         def lines() -> Iterator[str]:
             # readline(n) stops after n characters, so no line is ever longer than the record's
             # budget: a 500 MB line without a newline is refused after `limit` characters.
-            nonlocal used
+            nonlocal used, dirty
             readline = fh.readline
             while line := readline(limit - used + 1):
                 used += len(line)
                 if used > limit:
                     raise _RecordTooLong
+                if check and _STRAY.search(line):
+                    dirty = True
                 yield line
 
-        with path.open("r", encoding=encoding, newline="") as fh:
+        with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as fh:
             first_line = 1
             if hint:
                 fh.readline(64)
@@ -272,12 +756,38 @@ def _csv_rows(path: Path, encoding: str, delimiter: str | None) -> tuple[Iterato
                     used = 0
                     ended_on = reader.line_num
                     number += 1  # one record is one spreadsheet row, even with line breaks inside
-                    yield number, record
+                    if dirty:
+                        dirty = False
+                        yield number, *_mend_stray_bytes(record, encoding)
+                    else:
+                        yield number, record, ()
             except (_RecordTooLong, csv.Error, UnicodeDecodeError) as exc:
                 message = _unparsable(path, number + 1, ended_on + first_line, exc)
                 raise InputFileError(message) from exc
 
     return numbered(), delimiter
+
+
+_STRAY = re.compile("[\udc80-\udcff]")
+
+
+def _mend_stray_bytes(record: list[str], encoding: str) -> tuple[list[Cell], tuple[_Mark, ...]]:
+    """Put U+FFFD where a cell holds a byte that is not `encoding`, and say which bytes."""
+    marks = []
+    cells: list[Cell] = list(record)
+    for index, cell in enumerate(record):
+        stray = _STRAY.findall(cell)
+        if stray:
+            mended = _STRAY.sub("\ufffd", cell)
+            cells[index] = mended
+            shown = " ".join(f"0x{ord(s) - 0xDC00:02X}" for s in stray[:5])
+            shown += " ..." if len(stray) > 5 else ""
+            what = "a byte" if len(stray) == 1 else f"{len(stray)} bytes"
+            text = (f"{what} ({shown}) that {encoding} cannot decode (the rest of the file is"
+                    f" {encoding}), read as \ufffd. Retype the cell in the file, or export the"
+                    " file again as UTF-8")
+            marks.append(_Mark(index, ENCODING_ERROR, text, mended))
+    return cells, tuple(marks)
 
 
 class _RecordTooLong(Exception):
@@ -396,7 +906,15 @@ def _size(count: int) -> str:
     return f"{max(1, round(count / 1024))} KB"
 
 
-def _excel_rows(path: Path, sheet: str | int | None, expected_columns: Collection[str]) -> tuple[Iterator[tuple[int, list[Cell]]], str]:
+def _excel_rows(
+    path: Path,
+    sheet: str | int | None,
+    expected_columns: Collection[str],
+    padded: dict[int, dict[int, str]] | None = None,
+) -> tuple[Numbered, str, int, dict[str, Any]]:
+    """The chosen sheet's rows, its name, the index of its first column (calamine starts a row
+    at the first used column) and notes for the summary (sheets skipped). Error cells and, given
+    `padded`, zero-padded numbers are collected (see `_error_cells`)."""
     from python_calamine import CalamineWorkbook
 
     _check_workbook_size(path)
@@ -406,6 +924,11 @@ def _excel_rows(path: Path, sheet: str | int | None, expected_columns: Collectio
         reason = _calamine_says(exc)
         raise InputFileError(f"{path}: cannot be opened as a spreadsheet: {reason}") from exc
     names = list(workbook.sheet_names)
+    kinds = _sheet_kinds(workbook)
+    # Chart, dialog and macro sheets hold no rows (and some cannot be read as cells at all):
+    # the automatic choice looks at worksheets only; a named one is refused with its kind.
+    worksheets = [n for n in names if kinds.get(n, "worksheet") == "worksheet"]
+    details: dict[str, Any] = {}
 
     def load(name: str) -> Any:
         try:
@@ -415,27 +938,345 @@ def _excel_rows(path: Path, sheet: str | int | None, expected_columns: Collectio
             raise InputFileError(f"{path}, sheet '{name}': cannot be read: {reason}") from exc
 
     name = _choose_sheet(path, names, sheet)
-    data = load(name)
-    if sheet is None and expected_columns and len(names) > 1 and not _holds_columns(data, expected_columns):
+    if sheet is not None and sheet != "" and name not in worksheets:
+        listed = ", ".join(f"'{n}'" for n in worksheets) or "none"
+        raise InputFileError(f"{path}: sheet '{name}' is a {kinds[name]}, which holds no rows."
+                             f" Name the sheet with the candidates; the worksheets: {listed}.")
+    if sheet is None or sheet == "":
+        if not worksheets:
+            raise InputFileError(f"{path}: the workbook has no worksheet (only charts or macros);"
+                                 " save the candidates as a worksheet, or export them as CSV.")
+        name = worksheets[0]
+    skipped: list[InputFileError] = []
+    data = None
+    for other in [name] + ([n for n in worksheets if n != name] if sheet in (None, "") else []):
+        try:
+            candidate = load(other)
+        except InputFileError as exc:
+            if sheet not in (None, ""):
+                raise
+            skipped.append(exc)
+            continue
+        if data is None:
+            name, data = other, candidate
+        if not expected_columns or len(worksheets) < 2 or sheet not in (None, ""):
+            break
         # No sheet named: the first one without the mapped columns is a cover or notes sheet;
         # take the first sheet that has them.
-        for other in names[1:]:
-            candidate = load(other)
-            if _holds_columns(candidate, expected_columns):
-                name, data = other, candidate
-                break
+        if _holds_columns(candidate, expected_columns):
+            name, data = other, candidate
+            break
+    if data is None:
+        raise skipped[0]
+    if skipped:  # while searching: said in the summary, not fatal
+        details["skipped_sheets"] = [str(e).split(", sheet ", 1)[-1] for e in skipped]
 
-    def numbered() -> Iterator[tuple[int, list[Cell]]]:
-        # iter_rows starts at the sheet's first row, so blank rows keep their numbers.
+    # iter_rows starts at the sheet's first row (blank rows keep their numbers) but at its first
+    # used column: the cells' real columns are `first_column` on.
+    first_column = data.start[1] if data.start else 0
+    errors = _error_cells(path, name, first_column, padded)
+    with path.open("rb") as fh:
+        ods = b"opendocument.spreadsheet" in fh.read(128)  # ODS stores its mimetype first
+
+    def numbered() -> Numbered:
         for index, cells in enumerate(data.iter_rows()):
             # Inlined for speed: "" is an empty cell; a whole float is an id or phone number
             # stored as a number, so keep its digits (4915112345678, not 4915112345678.0).
-            yield index + 1, [
+            row = [
                 None if c == "" else int(c) if type(c) is float and c.is_integer() and -1e16 < c < 1e16 else c
                 for c in cells
             ]
+            if ods:
+                row = [_ods_duration(c) if type(c) is str and c[:2] in _DURATION_STARTS else c
+                       for c in row]
+            if index in errors:
+                yield index + 1, *_put_errors(row, errors[index], index + 1, first_column)
+            else:
+                yield index + 1, row, ()
 
-    return numbered(), name
+    return numbered(), name, first_column, details
+
+
+# --- Excel error values (#N/A, #DIV/0!, ...) -------------------------------------------------
+# calamine reads an error cell as "" (python-calamine issue #105), so a row of errors would vanish
+# and a #N/A phone number would be sent empty. They are found in the sheet's own XML instead:
+# xlsx/xlsm cells with t="e" (a search for that marker, inflating the sheet once more: measured
+# ~2 % of a dry run), ODS cells with calcext:value-type="error" (parsed only when content.xml holds
+# one). .xls and .xlsb are binary: their error cells still read as empty.
+
+_ERROR_TEXTS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!",
+                "#BUSY!", "#UNKNOWN!", "Err:502", "Err:504", "Err:508", "Err:511", "Err:522")
+_CELL_REF = re.compile(rb"""\br=["']([A-Z]{1,3})(\d{1,7})["']""")
+_CELL_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]{1,40})</(?:\w+:)?v>")
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _error_cells(path: Path, sheet: str, first_column: int,
+                 padded: dict[int, dict[int, str]] | None = None) -> dict[int, dict[int, str]]:
+    """Row index (0-based) -> {column index in the row's cells: error text} of the sheet's cells
+    holding an Excel error value; {} for formats where they cannot be found. Given `padded`, an
+    xlsx/xlsm's number cells with a zero-padded number format (00000) are put there as the text
+    the format shows, by row number (1-based) and column index."""
+    found: dict[int, dict[int, str]] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if "content.xml" in names:
+                cells = _ods_error_cells(archive, sheet)
+            elif "xl/workbook.xml" in names:
+                part = _xlsx_sheet_part(archive, sheet)
+                formats = _zero_padded_styles(archive) if padded is not None else {}
+                cells, shown = _xlsx_scan(archive, part, formats) if part in names else ([], [])
+                if padded is not None:
+                    for row, column, text in shown:
+                        padded.setdefault(row + 1, {})[column - first_column] = text
+            else:
+                return found
+    except (zipfile.BadZipFile, KeyError, OSError, SyntaxError):
+        return found  # not a ZIP (.xls) or a part calamine read and we cannot: nothing to add
+    for row, column, text in cells:
+        found.setdefault(row, {})[column - first_column] = text
+    return found
+
+
+def _xlsx_sheet_part(archive: zipfile.ZipFile, sheet: str) -> str:
+    """The ZIP part of sheet `sheet`, from workbook.xml and its relationships."""
+    from xml.etree import ElementTree
+
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rid = next((s.get(f"{_REL_NS}id") for s in workbook.iter(f"{_MAIN_NS}sheet")
+                if s.get("name") == sheet), None)
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels:
+        if rel.get("Id") == rid:
+            target = rel.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return ""
+
+
+def _xlsx_scan(archive: zipfile.ZipFile, part: str, formats: dict[int, str]
+               ) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
+    """One search of a sheet's XML: (row, column, error text) of each t="e" cell, and (row,
+    column, shown text) of each number cell whose style `formats` names (a zero-padded format).
+    Rows and columns count from 0."""
+    errors: list[tuple[int, int, str]] = []
+    shown: list[tuple[int, int, str]] = []
+    markers = [b' t="e"'] + [f' s="{s}"'.encode() for s in formats]
+    carry = b""
+    with archive.open(part) as fh:
+        chunk = fh.read(_CHUNK)
+        if b"='" in chunk[:4096]:  # a writer that quotes attributes with '
+            markers += [m.replace(b'"', b"'") for m in markers]
+        while chunk:
+            buffer = carry + chunk
+            chunk = fh.read(_CHUNK)
+            at = 0
+            ahead = {m: buffer.find(m) for m in markers}  # each marker's next place, kept so
+            while True:  # that a frequent marker does not make a rare one be searched again
+                for m, i in ahead.items():
+                    if 0 <= i < at:
+                        ahead[m] = buffer.find(m, at)
+                hits = [(i, m) for m, i in ahead.items() if i >= 0]
+                if not hits:
+                    carry = buffer[max(at, len(buffer) - 16) :]
+                    break
+                hit, marker = min(hits)
+                start = buffer.rfind(b"<", 0, hit)
+                end = buffer.find(b"/c>", hit)  # </c> or </x:c>
+                if start < 0:
+                    at = hit + 1
+                    continue
+                if end < 0:
+                    carry = buffer[start:] if len(buffer) - start < _CHUNK else b""
+                    break
+                cell = buffer[start:end]
+                ref, value = _CELL_REF.search(cell), _CELL_VALUE.search(cell)
+                if ref and value:
+                    row, column = int(ref.group(2)) - 1, _column_index(ref.group(1).decode())
+                    text = value.group(1).decode("utf-8", "replace")
+                    if b"'e'" in marker or b'"e"' in marker:
+                        errors.append((row, column, text))
+                    elif _is_number_cell(cell[: cell.find(b">")]) and (fmt := formats.get(
+                            int(marker[4:-1]))):
+                        padded = _pad(text, fmt)
+                        if padded is not None:
+                            shown.append((row, column, padded))
+                at = end
+    return errors, shown
+
+
+def _is_number_cell(tag: bytes) -> bool:
+    """A `<c …>` tag of a number: no type (the default), or t="n" as openpyxl writes it."""
+    return b" t=" not in tag or b' t="n"' in tag or b" t='n'" in tag
+
+
+_ZERO_PADDED = re.compile(r'(?:0|[ \-/]|\\.|"[^"]*")+')
+
+
+def _zero_padded_styles(archive: zipfile.ZipFile) -> dict[int, str]:
+    """Cell style index -> number format, for the styles whose format pads a whole number with
+    zeros (00000, 00000-0000, "ID "000000): what ids, postal codes and phone numbers typed as
+    numbers are formatted with to show their digits. Read from styles.xml, which is small."""
+    from xml.etree import ElementTree
+
+    try:
+        styles = ElementTree.fromstring(archive.read("xl/styles.xml"))
+    except KeyError:
+        return {}
+    codes: dict[str | None, str] = {}
+    for fmt in styles.iter(f"{_MAIN_NS}numFmt"):
+        code = fmt.get("formatCode", "")
+        if code.count("0") >= 2 and _ZERO_PADDED.fullmatch(code):
+            codes[fmt.get("numFmtId")] = code
+    found: dict[int, str] = {}
+    cell_styles = styles.find(f"{_MAIN_NS}cellXfs")
+    for index, xf in enumerate(cell_styles if cell_styles is not None else ()):
+        padding = codes.get(xf.get("numFmtId"))
+        if padding is not None:
+            found[index] = padding
+    return found
+
+
+def _pad(value: str, code: str) -> str | None:
+    """A whole, non-negative number as a zero-padded format shows it: 1067 in 00000 is 01067,
+    123456789 in 00000-0000 is 12345-6789; None for a number the format would not show so."""
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if not number.is_integer() or number < 0 or number >= 1e15:
+        return None
+    slots = code.count("0") - code.count('"0') - code.count("\\0")
+    digits = str(int(number)).zfill(slots)
+    extra, digits = digits[: len(digits) - slots], digits[len(digits) - slots :]
+    out, taken = [extra], 0
+    for piece in re.findall(r'"[^"]*"|\\.|.', code):
+        if piece == "0":
+            out.append(digits[taken])
+            taken += 1
+        else:
+            out.append(piece.strip('"') if piece.startswith('"') else piece[-1])
+    return "".join(out)
+
+
+def _column_index(letters: str) -> int:
+    """A -> 0, Z -> 25, AA -> 26: the inverse of column_letter."""
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _ods_error_cells(archive: zipfile.ZipFile, sheet: str) -> list[tuple[int, int, str]]:
+    """(row, column, error text) of each error cell of an ODS sheet. LibreOffice marks them
+    calcext:value-type="error" and shows the error in the cell's text; content.xml is parsed
+    (row and column repeats counted) only when it holds one."""
+    from xml.etree import ElementTree
+
+    with archive.open("content.xml") as fh:
+        holds = False
+        carry = b""
+        while chunk := fh.read(_CHUNK):
+            if b'value-type="error"' in carry + chunk:
+                holds = True
+                break
+            carry = chunk[-32:]
+    if not holds:
+        return []
+    table_ns = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+    calc_ns = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"
+    found: list[tuple[int, int, str]] = []
+    row = column = -1
+    inside = False
+    with archive.open("content.xml") as fh:
+        for event, element in ElementTree.iterparse(fh, events=("start", "end")):
+            tag = element.tag
+            if tag == f"{{{table_ns}}}table":
+                if event == "start":
+                    inside, row = element.get(f"{{{table_ns}}}name") == sheet, 0
+                elif inside:
+                    break
+            elif not inside:
+                if event == "end":
+                    element.clear()
+            elif tag == f"{{{table_ns}}}table-row":
+                if event == "start":
+                    column = 0
+                else:
+                    row += int(element.get(f"{{{table_ns}}}number-rows-repeated", "1"))
+                    element.clear()
+            elif event == "end" and tag in (f"{{{table_ns}}}table-cell",
+                                            f"{{{table_ns}}}covered-table-cell"):
+                if element.get(f"{{{calc_ns}}}value-type") == "error":
+                    text = "".join(element.itertext()).strip() or "#VALUE!"
+                    found.append((row, column, text[:40]))
+                column += int(element.get(f"{{{table_ns}}}number-columns-repeated", "1"))
+                element.clear()
+    return found
+
+
+def _put_errors(row: list[Cell], errors: dict[int, str], number: int,
+                first_column: int) -> tuple[list[Cell], tuple[_Mark, ...]]:
+    """The row with each error cell holding its error text, and a mark for each."""
+    marks = []
+    for index, text in errors.items():
+        if index < 0:
+            continue
+        if index >= len(row):
+            row = row + [None] * (index + 1 - len(row))
+        row[index] = text
+        cell = f"{column_letter(index + first_column)}{number}"
+        marks.append(_Mark(index, CELL_ERROR, (
+            f"holds the Excel error {text} (cell {cell}), not a value: the export wrote the"
+            " error its formula gave. Fix the formula or the cell in the workbook and export"
+            " again"), text))
+    return row, tuple(marks)
+
+
+# ODS time cells: calamine gives a duration under 24 hours as dt.time (a time of day, what a
+# "time" column wants) and a longer or negative one as its ISO text (PT36H15M10S); that one is
+# read as the dt.timedelta it is.
+_DURATION_STARTS = {"PT", "-P", *(f"P{d}" for d in range(10))}
+_ISO_DURATION = re.compile(
+    r"(-)?P(?:(\d+)D)?T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?")
+
+
+def _ods_duration(text: str) -> Cell:
+    """An ODS duration's ISO text as a dt.timedelta; any other text unchanged."""
+    match = _ISO_DURATION.fullmatch(text)
+    if not match or not any(match.groups()[1:]):
+        return text
+    sign, days, hours, minutes, seconds = match.groups()
+    value = dt.timedelta(days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0),
+                         seconds=float(seconds or 0))
+    return -value if sign else value
+
+
+def _shown_as_text(numbered: Numbered, padded: dict[int, dict[int, str]],
+                   columns: set[int]) -> Numbered:
+    """The rows, with each number in `columns` that its format pads with zeros replaced by the
+    text the cell shows ('01067', not 1067)."""
+    for number, cells, marks in numbered:
+        shown = padded.get(number)
+        if shown:
+            for index, text in shown.items():
+                if index in columns and index < len(cells) and type(cells[index]) in (int, float):
+                    cells[index] = text
+        yield number, cells, marks
+
+
+def _sheet_kinds(workbook: Any) -> dict[str, str]:
+    """Each sheet's kind: 'worksheet', 'chart sheet', 'dialog sheet', 'macro sheet' or 'VBA
+    module' (calamine knows them for Excel files; ODS sheets are all worksheets)."""
+    labels = {"WorkSheet": "worksheet", "ChartSheet": "chart sheet", "DialogSheet": "dialog sheet",
+              "MacroSheet": "macro sheet", "Vba": "VBA module"}
+    try:
+        metadata = workbook.sheets_metadata
+    except (AttributeError, ValueError, RuntimeError):  # an older calamine: all are worksheets
+        return {}
+    return {m.name: labels.get(str(m.typ).rsplit(".", 1)[-1], "worksheet") for m in metadata}
 
 
 def _calamine_says(exc: Exception) -> str:
@@ -448,9 +1289,9 @@ def _calamine_says(exc: Exception) -> str:
 
 
 def _holds_columns(data: Any, expected_columns: Collection[str]) -> bool:
-    wanted = {" ".join(c.split()).casefold() for c in expected_columns}
+    wanted = {fold_header(c) for c in expected_columns}
     for index, cells in enumerate(data.iter_rows()):
-        if any(_is_name(c) and " ".join(c.split()).casefold() in wanted for c in cells):
+        if any(_is_name(c) and fold_header(c) in wanted for c in cells):
             return True
         if index > HEADER_SEARCH_ROWS + 20:
             break
@@ -492,37 +1333,45 @@ def _is_blank(cells: list[Cell]) -> bool:
 
 def _split_header(
     path: Path,
-    numbered: Iterator[tuple[int, list[Cell]]],
+    numbered: Numbered,
     header_row: int | None,
     expected_columns: Collection[str],
-) -> tuple[int, list[str], Iterator[tuple[int, list[Cell]]]]:
+    first_column: int = 0,
+) -> tuple[int, list[str], Numbered]:
     if header_row is not None:
-        for number, cells in numbered:
+        for number, cells, _ in numbered:
             if number == header_row:
                 if _is_blank(cells):
                     raise InputFileError(f"{path}: row {header_row} is empty; it cannot be the header row.")
-                return number, _header_names(cells), numbered
+                return number, _header_names(cells, first_column), numbered
         raise InputFileError(f"{path}: has fewer than {header_row} rows; there is no header on row {header_row}.")
 
-    looked_at: list[tuple[int, list[Cell]]] = []
-    for number, cells in numbered:
+    looked_at: list[tuple[int, list[Cell], tuple[_Mark, ...]]] = []
+    for number, cells, marks in numbered:
         if _is_blank(cells):
             continue
-        looked_at.append((number, cells))
+        looked_at.append((number, cells, marks))
         if len(looked_at) >= HEADER_SEARCH_ROWS or not expected_columns:
             break
     if not looked_at:
         raise InputFileError(f"{path}: holds no rows at all; a header row is expected.")
     chosen = 0
     if expected_columns:
-        wanted = {c.strip().casefold() for c in expected_columns}
-        hits = [sum(1 for c in cells if _is_name(c) and c.strip().casefold() in wanted)
-                for _, cells in looked_at]
+        wanted = {fold_header(c) for c in expected_columns}
+        hits = [sum(1 for c in cells if _is_name(c) and fold_header(c) in wanted)
+                for _, cells, _ in looked_at]
         if max(hits) > 0:
             chosen = hits.index(max(hits))
-    number, cells = looked_at[chosen]
+    number, cells, _ = looked_at[chosen]
     rest = chain(looked_at[chosen + 1 :], numbered)
-    return number, _header_names(cells), rest
+    return number, _header_names(cells, first_column), rest
+
+
+def fold_header(text: str) -> str:
+    """A header as it is compared everywhere (header search, mapping columns, drafts): every run
+    of whitespace (NBSP, Alt-Enter's line break, tabs) one space, trimmed, NFC, casefolded. So
+    'First\nName', 'First\u00a0name ' and 'FIRST NAME' are one header."""
+    return unicodedata.normalize("NFC", " ".join(text.split())).casefold()
 
 
 def column_letter(index: int) -> str:
@@ -535,14 +1384,16 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _header_names(cells: list[Cell]) -> list[str]:
+def _header_names(cells: list[Cell], first_column: int = 0) -> list[str]:
+    """The header row's names: an empty one is named by its column's letter as the spreadsheet
+    shows it ("Column E", counting from A even when the sheet's data starts further right)."""
     names = [_header_text(c) for c in cells]
     while names and not names[-1]:
         names.pop()  # trailing empty columns are formatting, not data
     seen: dict[str, int] = {}
     headers = []
     for index, name in enumerate(names):
-        name = name or f"Column {column_letter(index)}"
+        name = name or f"Column {column_letter(index + first_column)}"
         if name in seen:
             seen[name] += 1
             name = f"{name}.{seen[name]}"  # pandas' convention for repeated headers
@@ -560,10 +1411,49 @@ def _header_text(cell: Cell) -> str:
     return " ".join(str(cell)[:MAX_CELL_CHARS].split())  # a longer "name" is no name; bound it
 
 
-def _data_rows(numbered: Iterator[tuple[int, list[Cell]]], width: int) -> Iterator[SourceRow]:
-    for number, cells in numbered:
+def _data_rows(numbered: Numbered, headers: list[str], excel: bool = False) -> Iterator[SourceRow]:
+    width = len(headers)
+    for number, cells, marks in numbered:
         if _is_blank(cells):
             continue
         if len(cells) < width:
             cells = list(cells) + [None] * (width - len(cells))
-        yield SourceRow(number, tuple(cells[:width]))
+        elif len(cells) > width and not _is_blank(cells[width:]):
+            marks = (*marks, _extra_cells(cells, width, excel))
+        if marks:
+            yield SourceRow(number, tuple(cells[:width]), _issues(number, headers, marks))
+        else:
+            yield SourceRow(number, tuple(cells[:width]))
+
+
+def _extra_cells(cells: list[Cell], width: int, excel: bool) -> _Mark:
+    """A row with cells past the last header. In a CSV that is a delimiter inside a cell that is
+    not quoted, or a dialect that escapes with backslashes: the columns may be shifted, an
+    error. In a workbook, a note beside the table: a warning."""
+    extra = [c for c in cells[width:] if not _is_blank([c])]
+    shown = ", ".join(repr(as_shown) for as_shown in (str(c)[:30] for c in extra[:3]))
+    shown += ", ..." if len(extra) > 3 else ""
+    if excel:
+        text = (f"{len(extra)} cell(s) right of the last header ({shown}), which are not read;"
+                " give their column a header if they belong to the table")
+        return _Mark(-1, EXTRA_CELLS, text, shown, Severity.WARNING)
+    text = (f"{len(cells)} cells where the header has {width}: the cells past it ({shown}) are"
+            " not read, and the others may be shifted. A delimiter inside a cell without quotes,"
+            " or a file that escapes with backslashes, does this; quote that cell, or export the"
+            " file again as CSV")
+    return _Mark(-1, EXTRA_CELLS, text, shown)
+
+
+def _issues(number: int, headers: list[str], marks: tuple[_Mark, ...]) -> tuple[Issue, ...]:
+    """The reader's marks on a row as issues, each naming its column ("" for the whole row)."""
+    found = []
+    for mark in marks:
+        if mark.column < 0:
+            column, message = "", f"The row has {mark.text}."
+        elif mark.column < len(headers):
+            column = headers[mark.column]
+            message = f"column '{column}': {mark.text}."
+        else:
+            continue  # past the header: reported as extra cells, if not empty
+        found.append(Issue(number, column, "", mark.value, mark.code, message, mark.severity))
+    return tuple(found)

@@ -23,7 +23,7 @@ from .draft import SYNONYMS, Draft, place_columns, render_mapping
 from .errors import ConfigError, InputFileError, OutputError
 from .ledger import Ledger, LedgerJournal, sidecar_paths
 from .mapping import Mapping, load_mapping
-from .readers import SourceRow, Table, file_kind, read_table
+from .readers import SourceRow, Table, file_kind, fold_header, read_table
 from .report import AnnotatedWorkbook, ErrorReport, RejectedRows, ResultsFile
 from .settings import SubmitSettings
 from .submit import Journal, RowResult, Status, SubmitStats, Submitter
@@ -69,7 +69,8 @@ def open_input(options: DryRunOptions) -> tuple[Mapping, Table]:
         sheet = mapping.input.sheet  # the mapping's sheet does not stop it reading a CSV export
     def read(header_row: int | None) -> Table:
         return read_table(options.input_path, sheet=sheet, header_row=header_row, expected_columns=mapping.columns(),
-                          encoding=options.encoding or mapping.input.encoding, delimiter=options.delimiter or mapping.input.delimiter)
+                          encoding=options.encoding or mapping.input.encoding, delimiter=options.delimiter or mapping.input.delimiter,
+                          text_columns=mapping.text_columns())
 
     table = read(options.header_row or mapping.input.header_row)
     if options.header_row is None and mapping.input.header_row and not _loosely_holds(table.headers, mapping.columns()):
@@ -81,8 +82,8 @@ def open_input(options: DryRunOptions) -> tuple[Mapping, Table]:
 
 
 def _loosely_holds(headers: list[str], columns: list[str]) -> bool:
-    found = {" ".join(h.split()).casefold() for h in headers}
-    return any(" ".join(c.split()).casefold() in found for c in columns)
+    found = {fold_header(h) for h in headers}
+    return any(fold_header(c) in found for c in columns)
 
 
 def fetch_catalog(settings: SubmitSettings, transport: httpx.AsyncBaseTransport | None = None) -> JobCatalog:

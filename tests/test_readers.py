@@ -16,8 +16,9 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-import importer.readers as readers
+from importer import readers
 from importer.errors import InputFileError
+from importer.issues import Severity
 from importer.readers import detect_delimiter, read_table
 
 ROWS = [["First", "Last", "Email"], ["Jürgen", "Müller", "j@example.com"], ["Zoë", "Łukasiewicz", "z@example.com"]]
@@ -387,3 +388,81 @@ def test_long_cells_reach_the_build_step_unchanged_and_are_not_taken_for_headers
     csv_path = tmp_path / "long.csv"
     csv_path.write_text(f"First,Notes\nAnna,{'x' * 40_000}\n", encoding="utf-8")
     assert [len(v) for v in next(read_table(csv_path).rows).values] == [4, 40_000]
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_a_title_line_above_the_header_does_not_decide_the_delimiter(tmp_path, delimiter):
+    """An export with a title and a comment line above its header is still split into columns,
+    and the header below them is found from the mapping's columns."""
+    path = tmp_path / "titled.csv"
+    rows = [["First", "Last", "Email", "Notes"]] + [
+        [f"Anna{i}", "Wolf", f"anna{i}@example.com", "likes a, b, c"] for i in range(5)]
+    text = "Candidates exported from HireFlow, 2026-11-20\n# all open jobs, all stages\n"
+    text += "".join(delimiter.join(row) + "\n" for row in rows)
+    path.write_text(text, encoding="utf-8")
+    table = read_table(path, expected_columns=["First", "Email"])
+    assert (table.delimiter, table.header_row, table.headers) == (delimiter, 3, rows[0])
+    assert rows_of(table)[0] == (4, ("Anna0", "Wolf", "anna0@example.com", "likes a, b, c"))
+
+
+def test_cells_past_the_header_are_a_problem_of_their_row(tmp_path):
+    """A comma inside an unquoted cell shifts the row: the cells past the header are reported
+    (extra_cells, an error of the whole row), not dropped without a word; empty ones are not."""
+    path = tmp_path / "shifted.csv"
+    text = "First,Last,Email\nAnna,Wolf,a@x.de\nBen,Koch, Jr.,b@x.de\nCarl,Berg,c@x.de,,\n"
+    path.write_text(text, encoding="utf-8")
+    anna, ben, carl = read_table(path).rows
+    assert not anna.problems and not carl.problems
+    assert ben.values == ("Ben", "Koch", " Jr.")
+    (problem,) = ben.problems
+    assert (problem.row, problem.column, problem.code, problem.severity) == (
+        3, "", "extra_cells", Severity.ERROR)
+    assert problem.message.startswith("The row has 4 cells where the header has 3: the cells"
+                                      " past it ('b@x.de') are not read")
+
+
+def test_a_note_beside_a_workbook_table_is_a_warning(tmp_path):
+    """In a workbook a cell right of the last header is a note beside the table: a warning."""
+    path = tmp_path / "note.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["First", "Email"])
+    ws.append(["Anna", "a@x.de", None, "call back Monday"])
+    wb.save(path)
+    (row,) = read_table(path).rows
+    assert [(p.code, p.column, p.severity) for p in row.problems] == [
+        ("extra_cells", "", Severity.WARNING)]
+
+
+def test_chart_sheets_are_skipped_and_a_named_one_is_a_clear_error(tmp_path):
+    """A chart sheet in front holds no rows: the first worksheet is read. Naming it says what
+    it is and which sheets hold rows."""
+    path = tmp_path / "chart.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    chartsheet = workbook.add_chartsheet("Chart")
+    sheet = workbook.add_worksheet("Candidates")
+    sheet.write_row(0, 0, ["First", "Score"])
+    sheet.write_row(1, 0, ["Anna", 3])
+    chart = workbook.add_chart({"type": "column"})
+    chart.add_series({"values": "=Candidates!$B$2:$B$2"})
+    chartsheet.set_chart(chart)
+    workbook.close()
+    table = read_table(path)
+    assert (table.sheet, rows_of(table)) == ("Candidates", [(2, ("Anna", 3))])
+    with pytest.raises(InputFileError, match=r"sheet 'Chart' is a chart sheet, which holds no"
+                       r" rows\. Name the sheet with the candidates; the worksheets: 'Candidates'"):
+        read_table(path, sheet="Chart")
+
+
+def test_a_sheet_that_cannot_be_read_is_skipped_while_searching_but_not_when_named(tmp_path):
+    """A damaged notes sheet in front does not stop the search for the mapped columns; the
+    summary says it was skipped. Named, it is the error it is."""
+    notes = [_row(n, "note") for n in range(1, 3000)]
+    path = _xlsx_by_hand(tmp_path / "damaged.xlsx", {
+        "Notes": notes, "Candidates": [_row(1, "First", "Email"), _row(2, "Anna", "a@x.de")]})
+    _announce(path, "xl/worksheets/sheet1.xml", 1024)
+    table = read_table(path, expected_columns=["First", "Email"])
+    assert (table.sheet, rows_of(table)) == ("Candidates", [(2, ("Anna", "a@x.de"))])
+    assert "skipped sheet 'Notes': cannot be read" in table.describe()
+    with pytest.raises(InputFileError, match="sheet 'Notes': cannot be read"):
+        read_table(path, sheet="Notes")

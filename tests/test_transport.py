@@ -1,0 +1,177 @@
+"""The client, the submitter, the concurrency gate and the pacer tested through
+`httpx.MockTransport`, as httpx tests its own client: fast, and exact about what was sent."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import time
+
+import httpx
+import pytest
+from conftest import JOB
+
+from importer.client import KomboClient, Limits, classify
+from importer.errors import FatalApiError
+from importer.issues import RowProblem
+from importer.settings import SubmitSettings
+from importer.submit import ConcurrencyGate, Pacer, RowResult, Submitter
+from importer.validate import answer_for
+
+
+def settings(**overrides) -> SubmitSettings:
+    values = {"server_url": "https://kombo.test/v1", "api_key": "key-1234", "integration_id": "acme:gh", "backoff_initial": 0.001, "backoff_max": 0.01}
+    return SubmitSettings(**(values | overrides))
+
+
+def answer(status: int, body: dict | None = None, headers: dict | None = None) -> httpx.Response:
+    return httpx.Response(status, json=body, headers=headers) if body is not None else httpx.Response(status, headers=headers)
+
+
+def request_for(email: str):
+    from kombo.models import PostAtsCandidatesRequestBody
+
+    from importer.build import PostAtsCandidatesRequest
+
+    body = PostAtsCandidatesRequestBody.model_validate({"candidate": {"first_name": "A", "last_name": "W", "email_address": email}, "application": {"job_id": JOB}})
+    return PostAtsCandidatesRequest(None, body, None, ())
+
+
+def send_all(handler, count: int = 1, **overrides) -> tuple[list[RowResult], Submitter]:
+    results: list[RowResult] = []
+
+    async def run() -> Submitter:
+        async with KomboClient(settings(**overrides), httpx.MockTransport(handler)) as client:
+            submitter = Submitter(client, settings(**overrides), on_result=results.append)
+            await submitter.run((row, request_for(f"p{row}@example.com")) for row in range(2, 2 + count))
+            return submitter
+
+    return results, asyncio.run(run())
+
+
+CREATED = {"status": "success", "data": {"id": "C1", "applications": [{"id": "A1"}]}, "warnings": [{"message": "gender ignored"}]}
+
+
+def test_a_created_answer_and_its_warnings_reach_the_result_and_the_counts():
+    results, submitter = send_all(lambda request: answer(200, CREATED), count=3)
+    assert [(r.status, r.candidate_id, r.application_id) for r in results] == [("created", "C1", "A1")] * 3
+    assert submitter.stats.kombo_warnings == {"gender ignored": 3}
+    assert results[0].message == "warning: gender ignored"
+
+
+def test_retry_after_as_an_http_date_and_in_milliseconds_is_honoured():
+    later = email.utils.format_datetime(email.utils.localtime().replace(microsecond=0)).replace("+0000", "GMT")
+    assert Limits.from_headers(httpx.Headers({"retry-after": later})).retry_after is not None
+    assert Limits.from_headers(httpx.Headers({"retry-after-ms": "250"})).retry_after == 0.25
+    assert Limits.from_headers(httpx.Headers({"retry-after": "inf"})).retry_after is None  # a hostile value is ignored
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            return answer(429, {"status": "error", "error": {"code": "PLATFORM.RATE_LIMIT_EXCEEDED", "message": "slow"}}, {"retry-after-ms": "200"})
+        return answer(200, CREATED)
+
+    results, submitter = send_all(handler)
+    assert results[0].status == "created" and submitter.stats.retries == 1
+    assert calls[1] - calls[0] >= 0.19
+
+
+def test_the_gate_never_lets_more_through_than_kombo_announces():
+    in_flight = peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.005)
+        in_flight -= 1
+        return answer(200, CREATED, {"concurrency-limit": "3", "concurrency-remaining": "0"})
+
+    results, _ = send_all(handler, count=40, concurrency=20)
+    assert len(results) == 40 and peak == 3
+
+
+def test_the_gate_halves_on_concurrency_exceeded_and_creeps_back():
+    async def learn() -> list[int]:
+        gate = ConcurrencyGate(10)
+        seen = []
+        await gate.learn(Limits(concurrency_limit=8), too_many=False)
+        seen.append(gate.limit)
+        await gate.learn(Limits(concurrency_limit=8), too_many=True)
+        seen.append(gate.limit)
+        await gate.learn(Limits(concurrency_limit=8, concurrency_remaining=2), too_many=False)
+        seen.append(gate.limit)
+        await gate.learn(Limits(concurrency_limit=8, concurrency_remaining=0), too_many=False)
+        seen.append(gate.limit)
+        return seen
+
+    assert asyncio.run(learn()) == [8, 4, 5, 5]
+
+
+def test_the_pacer_spaces_starts_and_caps_a_pause_at_max_wait():
+    now = [100.0]
+    pacer = Pacer(rate=10, max_wait=5, clock=lambda: now[0])
+    pacer.pause(99999)
+    assert pacer._paused_until == 105.0
+    pacer.learn(Limits(rate_remaining=0, rate_reset=3))
+    assert pacer._paused_until == 105.0  # a shorter reset does not shorten the pause
+
+    async def starts() -> float:
+        spaced = Pacer(rate=50, max_wait=5)
+        started = time.monotonic()
+        for _ in range(6):
+            await spaced.wait_turn(asyncio.Event())
+        return time.monotonic() - started
+
+    assert asyncio.run(starts()) >= 5 * (1 / 50) * 0.9
+
+
+def test_lookups_retry_what_is_transient_then_fail_clearly():
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return answer(503)
+
+    async def lookup() -> None:
+        async with KomboClient(settings(), httpx.MockTransport(handler)) as client:
+            await client.find_application("a@example.com", JOB)
+
+    with pytest.raises(FatalApiError, match="GET /ats/candidates failed"):
+        asyncio.run(lookup())
+    assert len(calls) == 4  # the first try and three retries
+
+
+def test_an_unknown_error_code_is_read_not_crashed_on():
+    outcome = classify(httpx.Response(400, json={"status": "error", "error": {"code": "ATS.SOMETHING_NEW", "message": "new"}}))
+    assert (type(outcome).__name__, outcome.code, outcome.message) == ("Rejected", "ATS.SOMETHING_NEW", "new")
+
+
+@pytest.mark.parametrize("question,answer_given,expected", [
+    ({"type": "NUMBER"}, "1.500,5", 1500.5),
+    ({"type": "DATE"}, "31.03.2026", "2026-03-31T00:00:00Z"),
+    ({"type": "MULTI_SELECT", "options": [{"id": "o1", "name": "Python"}, {"id": "o2", "name": "SQL"}]}, ["python", " SQL "], ["o1", "o2"]),
+    ({"type": "TEXT", "max_length": 5}, "short", "short"),
+])
+def test_answers_become_what_each_question_type_needs(question, answer_given, expected):
+    assert answer_for(question, answer_given) == expected
+
+
+def test_an_answer_too_long_for_a_text_question_is_a_problem():
+    with pytest.raises(RowProblem) as problem:
+        answer_for({"type": "TEXT", "max_length": 5}, "far too long")
+    assert problem.value.code == "invalid_value" and "at most 5" in problem.value.message
+
+
+def test_the_body_sent_is_the_encoded_request():
+    bodies = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        assert request.headers["authorization"] == "Bearer key-1234" and request.headers["x-integration-id"] == "acme:gh"
+        return answer(200, CREATED)
+
+    send_all(handler)
+    assert bodies == [{"candidate": {"first_name": "A", "last_name": "W", "email_address": "p2@example.com"}, "application": {"job_id": JOB}}]
