@@ -68,32 +68,58 @@ def generate(rows: int, folder: Path, dense: bool) -> tuple[Path, Path]:
     with table.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["First", "Last", "Email", "CV"])
-        writer.writerows([f"Anna{i}", "Wolf", f"anna{i}@example.com", f"cvs/cv_{i:06d}.pdf"] for i in range(rows))
+        writer.writerows(
+            [f"Anna{i}", "Wolf", f"anna{i}@example.com", f"cvs/cv_{i:06d}.pdf"] for i in range(rows)
+        )
     mapping = folder / "mapping.yaml"
     mapping.write_text(textwrap.dedent(MAPPING), encoding="utf-8")
     return table, mapping
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--dense", action="store_true", help="write real bytes instead of sparse files")
+    parser.add_argument(
+        "--dense", action="store_true", help="write real bytes instead of sparse files"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
         table, mapping = generate(args.rows, folder, args.dense)
-        print(f"generated {args.rows:,} files of 1 MB ({'dense' if args.dense else 'sparse'}) in {time.perf_counter() - started:.1f}s; median of {args.repeat} runs\n")
+        print(
+            f"generated {args.rows:,} files of 1 MB ({'dense' if args.dense else 'sparse'}) in {time.perf_counter() - started:.1f}s; median of {args.repeat} runs\n"
+        )
         runs, floors = [], []
         for _ in range(args.repeat):
-            out = subprocess.run([sys.executable, "-c", CHILD, str(table), str(mapping)], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, str(table), str(mapping)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             runs.append(json.loads(out.stdout))
-            floors.append(float(subprocess.run([sys.executable, "-c", FLOOR, str(folder / "cvs")], capture_output=True, text=True, check=True).stdout))
+            floors.append(
+                float(
+                    subprocess.run(
+                        [sys.executable, "-c", FLOOR, str(folder / "cvs")],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    ).stdout
+                )
+            )
         seconds = statistics.median(r["seconds"] for r in runs)
         floor = statistics.median(floors)
-        print(f"{'rows':>8}{'invalid':>9}{'seconds':>9}{'rows/s':>9}{'fs floor s':>12}{'fs share':>10}{'peak MB':>9}")
-        print(f"{runs[0]['rows']:>8,}{runs[0]['invalid']:>9,}{seconds:>9.2f}{runs[0]['rows'] / seconds:>9,.0f}{floor:>12.2f}{floor / seconds:>10.0%}{max(r['peak_mb'] for r in runs):>9.0f}")
+        print(
+            f"{'rows':>8}{'invalid':>9}{'seconds':>9}{'rows/s':>9}{'fs floor s':>12}{'fs share':>10}{'peak MB':>9}"
+        )
+        print(
+            f"{runs[0]['rows']:>8,}{runs[0]['invalid']:>9,}{seconds:>9.2f}{runs[0]['rows'] / seconds:>9,.0f}{floor:>12.2f}{floor / seconds:>10.0%}{max(r['peak_mb'] for r in runs):>9.0f}"
+        )
 
 
 if __name__ == "__main__":

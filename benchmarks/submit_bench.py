@@ -45,7 +45,10 @@ def generate(rows: int, folder: Path, tag: str) -> tuple[Path, Path]:
     with table.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["First", "Last", "Email", "Phone", "City"])
-        writer.writerows([f"Anna{i}", "Wolf", f"{tag}-{i}@example.com", f"+49 151 {1000000 + i}", "Berlin"] for i in range(rows))
+        writer.writerows(
+            [f"Anna{i}", "Wolf", f"{tag}-{i}@example.com", f"+49 151 {1000000 + i}", "Berlin"]
+            for i in range(rows)
+        )
     mapping = folder / "mapping.yaml"
     mapping.write_text(textwrap.dedent(MAPPING), encoding="utf-8")
     return table, mapping
@@ -53,10 +56,23 @@ def generate(rows: int, folder: Path, tag: str) -> tuple[Path, Path]:
 
 class SandboxProcess:
     def __init__(self, latency: float, rate_limit: int | None) -> None:
-        args = [sys.executable, "-m", "importer", "sandbox", "--port", "0", "--latency", str(latency), "--concurrency-limit", "100"]
+        args = [
+            sys.executable,
+            "-m",
+            "importer",
+            "sandbox",
+            "--port",
+            "0",
+            "--latency",
+            str(latency),
+            "--concurrency-limit",
+            "100",
+        ]
         if rate_limit:
             args += ["--rate-limit", str(rate_limit)]
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         line = self.process.stdout.readline()
         match = re.search(r"(http://\S+)", line)
         if not match:
@@ -69,7 +85,14 @@ class SandboxProcess:
         self.process.wait(10)
 
 
-def send(table: Path, mapping: Path, url: str, concurrency: int, rate_limit: float | None, ledger: Path | None = None) -> tuple[float, float, int]:
+def send(
+    table: Path,
+    mapping: Path,
+    url: str,
+    concurrency: int,
+    rate_limit: float | None,
+    ledger: Path | None = None,
+) -> tuple[float, float, int]:
     """(seconds, client CPU seconds, requests) of the sending phase."""
     import resource
 
@@ -84,7 +107,14 @@ def send(table: Path, mapping: Path, url: str, concurrency: int, rate_limit: flo
     cpu0, wall0 = cpu(), time.perf_counter()
     dry_run(options)
     dry_cpu, dry_wall = cpu() - cpu0, time.perf_counter() - wall0
-    settings = SubmitSettings(server_url=url, api_key="sandbox-key", integration_id="sandbox:demo", concurrency=concurrency, rate_limit=rate_limit, batch_size=500)
+    settings = SubmitSettings(
+        server_url=url,
+        api_key="sandbox-key",
+        integration_id="sandbox:demo",
+        concurrency=concurrency,
+        rate_limit=rate_limit,
+        batch_size=500,
+    )
     cpu0, wall0 = cpu(), time.perf_counter()
     outcome = submit_file(SubmitOptions(options, None, ledger_path=ledger), settings)
     seconds = time.perf_counter() - wall0 - dry_wall
@@ -92,14 +122,18 @@ def send(table: Path, mapping: Path, url: str, concurrency: int, rate_limit: flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     latency = 0.1
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        print(f"{'case':<34}{'requests':>9}{'seconds':>9}{'req/s':>8}{'target':>8}{'ratio':>7}{'CPU ms/req':>11}")
+        print(
+            f"{'case':<34}{'requests':>9}{'seconds':>9}{'req/s':>8}{'target':>8}{'ratio':>7}{'CPU ms/req':>11}"
+        )
         runs = []
         for attempt in range(args.repeat):
             sandbox = SandboxProcess(latency, 200)
@@ -111,7 +145,9 @@ def main() -> None:
         seconds = statistics.median(r[0] for r in runs)
         cpu = statistics.median(r[1] / r[2] for r in runs)
         requests = runs[0][2]
-        print(f"{'limit 200/s, latency 100 ms, c=30':<34}{requests:>9,}{seconds:>9.2f}{requests / seconds:>8.1f}{200:>8}{requests / seconds / 200:>7.2f}{cpu * 1000:>11.2f}")
+        print(
+            f"{'limit 200/s, latency 100 ms, c=30':<34}{requests:>9,}{seconds:>9.2f}{requests / seconds:>8.1f}{200:>8}{requests / seconds / 200:>7.2f}{cpu * 1000:>11.2f}"
+        )
         for concurrency in (1, 10, 30):
             rows = min(args.rows, max(100, int(concurrency / latency * 10)))  # about 10 s each
             runs = []
@@ -119,14 +155,18 @@ def main() -> None:
                 sandbox = SandboxProcess(latency, None)
                 try:
                     table, mapping = generate(rows, folder, f"c{concurrency}-{attempt}")
-                    runs.append(send(table, mapping, sandbox.url, concurrency=concurrency, rate_limit=None))
+                    runs.append(
+                        send(table, mapping, sandbox.url, concurrency=concurrency, rate_limit=None)
+                    )
                 finally:
                     sandbox.close()
             seconds = statistics.median(r[0] for r in runs)
             cpu = statistics.median(r[1] / r[2] for r in runs)
             ideal = concurrency / latency
             rate = runs[0][2] / seconds
-            print(f"{f'no limit, latency 100 ms, c={concurrency}':<34}{runs[0][2]:>9,}{seconds:>9.2f}{rate:>8.1f}{ideal:>8.0f}{rate / ideal:>7.2f}{cpu * 1000:>11.2f}")
+            print(
+                f"{f'no limit, latency 100 ms, c={concurrency}':<34}{runs[0][2]:>9,}{seconds:>9.2f}{rate:>8.1f}{ideal:>8.0f}{rate / ideal:>7.2f}{cpu * 1000:>11.2f}"
+            )
         rates = {}
         for with_ledger in (False, True):
             runs = []
@@ -134,7 +174,16 @@ def main() -> None:
                 sandbox = SandboxProcess(0.0, None)
                 try:
                     table, mapping = generate(args.rows, folder, f"ledger{with_ledger}-{attempt}")
-                    runs.append(send(table, mapping, sandbox.url, concurrency=10, rate_limit=None, ledger=folder / f"l{attempt}.sqlite" if with_ledger else None))
+                    runs.append(
+                        send(
+                            table,
+                            mapping,
+                            sandbox.url,
+                            concurrency=10,
+                            rate_limit=None,
+                            ledger=folder / f"l{attempt}.sqlite" if with_ledger else None,
+                        )
+                    )
                 finally:
                     sandbox.close()
             seconds = statistics.median(r[0] for r in runs)
@@ -142,7 +191,9 @@ def main() -> None:
             rates[with_ledger] = runs[0][2] / seconds
             name = "with ledger" if with_ledger else "without ledger"
             cost = f"{1 - rates[True] / rates[False]:>7.1%}" if with_ledger else f"{'':>7}"
-            print(f"{f'no latency, c=10, {name}':<34}{runs[0][2]:>9,}{seconds:>9.2f}{rates[with_ledger]:>8.1f}{'':>8}{cost}{cpu * 1000:>11.2f}")
+            print(
+                f"{f'no latency, c=10, {name}':<34}{runs[0][2]:>9,}{seconds:>9.2f}{rates[with_ledger]:>8.1f}{'':>8}{cost}{cpu * 1000:>11.2f}"
+            )
         print("(ratio column of the last line: the ledger's cost in requests/s)")
 
 

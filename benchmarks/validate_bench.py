@@ -26,8 +26,23 @@ import textwrap
 import time
 from pathlib import Path
 
-HEADERS = ["First Name", "Last Name", "E-Mail", "Phone", "Gender", "Available", "Salary", "City", "Country",
-           "LinkedIn", "Job", "Stage", "Work permit", "Skills", "Company"]
+HEADERS = [
+    "First Name",
+    "Last Name",
+    "E-Mail",
+    "Phone",
+    "Gender",
+    "Available",
+    "Salary",
+    "City",
+    "Country",
+    "LinkedIn",
+    "Job",
+    "Stage",
+    "Work permit",
+    "Skills",
+    "Company",
+]
 
 MAPPING = """
 version: 1
@@ -54,18 +69,73 @@ screening_question_answers:
 
 
 def _words(rng: random.Random, count: int, syllables: int) -> list[str]:
-    parts = ["an", "be", "chri", "da", "el", "fe", "gu", "hen", "is", "jo", "ka", "lu", "ma", "ni", "o", "pe", "ra", "si", "to", "ul", "ve", "wi", "xa", "yo", "ze", "mül", "schä", "kö"]
-    return list({"".join(rng.choice(parts) for _ in range(syllables)).title() for _ in range(count)})
+    parts = [
+        "an",
+        "be",
+        "chri",
+        "da",
+        "el",
+        "fe",
+        "gu",
+        "hen",
+        "is",
+        "jo",
+        "ka",
+        "lu",
+        "ma",
+        "ni",
+        "o",
+        "pe",
+        "ra",
+        "si",
+        "to",
+        "ul",
+        "ve",
+        "wi",
+        "xa",
+        "yo",
+        "ze",
+        "mül",
+        "schä",
+        "kö",
+    ]
+    return list(
+        {"".join(rng.choice(parts) for _ in range(syllables)).title() for _ in range(count)}
+    )
 
 
 def generate(rows: int, folder: Path) -> tuple[Path, Path, Path]:
     """Data shaped like a real export: names, emails, phones and links mostly distinct;
     countries, cities, jobs, stages, dates and salaries repeating as they do in practice."""
     rng = random.Random(7)
-    countries = ["Germany", "DE", "Deutschland", "Austria", "Österreich", "CH", "Schweiz", "France", "Poland", "NL", "United Kingdom", "Spain"]
+    countries = [
+        "Germany",
+        "DE",
+        "Deutschland",
+        "Austria",
+        "Österreich",
+        "CH",
+        "Schweiz",
+        "France",
+        "Poland",
+        "NL",
+        "United Kingdom",
+        "Spain",
+    ]
     first_names, last_names = _words(rng, 300, 2), _words(rng, 5000, 3)
     cities, companies = _words(rng, 400, 2), _words(rng, 2000, 3)
-    skills = ["Python", "SQL", "Go", "Figma", "Excel", "React", "Kubernetes", "Salesforce", "Tableau", "Java"]
+    skills = [
+        "Python",
+        "SQL",
+        "Go",
+        "Figma",
+        "Excel",
+        "React",
+        "Kubernetes",
+        "Salesforce",
+        "Tableau",
+        "Java",
+    ]
     data = []
     for i in range(rows):
         day = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randint(0, 730))
@@ -89,14 +159,21 @@ def generate(rows: int, folder: Path) -> tuple[Path, Path, Path]:
         if i % 33 == 0:
             row[2] = f"person{i}@example"  # a mistake every 33 rows
         data.append(row)
-    csv_path, xlsx_path, mapping_path = folder / "bench.csv", folder / "bench.xlsx", folder / "bench.yaml"
+    csv_path, xlsx_path, mapping_path = (
+        folder / "bench.csv",
+        folder / "bench.xlsx",
+        folder / "bench.yaml",
+    )
     with csv_path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADERS)
         writer.writerows(data)
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(str(xlsx_path), {"constant_memory": True, "strings_to_urls": False, "strings_to_numbers": False})
+    workbook = xlsxwriter.Workbook(
+        str(xlsx_path),
+        {"constant_memory": True, "strings_to_urls": False, "strings_to_numbers": False},
+    )
     sheet = workbook.add_worksheet("Candidates")
     sheet.write_row(0, 0, HEADERS)
     for r, row in enumerate(data, 1):
@@ -126,8 +203,21 @@ def measure(input_path: Path, mapping_path: Path, repeat: int, workers: int) -> 
     runs = []
     env = dict(os.environ, KOMBO_IMPORTER_WORKERS=str(workers))
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", CHILD, str(input_path), str(mapping_path), str(input_path.with_suffix(".errors.csv")), str(workers)],
-                             capture_output=True, text=True, check=True, env=env)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                CHILD,
+                str(input_path),
+                str(mapping_path),
+                str(input_path.with_suffix(".errors.csv")),
+                str(workers),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
         runs.append(json.loads(out.stdout))
     return {
         "rows": runs[0]["rows"],
@@ -138,23 +228,38 @@ def measure(input_path: Path, mapping_path: Path, repeat: int, workers: int) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=2, help="worker processes for the parallel lines (validate picks min(cores, 4) for CSV, min(cores, 2) for Excel)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="worker processes for the parallel lines (validate picks min(cores, 4) for CSV, min(cores, 2) for Excel)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
         csv_path, xlsx_path, mapping_path = generate(args.rows, Path(folder))
-        print(f"generated {args.rows:,} rows in {time.perf_counter() - started:.1f}s ({dt.date.today()}, median of {args.repeat} runs)\n")
+        print(
+            f"generated {args.rows:,} rows in {time.perf_counter() - started:.1f}s ({dt.date.today()}, median of {args.repeat} runs)\n"
+        )
         targets = {"csv": 40_000, "xlsx": 25_000}
-        print(f"{'file':<6}{'workers':>8}{'rows':>10}{'invalid':>9}{'seconds':>9}{'rows/s':>10}{'target':>9}{'ratio':>7}{'peak MB':>9}")
+        print(
+            f"{'file':<6}{'workers':>8}{'rows':>10}{'invalid':>9}{'seconds':>9}{'rows/s':>10}{'target':>9}{'ratio':>7}{'peak MB':>9}"
+        )
         for name, path in (("csv", csv_path), ("xlsx", xlsx_path)):
             for workers in (0, args.workers):
                 m = measure(path, mapping_path, args.repeat, workers)
                 rate = m["rows"] / m["seconds"]
-                print(f"{name:<6}{workers:>8}{m['rows']:>10,}{m['invalid']:>9,}{m['seconds']:>9.2f}{rate:>10,.0f}{targets[name]:>9,}{rate / targets[name]:>7.2f}{m['peak_mb']:>9.0f}")
-        print("(workers 0: one process; peak MB adds the largest worker's peak once per worker, an upper bound)")
+                print(
+                    f"{name:<6}{workers:>8}{m['rows']:>10,}{m['invalid']:>9,}{m['seconds']:>9.2f}{rate:>10,.0f}{targets[name]:>9,}{rate / targets[name]:>7.2f}{m['peak_mb']:>9.0f}"
+                )
+        print(
+            "(workers 0: one process; peak MB adds the largest worker's peak once per worker, an upper bound)"
+        )
 
 
 if __name__ == "__main__":

@@ -21,35 +21,119 @@ HERE = Path(__file__).resolve().parent
 ROWS = 60
 SEED = 20261129
 
-FIRST = ["Anna", "Jonas", "Lea", "Lukas", "Marie", "Felix", "Sophie", "Paul", "Emma", "Leon", "Hannah", "Noah", "Mia",
-         "Elias", "Clara", "Ben", "Lina", "Finn", "Amélie", "Jürgen", "Zoë", "Mateo", "Aylin", "Tomasz", "Ines", "Oskar"]
-LAST = ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Hoffmann", "Schäfer",
-        "Koch", "Richter", "Klein", "Wolf", "Neumann", "Schwarz", "Zimmermann", "Braun", "Krüger", "Hofmann",
-        "van der Berg", "Nowak", "Yılmaz", "Rossi", "Dubois", "O'Connor"]
-CITIES = [("Berlin", "Germany"), ("München", "Deutschland"), ("Hamburg", "DE"), ("Köln", "Germany"), ("Wien", "Österreich"),
-          ("Zürich", "Schweiz"), ("Amsterdam", "Netherlands"), ("Warszawa", "Poland"), ("London", "United Kingdom"),
-          ("Paris", "France"), ("Leipzig", "Germany"), ("Frankfurt am Main", "DEU")]
+FIRST = [
+    "Anna",
+    "Jonas",
+    "Lea",
+    "Lukas",
+    "Marie",
+    "Felix",
+    "Sophie",
+    "Paul",
+    "Emma",
+    "Leon",
+    "Hannah",
+    "Noah",
+    "Mia",
+    "Elias",
+    "Clara",
+    "Ben",
+    "Lina",
+    "Finn",
+    "Amélie",
+    "Jürgen",
+    "Zoë",
+    "Mateo",
+    "Aylin",
+    "Tomasz",
+    "Ines",
+    "Oskar",
+]
+LAST = [
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Hoffmann",
+    "Schäfer",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+    "Braun",
+    "Krüger",
+    "Hofmann",
+    "van der Berg",
+    "Nowak",
+    "Yılmaz",
+    "Rossi",
+    "Dubois",
+    "O'Connor",
+]
+CITIES = [
+    ("Berlin", "Germany"),
+    ("München", "Deutschland"),
+    ("Hamburg", "DE"),
+    ("Köln", "Germany"),
+    ("Wien", "Österreich"),
+    ("Zürich", "Schweiz"),
+    ("Amsterdam", "Netherlands"),
+    ("Warszawa", "Poland"),
+    ("London", "United Kingdom"),
+    ("Paris", "France"),
+    ("Leipzig", "Germany"),
+    ("Frankfurt am Main", "DEU"),
+]
 JOBS = ["Backend Engineer", "Product Designer", "Sales Manager DACH", "Data Analyst"]
 STAGES = ["Applied", "Screening", "Interview"]
 GENDERS = ["m", "f", "w", "d", "", "male", "female"]
 SOURCES = ["LinkedIn", "Job fair Berlin", "Referral", "StepStone", "Careers page"]
 SKILLS = ["Python", "SQL", "Figma", "Go", "Kubernetes", "Salesforce", "Excel", "Tableau", "React"]
 
-HEADERS = ["Candidate ID", "First Name", "Last Name", "E-Mail", "Mobile", "Gender", "Available from",
-           "Salary expectation", "City", "Country", "LinkedIn", "Other links", "Job", "Stage", "Recruiter",
-           "Work permit", "Skills", "CV", "Cover letter", "GDPR consent", "Consent until", "Current company",
-           "Current title", "Notes"]
+HEADERS = [
+    "Candidate ID",
+    "First Name",
+    "Last Name",
+    "E-Mail",
+    "Mobile",
+    "Gender",
+    "Available from",
+    "Salary expectation",
+    "City",
+    "Country",
+    "LinkedIn",
+    "Other links",
+    "Job",
+    "Stage",
+    "Recruiter",
+    "Work permit",
+    "Skills",
+    "CV",
+    "Cover letter",
+    "GDPR consent",
+    "Consent until",
+    "Current company",
+    "Current title",
+    "Notes",
+]
 
 # row index (0-based, data rows) -> what goes wrong there, as a recruiter would get it wrong
 MISTAKES = {
-    4: ("E-Mail", "jonas.weber@gmx"),             # no top-level domain
-    9: ("Available from", "31.02.2026"),          # no such day
-    13: ("CV", "cvs/lena_koch_cv.pdf"),           # the file was never exported
-    17: ("Salary expectation", "negotiable"),     # not a number
-    22: ("Country", "Bavaria"),                   # a state, not a country
-    27: ("Last Name", ""),                        # missing
-    31: ("Job", "Office Manager"),                # a job the mapping does not know
-    36: ("Mobile", "n/a"),                        # not a phone number
+    4: ("E-Mail", "jonas.weber@gmx"),  # no top-level domain
+    9: ("Available from", "31.02.2026"),  # no such day
+    13: ("CV", "cvs/lena_koch_cv.pdf"),  # the file was never exported
+    17: ("Salary expectation", "negotiable"),  # not a number
+    22: ("Country", "Bavaria"),  # a state, not a country
+    27: ("Last Name", ""),  # missing
+    31: ("Job", "Office Manager"),  # a job the mapping does not know
+    36: ("Mobile", "n/a"),  # not a phone number
     41: ("LinkedIn", "linkedin profile on request"),
 }
 DUPLICATE_OF = {48: 3}  # row 48 is the same person applying to the same job again
@@ -73,20 +157,44 @@ def _pdf(text: str) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
     return bytes(out)
 
 
 def _docx(path: Path, text: str) -> None:
     """A minimal Word document, for the cover letters."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
-        z.writestr("_rels/.rels", '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
-        z.writestr("word/document.xml", f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>')
+        z.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+        )
+        z.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
+        )
+        z.writestr(
+            "word/document.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>',
+        )
 
 
 def _slug(text: str) -> str:
-    table = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "ë": "e", "ı": "i", "'": "", " ": "_"})
+    table = str.maketrans(
+        {
+            "ä": "ae",
+            "ö": "oe",
+            "ü": "ue",
+            "ß": "ss",
+            "é": "e",
+            "ë": "e",
+            "ı": "i",
+            "'": "",
+            " ": "_",
+        }
+    )
     return text.lower().translate(table)
 
 
@@ -101,19 +209,34 @@ def make_rows(rng: random.Random) -> list[dict[str, object]]:
         if i % 5 == 0:
             mobile = f"+49 {mobile[1:]}"
         if i % 11 == 0:
-            mobile = int("49" + mobile.replace(" ", "").lstrip("+").removeprefix("49").lstrip("0"))  # typed as a number
+            mobile = int(
+                "49" + mobile.replace(" ", "").lstrip("+").removeprefix("49").lstrip("0")
+            )  # typed as a number
         row: dict[str, object] = {
             "Candidate ID": f"C-{10400 + i}",
             "First Name": first,
             "Last Name": last,
-            "E-Mail": f"{slug}{i}@{rng.choice(['gmail.com', 'web.de', 'gmx.de', 'outlook.com', 'posteo.de'])}".replace("__", "_"),
+            "E-Mail": f"{slug}{i}@{rng.choice(['gmail.com', 'web.de', 'gmx.de', 'outlook.com', 'posteo.de'])}".replace(
+                "__", "_"
+            ),
             "Mobile": mobile,
             "Gender": rng.choice(GENDERS),
-            "Available from": dt.datetime(2026, rng.randint(1, 12), rng.randint(1, 28)) if i % 3 else f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.2026",
-            "Salary expectation": rng.choice([f"{rng.randint(45, 95)}.000 €", rng.randint(45, 95) * 1000, f"{rng.randint(45, 95)}k", ""]),
+            "Available from": dt.datetime(2026, rng.randint(1, 12), rng.randint(1, 28))
+            if i % 3
+            else f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.2026",
+            "Salary expectation": rng.choice(
+                [
+                    f"{rng.randint(45, 95)}.000 €",
+                    rng.randint(45, 95) * 1000,
+                    f"{rng.randint(45, 95)}k",
+                    "",
+                ]
+            ),
             "City": city,
             "Country": country,
-            "LinkedIn": f"https://www.linkedin.com/in/{slug.replace('_', '-')}-{i}" if i % 4 else f"linkedin.com/in/{slug.replace('_', '-')}",
+            "LinkedIn": f"https://www.linkedin.com/in/{slug.replace('_', '-')}-{i}"
+            if i % 4
+            else f"linkedin.com/in/{slug.replace('_', '-')}",
             "Other links": f"https://github.com/{slug}; https://{slug}.dev" if i % 7 == 0 else "",
             "Job": job,
             "Stage": rng.choice(STAGES),
@@ -124,8 +247,12 @@ def make_rows(rng: random.Random) -> list[dict[str, object]]:
             "Cover letter": f"cvs/{slug}_cover_letter.docx" if i % 3 == 0 else "",
             "GDPR consent": rng.choice(["yes", "yes", "no"]),
             "Consent until": dt.datetime(2028, 6, 30) if i % 2 else "",
-            "Current company": rng.choice(["Zalando SE", "SAP", "N26", "Delivery Hero", "Siemens AG", "freelance", ""]),
-            "Current title": rng.choice(["Software Engineer", "UX Designer", "Account Executive", "Analyst", ""]),
+            "Current company": rng.choice(
+                ["Zalando SE", "SAP", "N26", "Delivery Hero", "Siemens AG", "freelance", ""]
+            ),
+            "Current title": rng.choice(
+                ["Software Engineer", "UX Designer", "Account Executive", "Analyst", ""]
+            ),
             "Notes": "Met at the job fair.\nFollow up in spring." if i % 9 == 0 else "",
         }
         rows.append(row)
@@ -147,12 +274,16 @@ def write_files(rows: list[dict[str, object]]) -> None:
         if index not in MISTAKES or MISTAKES[index][0] != "CV":
             (HERE / cv).write_bytes(_pdf(f"Curriculum vitae - {name}"))
         if row["Cover letter"]:
-            _docx(HERE / str(row["Cover letter"]), f"Dear hiring team, {name} would love to join you.")
+            _docx(
+                HERE / str(row["Cover letter"]), f"Dear hiring team, {name} would love to join you."
+            )
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = "Candidates"
-    sheet.append(["Export from HireFlow ATS", None, None, f"exported {dt.date(2026, 11, 20).isoformat()}"])
+    sheet.append(
+        ["Export from HireFlow ATS", None, None, f"exported {dt.date(2026, 11, 20).isoformat()}"]
+    )
     sheet.append([])
     sheet.append(HEADERS)  # the header is on row 3, as in many exports
     for cell in sheet[3]:

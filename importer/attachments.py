@@ -45,9 +45,34 @@ _OOXML_ODF = {
     ".odp": "application/vnd.oasis.opendocument.presentation",
     ".pages": "application/vnd.apple.pages",
 }
-_OLE2 = {".doc": "application/msword", ".xls": "application/vnd.ms-excel", ".ppt": "application/vnd.ms-powerpoint", ".msg": "application/vnd.ms-outlook"}
-_TEXT = {".txt": "text/plain", ".md": "text/markdown", ".csv": "text/csv", ".html": "text/html", ".htm": "text/html", ".json": "application/json", ".xml": "application/xml", ".rtf": "application/rtf", ".vcf": "text/vcard"}
-_KNOWN_BY_NAME = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".tif": "image/tiff", ".tiff": "image/tiff", ".heic": "image/heic", ".webp": "image/webp"}
+_OLE2 = {
+    ".doc": "application/msword",
+    ".xls": "application/vnd.ms-excel",
+    ".ppt": "application/vnd.ms-powerpoint",
+    ".msg": "application/vnd.ms-outlook",
+}
+_TEXT = {
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".csv": "text/csv",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".json": "application/json",
+    ".xml": "application/xml",
+    ".rtf": "application/rtf",
+    ".vcf": "text/vcard",
+}
+_KNOWN_BY_NAME = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".heic": "image/heic",
+    ".webp": "image/webp",
+}
 _MAGIC = (
     (b"%PDF-", "application/pdf"),
     (b"{\\rtf", "application/rtf"),
@@ -66,10 +91,19 @@ _O_NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
 _O_DIRECTORY: int = getattr(os, "O_DIRECTORY", 0)
 _O_PATH: int = getattr(os, "O_PATH", 0)  # Linux: a folder needs no read permission to be walked
 _DIR_FLAGS = (_O_PATH or os.O_RDONLY) | _O_DIRECTORY | _O_NOFOLLOW
-_FILE_FLAGS = (os.O_RDONLY | _O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-               | getattr(os, "O_BINARY", 0))  # non-blocking: a FIFO never hangs the run
-_WALK = (bool(_O_NOFOLLOW and _O_DIRECTORY) and os.open in os.supports_dir_fd
-         and os.stat in os.supports_dir_fd and os.stat in os.supports_follow_symlinks)
+_FILE_FLAGS = (
+    os.O_RDONLY
+    | _O_NOFOLLOW
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_BINARY", 0)
+)  # non-blocking: a FIFO never hangs the run
+_WALK = (
+    bool(_O_NOFOLLOW and _O_DIRECTORY)
+    and os.open in os.supports_dir_fd
+    and os.stat in os.supports_dir_fd
+    and os.stat in os.supports_follow_symlinks
+)
 _NOT_NAMES = frozenset({"", ".", ".."})
 _LINK_ERRNOS = frozenset(getattr(errno, name, -1) for name in ("ELOOP", "ENOTDIR", "EMLINK"))
 
@@ -91,7 +125,8 @@ _ZIP_DAMAGE = _zip_damage_errors()
 
 # Top-level names no public DNS serves: a URL on them is inside someone's network.
 _LOCAL_TLDS = frozenset(
-    {"localhost", "local", "internal", "localdomain", "intranet", "lan", "corp", "home"})
+    {"localhost", "local", "internal", "localdomain", "intranet", "lan", "corp", "home"}
+)
 _DECIMAL_LABEL = re.compile(r"[0-9]+\Z")
 _HEX_LABEL = re.compile(r"0x[0-9a-f]*\Z")
 _OCTAL_LABEL = re.compile(r"0[0-7]+\Z")
@@ -147,7 +182,10 @@ def _relative_parts(text: str) -> list[str]:
             continue
         if part == "..":
             if not parts:
-                raise RowProblem(issues.OUTSIDE_BASE_DIR, f"'{text}' points outside the attachments folder; only files inside it are read.")
+                raise RowProblem(
+                    issues.OUTSIDE_BASE_DIR,
+                    f"'{text}' points outside the attachments folder; only files inside it are read.",
+                )
             parts.pop()
             continue
         parts.append(unicodedata.normalize("NFC", part))
@@ -162,7 +200,8 @@ def _changed(shown: str, detail: str) -> RowProblem:
     return RowProblem(
         issues.FILE_CHANGED,
         f"'{shown}' changed since it was checked ({detail}); it was not sent. Run again: the file "
-        "is then checked and sent as it is now.")
+        "is then checked and sent as it is now.",
+    )
 
 
 class AttachmentSource:
@@ -187,8 +226,10 @@ class AttachmentSource:
             if len(text) > 2 and text[0] == "/" and text[2] == ":":  # file:///C:/cvs/a.pdf
                 text = text[1:]
         if "\x00" in text:
-            raise RowProblem(issues.FILE_NOT_FOUND, f"'{text}' contains a NUL character, "
-                                    "which no file name holds; correct the cell.")
+            raise RowProblem(
+                issues.FILE_NOT_FOUND,
+                f"'{text}' contains a NUL character, which no file name holds; correct the cell.",
+            )
         return self._resolve_path(text)
 
     def _resolve_path(self, text: str) -> AttachmentRef:
@@ -198,25 +239,48 @@ class AttachmentSource:
         """The bytes of `ref`, exactly as checked, or an `RowProblem` naming its cell."""
         raise NotImplementedError
 
-    def _checked(self, text: str, location: str, name: str, size: int, head: bytes,
-                 stamp: Stamp | None = None) -> AttachmentRef:
+    def _checked(
+        self,
+        text: str,
+        location: str,
+        name: str,
+        size: int,
+        head: bytes,
+        stamp: Stamp | None = None,
+    ) -> AttachmentRef:
         if size == 0:
             raise RowProblem(issues.EMPTY_FILE, f"'{text}' is empty (0 bytes).")
         if size > self.max_bytes:
-            raise RowProblem(issues.FILE_TOO_LARGE, f"'{text}' has {size:,} bytes; the limit is {self.max_bytes:,} (--max-attachment-mb).")
+            raise RowProblem(
+                issues.FILE_TOO_LARGE,
+                f"'{text}' has {size:,} bytes; the limit is {self.max_bytes:,} (--max-attachment-mb).",
+            )
         content_type = sniff_content_type(head, name)
         if content_type is None:
-            raise RowProblem(issues.UNSUPPORTED_FILE, f"'{text}' is neither a document, an image nor text (by its content and its name); ATSs refuse such files.")
-        return AttachmentRef(name=name, content_type=content_type, size=size, location=location,
-                             source=self, stamp=stamp)
+            raise RowProblem(
+                issues.UNSUPPORTED_FILE,
+                f"'{text}' is neither a document, an image nor text (by its content and its name); ATSs refuse such files.",
+            )
+        return AttachmentRef(
+            name=name,
+            content_type=content_type,
+            size=size,
+            location=location,
+            source=self,
+            stamp=stamp,
+        )
 
 
 class FolderSource(AttachmentSource):
     """Files under one folder; a path may not leave it, not even through a symlink, not even when
     the folder changes while the run goes on."""
 
-    def __init__(self, base_dir: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
-                 allow_private_urls: bool = False) -> None:
+    def __init__(
+        self,
+        base_dir: str | Path,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        allow_private_urls: bool = False,
+    ) -> None:
         super().__init__(max_bytes, allow_private_urls)
         self.base_dir = Path(os.path.realpath(base_dir))
         self.description = str(self.base_dir)
@@ -231,8 +295,10 @@ class FolderSource(AttachmentSource):
             try:
                 self._base_fd = os.open(self._base, _DIR_FLAGS)
             except OSError as exc:
-                raise InputFileError(f"{self._base}: the attachments folder cannot be opened: "
-                                     f"{exc.strerror}. Check that you may read it.") from None
+                raise InputFileError(
+                    f"{self._base}: the attachments folder cannot be opened: "
+                    f"{exc.strerror}. Check that you may read it."
+                ) from None
             weakref.finalize(self, os.close, self._base_fd)
 
     def _resolve_path(self, text: str) -> AttachmentRef:
@@ -241,13 +307,18 @@ class FolderSource(AttachmentSource):
         if text.startswith("/") or (len(text) > 2 and text[1] == ":" and text[2] in "\\/"):
             absolute = os.path.realpath(text.replace("\\", "/"))
             if not self._inside(absolute):
-                raise RowProblem(issues.OUTSIDE_BASE_DIR, f"'{text}' is outside the attachments folder {base}; only files inside it are read. Move the file there or pass --attachments-dir.")
+                raise RowProblem(
+                    issues.OUTSIDE_BASE_DIR,
+                    f"'{text}' is outside the attachments folder {base}; only files inside it are read. Move the file there or pass --attachments-dir.",
+                )
             relative = os.path.relpath(absolute, base)
         else:
             relative = text
         parts = _relative_parts(relative)
         if not parts:
-            raise RowProblem(issues.NOT_A_FILE, f"'{text}' names the attachments folder itself, not a file.")
+            raise RowProblem(
+                issues.NOT_A_FILE, f"'{text}' names the attachments folder itself, not a file."
+            )
         try:  # the usual case, one open: the path as written, no link anywhere on it
             fd, info = self._open_plain(parts)
         except (OSError, _Refused, ValueError):
@@ -269,30 +340,37 @@ class FolderSource(AttachmentSource):
         path, found = self._find(text, parts)
         link = stat.S_ISLNK(found.st_mode)
         if not link and not stat.S_ISREG(found.st_mode):
-            raise RowProblem(issues.NOT_A_FILE,
-                                    f"'{text}' is a folder or a device, not a file.")
+            raise RowProblem(issues.NOT_A_FILE, f"'{text}' is a folder or a device, not a file.")
         real = os.path.realpath(path)
         if not self._inside(real):
             raise RowProblem(
-                issues.OUTSIDE_BASE_DIR, f"'{text}' leads to {real}, outside the attachments "
-                f"folder {self._base}; only files inside it are read.")
-        real_parts = real[len(self._base_prefix):].split(os.sep) if real != self._base else []
+                issues.OUTSIDE_BASE_DIR,
+                f"'{text}' leads to {real}, outside the attachments "
+                f"folder {self._base}; only files inside it are read.",
+            )
+        real_parts = real[len(self._base_prefix) :].split(os.sep) if real != self._base else []
         if not real_parts:
-            raise RowProblem(issues.NOT_A_FILE,
-                                    f"'{text}' leads to the attachments folder itself, not a file.")
+            raise RowProblem(
+                issues.NOT_A_FILE, f"'{text}' leads to the attachments folder itself, not a file."
+            )
         try:
             fd, info = self._open_plain(real_parts)
         except _Refused as refused:
             if refused.mode is None:  # a link appeared after realpath resolved the path
                 raise RowProblem(
-                    issues.OUTSIDE_BASE_DIR, f"'{text}' changed into a link while it was being "
-                    "checked; a link is only followed when it stays put. Run again.") from None
-            raise RowProblem(issues.NOT_A_FILE, f"'{text}' leads to a folder, FIFO or "
-                                    "device, not a file.") from None
+                    issues.OUTSIDE_BASE_DIR,
+                    f"'{text}' changed into a link while it was being "
+                    "checked; a link is only followed when it stays put. Run again.",
+                ) from None
+            raise RowProblem(
+                issues.NOT_A_FILE, f"'{text}' leads to a folder, FIFO or device, not a file."
+            ) from None
         except OSError as exc:
             if link:
-                raise RowProblem(issues.FILE_NOT_FOUND, f"'{text}' is a link to {real}, "
-                                        f"which cannot be read: {exc.strerror}.") from None
+                raise RowProblem(
+                    issues.FILE_NOT_FOUND,
+                    f"'{text}' is a link to {real}, which cannot be read: {exc.strerror}.",
+                ) from None
             raise _unreadable(text, exc) from None
         return real_parts, fd, info
 
@@ -355,7 +433,10 @@ class FolderSource(AttachmentSource):
                 raise RowProblem(issues.FILE_NOT_FOUND, f"'{text}' was not found in {self._base}.")
             if len(names) > 1:
                 shown = ", ".join(sorted(names))
-                raise RowProblem(issues.AMBIGUOUS_FILE, f"'{text}' matches several files that differ only in case: {shown}; write the name exactly.")
+                raise RowProblem(
+                    issues.AMBIGUOUS_FILE,
+                    f"'{text}' matches several files that differ only in case: {shown}; write the name exactly.",
+                )
             current = os.path.join(current, names[0])
         try:
             return current, os.lstat(current)
@@ -381,22 +462,29 @@ class FolderSource(AttachmentSource):
         size: a file replaced, rewritten, grown or shrunk since fails its row instead."""
         shown, size, location = ref.shown, ref.size or 0, ref.location or ""
         if not location.startswith(self._base_prefix):
-            raise RowProblem(issues.OUTSIDE_BASE_DIR, f"'{shown}' was not checked inside "
-                                    f"the attachments folder {self._base}; it is not read.")
+            raise RowProblem(
+                issues.OUTSIDE_BASE_DIR,
+                f"'{shown}' was not checked inside "
+                f"the attachments folder {self._base}; it is not read.",
+            )
         try:  # the real path checked, opened again from the folder, part by part
-            fd, info = self._open_plain(location[len(self._base_prefix):].split(os.sep))
+            fd, info = self._open_plain(location[len(self._base_prefix) :].split(os.sep))
         except _Refused as refused:
             if refused.mode is None:
                 raise _linked(shown) from None
             raise RowProblem(
-                issues.NOT_A_FILE, f"'{shown}' is no longer a regular file (now a folder, FIFO or "
-                "device); nothing was read or sent. Put the file back and run again.") from None
+                issues.NOT_A_FILE,
+                f"'{shown}' is no longer a regular file (now a folder, FIFO or "
+                "device); nothing was read or sent. Put the file back and run again.",
+            ) from None
         except OSError as exc:
             if exc.errno in _LINK_ERRNOS:
                 raise _linked(shown) from None
             raise RowProblem(
-                issues.FILE_NOT_FOUND, f"'{shown}' cannot be read any more ({exc.strerror}); it "
-                "was not sent. Put the file back and run again.") from None
+                issues.FILE_NOT_FOUND,
+                f"'{shown}' cannot be read any more ({exc.strerror}); it "
+                "was not sent. Put the file back and run again.",
+            ) from None
         try:
             if ref.stamp is not None and _stamp(info) != ref.stamp:
                 raise _changed(shown, _what_changed(info, ref.stamp))
@@ -422,8 +510,7 @@ def _regular(fd: int) -> os.stat_result:
 
 
 def _unreadable(shown: str, exc: OSError, then: str = "") -> RowProblem:
-    return RowProblem(issues.FILE_NOT_FOUND,
-                             f"'{shown}' cannot be read: {exc.strerror}{then}.")
+    return RowProblem(issues.FILE_NOT_FOUND, f"'{shown}' cannot be read: {exc.strerror}{then}.")
 
 
 def _what_changed(now: os.stat_result, then: Stamp) -> str:
@@ -439,26 +526,35 @@ def _linked(shown: str) -> RowProblem:
         issues.OUTSIDE_BASE_DIR,
         f"'{shown}' now leads through a link, or a file where a folder was (its path changed "
         "since it was checked); links that appear during a run are never followed, so nothing "
-        "was read or sent. Put the file back and run again.")
+        "was read or sent. Put the file back and run again.",
+    )
 
 
 class ZipSource(AttachmentSource):
     """Members of one ZIP archive, read in place (never extracted), with zip-bomb limits. The
     archive stays open for the whole run: replacing its file on disk changes nothing read."""
 
-    def __init__(self, archive: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
-                 allow_private_urls: bool = False) -> None:
+    def __init__(
+        self,
+        archive: str | Path,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        allow_private_urls: bool = False,
+    ) -> None:
         super().__init__(max_bytes, allow_private_urls)
         self.archive = Path(archive)
         self.description = str(self.archive)
         try:
             self._zip = zipfile.ZipFile(self.archive)
         except (OSError, zipfile.BadZipFile) as exc:
-            raise InputFileError(f"{self.archive}: cannot be opened as a ZIP archive of attachments: {exc}") from exc
+            raise InputFileError(
+                f"{self.archive}: cannot be opened as a ZIP archive of attachments: {exc}"
+            ) from exc
         members = [info for info in self._zip.infolist() if not info.is_dir()]
         total = sum(info.file_size for info in members)
         if total > ZIP_MAX_TOTAL_BYTES:
-            raise InputFileError(f"{self.archive}: announces {total:,} bytes when unpacked (more than {ZIP_MAX_TOTAL_BYTES:,}); this looks like a zip bomb. Unpack what you need and pass the folder instead.")
+            raise InputFileError(
+                f"{self.archive}: announces {total:,} bytes when unpacked (more than {ZIP_MAX_TOTAL_BYTES:,}); this looks like a zip bomb. Unpack what you need and pass the folder instead."
+            )
         self._members: dict[str, zipfile.ZipInfo] = {}
         self._folded: dict[str, list[str]] = {}
         self._unsafe: set[str] = set()
@@ -474,28 +570,54 @@ class ZipSource(AttachmentSource):
 
     def _resolve_path(self, text: str) -> AttachmentRef:
         if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
-            raise RowProblem(issues.OUTSIDE_BASE_DIR, f"'{text}' is an absolute path; with a ZIP of attachments, write paths inside {self.archive.name}.")
+            raise RowProblem(
+                issues.OUTSIDE_BASE_DIR,
+                f"'{text}' is an absolute path; with a ZIP of attachments, write paths inside {self.archive.name}.",
+            )
         parts = _relative_parts(text)
         if not parts:
-            raise RowProblem(issues.NOT_A_FILE, f"'{text}' names the archive itself, not a file in it.")
+            raise RowProblem(
+                issues.NOT_A_FILE, f"'{text}' names the archive itself, not a file in it."
+            )
         wanted = "/".join(parts)
         if _fold(wanted) in self._unsafe:
-            raise RowProblem(issues.OUTSIDE_BASE_DIR, f"'{text}' is stored in {self.archive.name} under a name that leaves the archive; it is never read.")
+            raise RowProblem(
+                issues.OUTSIDE_BASE_DIR,
+                f"'{text}' is stored in {self.archive.name} under a name that leaves the archive; it is never read.",
+            )
         name = wanted if wanted in self._members else None
         if name is None:
             matches = self._folded.get(_fold(wanted), [])
             if len(matches) > 1:
-                raise RowProblem(issues.AMBIGUOUS_FILE, f"'{text}' matches several files in {self.archive.name} that differ only in case: {', '.join(sorted(matches))}; write the name exactly.")
+                raise RowProblem(
+                    issues.AMBIGUOUS_FILE,
+                    f"'{text}' matches several files in {self.archive.name} that differ only in case: {', '.join(sorted(matches))}; write the name exactly.",
+                )
             if not matches:
                 if any(m.startswith(wanted + "/") for m in self._members):
-                    raise RowProblem(issues.NOT_A_FILE, f"'{text}' is a folder in {self.archive.name}, not a file.")
-                raise RowProblem(issues.FILE_NOT_FOUND, f"'{text}' was not found in {self.archive.name}.")
+                    raise RowProblem(
+                        issues.NOT_A_FILE,
+                        f"'{text}' is a folder in {self.archive.name}, not a file.",
+                    )
+                raise RowProblem(
+                    issues.FILE_NOT_FOUND, f"'{text}' was not found in {self.archive.name}."
+                )
             name = matches[0]
         info = self._members[name]
         if info.file_size > self.max_bytes:
-            raise RowProblem(issues.FILE_TOO_LARGE, f"'{text}' has {info.file_size:,} bytes unpacked; the limit is {self.max_bytes:,} (--max-attachment-mb).")
-        if info.compress_size and info.file_size / info.compress_size > ZIP_MAX_RATIO and info.file_size > 1_000_000:
-            raise RowProblem(issues.UNSUPPORTED_FILE, f"'{text}' unpacks to {info.file_size / info.compress_size:,.0f} times its packed size; refused as a possible zip bomb.")
+            raise RowProblem(
+                issues.FILE_TOO_LARGE,
+                f"'{text}' has {info.file_size:,} bytes unpacked; the limit is {self.max_bytes:,} (--max-attachment-mb).",
+            )
+        if (
+            info.compress_size
+            and info.file_size / info.compress_size > ZIP_MAX_RATIO
+            and info.file_size > 1_000_000
+        ):
+            raise RowProblem(
+                issues.UNSUPPORTED_FILE,
+                f"'{text}' unpacks to {info.file_size / info.compress_size:,.0f} times its packed size; refused as a possible zip bomb.",
+            )
         head = self._unpack(info, text, SNIFF_BYTES) if info.file_size else b""
         return self._checked(text, name, posixpath.basename(name), info.file_size, head)
 
@@ -505,51 +627,65 @@ class ZipSource(AttachmentSource):
         archive = self.archive.name
         advice = "unpack it with a tool that can, and pass the folder with --attachments-dir."
         if info.flag_bits & 0x1:
-            raise RowProblem(issues.UNSUPPORTED_FILE, f"'{shown}' is encrypted in {archive} "
-                                    f"(it needs a password) and cannot be read; {advice}")
+            raise RowProblem(
+                issues.UNSUPPORTED_FILE,
+                f"'{shown}' is encrypted in {archive} "
+                f"(it needs a password) and cannot be read; {advice}",
+            )
         try:
             with self._lock, self._zip.open(info) as member:
                 return member.read(limit)
         except NotImplementedError as exc:  # before RuntimeError: it is one
             raise RowProblem(
-                issues.UNSUPPORTED_FILE, f"'{shown}' is packed in {archive} with a compression "
-                f"method not supported here (method {info.compress_type}: {exc}); {advice}"
+                issues.UNSUPPORTED_FILE,
+                f"'{shown}' is packed in {archive} with a compression "
+                f"method not supported here (method {info.compress_type}: {exc}); {advice}",
             ) from None
         except RuntimeError as exc:  # encrypted, or a decompressor missing from this Python
-            raise RowProblem(issues.UNSUPPORTED_FILE, f"'{shown}' cannot be unpacked from "
-                                    f"{archive} ({exc}); {advice}") from None
+            raise RowProblem(
+                issues.UNSUPPORTED_FILE,
+                f"'{shown}' cannot be unpacked from {archive} ({exc}); {advice}",
+            ) from None
         except _ZIP_DAMAGE as exc:
-            raise RowProblem(issues.FILE_NOT_FOUND, f"'{shown}' is damaged in {archive} "
-                                    f"({exc or type(exc).__name__}); {advice}") from None
+            raise RowProblem(
+                issues.FILE_NOT_FOUND,
+                f"'{shown}' is damaged in {archive} ({exc or type(exc).__name__}); {advice}",
+            ) from None
 
     def read(self, ref: AttachmentRef) -> bytes:
         """Exactly the checked size of the member, never more, never fewer bytes."""
         info = self._members.get(ref.location or "")
         if info is None:
-            raise RowProblem(issues.FILE_NOT_FOUND,
-                                    f"'{ref.shown}' is not in {self.archive.name}.")
+            raise RowProblem(issues.FILE_NOT_FOUND, f"'{ref.shown}' is not in {self.archive.name}.")
         size = ref.size or 0
         data = self._unpack(info, ref.shown, size + 1)  # one byte more than checked: to see it grew
         if len(data) != size:
             more = "more than " if len(data) > size else ""
             raise RowProblem(
-                issues.FILE_NOT_FOUND, f"'{ref.shown}' unpacks to {more}{len(data):,} bytes, not "
+                issues.FILE_NOT_FOUND,
+                f"'{ref.shown}' unpacks to {more}{len(data):,} bytes, not "
                 f"the {size:,} that {self.archive.name} announced; the archive looks damaged: "
-                "unpack it and pass the folder with --attachments-dir.")
+                "unpack it and pass the folder with --attachments-dir.",
+            )
         return data
 
 
-def open_attachment_source(where: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
-                           allow_private_urls: bool = False) -> AttachmentSource:
+def open_attachment_source(
+    where: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, allow_private_urls: bool = False
+) -> AttachmentSource:
     """A folder or a .zip given by `--attachments-dir`."""
     path = Path(where)
     if not path.exists():
-        raise InputFileError(f"{path}: attachments folder or ZIP not found. Pass --attachments-dir with the folder (or .zip) that holds the files.")
+        raise InputFileError(
+            f"{path}: attachments folder or ZIP not found. Pass --attachments-dir with the folder (or .zip) that holds the files."
+        )
     if path.is_dir():
         return FolderSource(path, max_bytes, allow_private_urls)
     if zipfile.is_zipfile(path):
         return ZipSource(path, max_bytes, allow_private_urls)
-    raise InputFileError(f"{path}: is neither a folder nor a ZIP archive; --attachments-dir takes one of those.")
+    raise InputFileError(
+        f"{path}: is neither a folder nor a ZIP archive; --attachments-dir takes one of those."
+    )
 
 
 # --- URLs ------------------------------------------------------------------------------------
@@ -565,31 +701,42 @@ def _check_url(text: str, allow_private: bool) -> None:
             parsed = urlsplit(reading)
             host = parsed.hostname
         except ValueError:
-            raise RowProblem(issues.INVALID_URL, f"'{text}' is not a valid URL (its host "
-                                    "cannot be read); correct the cell.") from None
+            raise RowProblem(
+                issues.INVALID_URL,
+                f"'{text}' is not a valid URL (its host cannot be read); correct the cell.",
+            ) from None
         if "@" in parsed.netloc:
             raise RowProblem(
-                issues.INVALID_URL, f"'{text}' carries a user name or password (before '@'), "
+                issues.INVALID_URL,
+                f"'{text}' carries a user name or password (before '@'), "
                 "which Kombo and this run's records would keep; use a link that needs none, "
-                "e.g. a pre-signed link.")
+                "e.g. a pre-signed link.",
+            )
         if not host:
-            raise RowProblem(issues.INVALID_URL,
-                                    f"'{text}' has no host; write it as https://host/path.")
-        host = unicodedata.normalize("NFKC", unquote(host)).lower()  # fullwidth digits, like browsers
+            raise RowProblem(
+                issues.INVALID_URL, f"'{text}' has no host; write it as https://host/path."
+            )
+        host = unicodedata.normalize(
+            "NFKC", unquote(host)
+        ).lower()  # fullwidth digits, like browsers
         host = host.replace("\u3002", ".").rstrip(".")
         try:
             address = _ip_literal(host)
         except ValueError:
-            raise RowProblem(issues.INVALID_URL, f"'{text}' has a host, {host}, that looks "
-                                    "like a number but is no valid IP address; correct the cell."
-                                    ) from None
+            raise RowProblem(
+                issues.INVALID_URL,
+                f"'{text}' has a host, {host}, that looks "
+                "like a number but is no valid IP address; correct the cell.",
+            ) from None
         why = "" if allow_private else _not_public(host, address)
         if why:
             raise RowProblem(
-                issues.INVALID_URL, f"'{text}' points at {host}, {why}, not a public internet "
+                issues.INVALID_URL,
+                f"'{text}' points at {host}, {why}, not a public internet "
                 "address: Kombo would be asked to download from there. Attach the file from "
                 f"--attachments-dir instead, or pass {_PRIVATE_URLS_OPTION} if the ATS really "
-                "should fetch it.")
+                "should fetch it.",
+            )
 
 
 def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -659,7 +806,12 @@ def sniff_content_type(head: bytes, name: str) -> str | None:
     if head and _looks_like_text(head):
         return _TEXT.get(suffix, "text/plain")
     # Bytes we do not recognise: trust only names of documents and images ATSs take.
-    return _OOXML_ODF.get(suffix) or _OLE2.get(suffix) or _KNOWN_BY_NAME.get(suffix) or (_TEXT.get(suffix) if head else None)
+    return (
+        _OOXML_ODF.get(suffix)
+        or _OLE2.get(suffix)
+        or _KNOWN_BY_NAME.get(suffix)
+        or (_TEXT.get(suffix) if head else None)
+    )
 
 
 def _zip_flavour(head: bytes) -> str | None:
@@ -687,4 +839,10 @@ def _looks_like_text(head: bytes) -> bool:
 
 def _type_by_extension(name: str) -> str | None:
     suffix = posixpath.splitext(name)[1].lower()
-    return _OOXML_ODF.get(suffix) or _OLE2.get(suffix) or _TEXT.get(suffix) or _KNOWN_BY_NAME.get(suffix) or mimetypes.guess_type(name)[0]
+    return (
+        _OOXML_ODF.get(suffix)
+        or _OLE2.get(suffix)
+        or _TEXT.get(suffix)
+        or _KNOWN_BY_NAME.get(suffix)
+        or mimetypes.guess_type(name)[0]
+    )

@@ -94,9 +94,19 @@ class _Row:
         self.issues: list[Issue] = []
         self.refs: list[AttachmentRef] = []
 
-    def add(self, leaf: Leaf, value: Any, code: str, message: str, field: str | None = None, severity: Severity = Severity.ERROR) -> None:
+    def add(
+        self,
+        leaf: Leaf,
+        value: Any,
+        code: str,
+        message: str,
+        field: str | None = None,
+        severity: Severity = Severity.ERROR,
+    ) -> None:
         shown = None if value is None else as_text(value)
-        self.issues.append(Issue(self.number, leaf.label, field or leaf.path, shown, code, message, severity))
+        self.issues.append(
+            Issue(self.number, leaf.label, field or leaf.path, shown, code, message, severity)
+        )
 
 
 Evaluator = Callable[[_Row, bool], Any]  # (row, force) -> value | None (absent) | _INVALID
@@ -139,15 +149,26 @@ def date_order_columns(mapping: Mapping) -> dict[int, bool | None]:
 class RequestBuilder:
     """Builds requests from rows with a bound mapping; holds no state between rows."""
 
-    def __init__(self, mapping: Mapping, attachments: AttachmentSource, integration_id: str | None = None,
-                 date_orders: dict[int, DateOrder] | None = None) -> None:
+    def __init__(
+        self,
+        mapping: Mapping,
+        attachments: AttachmentSource,
+        integration_id: str | None = None,
+        date_orders: dict[int, DateOrder] | None = None,
+    ) -> None:
         self.mapping = mapping
         self.attachments = attachments
         self.integration_id = integration_id
-        self._evaluate = _compile(mapping.body, _Context(attachments, mapping.path, date_orders or {}))
+        self._evaluate = _compile(
+            mapping.body, _Context(attachments, mapping.path, date_orders or {})
+        )
         self._mapped_columns = frozenset(mapping.bound_headers())
         # The SDK warns on every use of a deprecated field; the summary notes it once instead.
-        self._validate = _quietly(PostAtsCandidatesRequestBody.model_validate) if mapping.deprecated_fields() else PostAtsCandidatesRequestBody.model_validate
+        self._validate = (
+            _quietly(PostAtsCandidatesRequestBody.model_validate)
+            if mapping.deprecated_fields()
+            else PostAtsCandidatesRequestBody.model_validate
+        )
 
     def build(self, row: SourceRow) -> BuiltRow:
         """The row's request with its warnings, or every problem of the row (no request)."""
@@ -161,15 +182,24 @@ class RequestBuilder:
             model = self._validate(body)
         except ValidationError as exc:
             return BuiltRow(row, None, state.issues + _sdk_issues(row, exc, self.mapping))
-        request = PostAtsCandidatesRequest(self.integration_id, model, body.get("remote_fields"), tuple(state.refs))
+        request = PostAtsCandidatesRequest(
+            self.integration_id, model, body.get("remote_fields"), tuple(state.refs)
+        )
         return BuiltRow(row, request, state.issues)
 
     def _reader_problems(self, found: tuple[Issue, ...]) -> list[Issue]:
         """What the reader found: as it says in a column the mapping uses (or the whole row),
         a warning only in a column nobody sends."""
         return [
-            issue if issue.severity is Severity.WARNING or not issue.column or issue.column in self._mapped_columns
-            else dataclasses.replace(issue, severity=Severity.WARNING, message=f"{issue.message} (the mapping does not use this column)")
+            issue
+            if issue.severity is Severity.WARNING
+            or not issue.column
+            or issue.column in self._mapped_columns
+            else dataclasses.replace(
+                issue,
+                severity=Severity.WARNING,
+                message=f"{issue.message} (the mapping does not use this column)",
+            )
             for issue in found
         ]
 
@@ -190,7 +220,10 @@ def _compile(node: Node, ctx: _Context) -> Evaluator:
 
 
 def _compile_object(node: ObjectNode, ctx: _Context) -> Evaluator:
-    children = [(key, _compile(child, ctx), isinstance(child, Leaf) and child.spec.value is not None) for key, child in node.children.items()]
+    children = [
+        (key, _compile(child, ctx), isinstance(child, Leaf) and child.spec.value is not None)
+        for key, child in node.children.items()
+    ]
     by_key = {key: evaluate for key, evaluate, _ in children}
     required = [(key, node.children.get(key)) for key in sorted(node.required)]
     required_keys = frozenset(node.required)
@@ -226,7 +259,16 @@ def _compile_object(node: ObjectNode, ctx: _Context) -> Evaluator:
                 _report_missing(row, child_node)
             elif child_node is None:
                 where = f"{path}.{key}" if path else key
-                row.issues.append(Issue(row.number, "", where, None, issues.REQUIRED, f"{where} is required but the mapping does not set it; add it to the mapping."))
+                row.issues.append(
+                    Issue(
+                        row.number,
+                        "",
+                        where,
+                        None,
+                        issues.REQUIRED,
+                        f"{where} is required but the mapping does not set it; add it to the mapping.",
+                    )
+                )
             else:
                 by_key[key](row, True)  # a required group left empty: name its fields
         if out:
@@ -242,7 +284,12 @@ def _report_missing(row: _Row, leaf: Leaf) -> None:
         what = f"'{leaf.label}' is empty" if leaf.label else "no value"
         row.add(leaf, None, issues.REQUIRED, f"{what}; {leaf.path} is required.")
     else:
-        row.add(leaf, raw, issues.REQUIRED, f"'{as_text(raw)}' leaves nothing for {leaf.path} after its transforms; it is required.")
+        row.add(
+            leaf,
+            raw,
+            issues.REQUIRED,
+            f"'{as_text(raw)}' leaves nothing for {leaf.path} after its transforms; it is required.",
+        )
 
 
 def _compile_list(node: ListNode, ctx: _Context) -> Evaluator:
@@ -272,7 +319,9 @@ def _compile_list(node: ListNode, ctx: _Context) -> Evaluator:
 
 
 def _compile_answers(node: AnswersNode, ctx: _Context) -> Evaluator:
-    answers = [(question_id, _compile_leaf(leaf, ctx)) for question_id, leaf in node.answers.items()]
+    answers = [
+        (question_id, _compile_leaf(leaf, ctx)) for question_id, leaf in node.answers.items()
+    ]
 
     def evaluate(row: _Row, force: bool) -> Any:
         out = []
@@ -301,12 +350,17 @@ def _compile_attachment(node: AttachmentNode, ctx: _Context) -> Evaluator:
         out = []
         for text in value if type(value) is list else [value]:
             try:
-                ref = dataclasses.replace(ctx.attachments.resolve(text), cell=text, column=node.file.label)
+                ref = dataclasses.replace(
+                    ctx.attachments.resolve(text), cell=text, column=node.file.label
+                )
             except RowProblem as problem:
                 row.add(node.file, text, problem.code, problem.message, field=node.path)
                 continue
             row.refs.append(ref)
-            item: dict[str, Any] = {"name": name if isinstance(name, str) else ref.name, "type": spec.type}
+            item: dict[str, Any] = {
+                "name": name if isinstance(name, str) else ref.name,
+                "type": spec.type,
+            }
             content_type = spec.content_type or ref.content_type
             if content_type:
                 item["content_type"] = content_type
@@ -330,19 +384,32 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
     value_map = leaf.value_map
     split = spec.split
     default = spec.default
-    scalar = leaf.index is not None and split is None and default is None and not leaf.required and all(name != "json_list" for name, _ in leaf.transforms)
+    scalar = (
+        leaf.index is not None
+        and split is None
+        and default is None
+        and not leaf.required
+        and all(name != "json_list" for name, _ in leaf.transforms)
+    )
     texts = leaf.kind == "str"
     dated = ctx.date_orders.get(leaf.index) if leaf.index is not None else None
     if dated is not None:  # its column's order decides, not a guess per cell
-        steps = [_in_order(function, dated) if name == "date" else function for name, function in leaf.transforms]
+        steps = [
+            _in_order(function, dated) if name == "date" else function
+            for name, function in leaf.transforms
+        ]
         if leaf.kind == "datetime" and "date" not in {name for name, _ in leaf.transforms}:
-            coerce = lambda value: _moment(transforms.parse_date_in_order(value, dated.order, dated.settled_by))  # noqa: E731
+            coerce = lambda value: _moment(
+                transforms.parse_date_in_order(value, dated.order, dated.settled_by)
+            )  # noqa: E731
 
     if spec.value is not None and not steps and value_map is None:
         try:
             constant = coerce(spec.value)  # the same for every row: checked once, here
         except RowProblem as error:
-            raise ConfigError.at(ctx.mapping_path, leaf.line, leaf.path, f"the constant {error.message}") from None
+            raise ConfigError.at(
+                ctx.mapping_path, leaf.line, leaf.path, f"the constant {error.message}"
+            ) from None
         return lambda row, force: constant
 
     if scalar:
@@ -391,7 +458,12 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
             raw = default
             if _empty(raw):
                 if leaf.required:
-                    row.add(leaf, None, issues.REQUIRED, f"'{leaf.label}' is empty; the mapping marks {leaf.path} as required.")
+                    row.add(
+                        leaf,
+                        None,
+                        issues.REQUIRED,
+                        f"'{leaf.label}' is empty; the mapping marks {leaf.path} as required.",
+                    )
                     return _INVALID
                 return None
         value: Any = raw.strip() if type(raw) is str else raw
@@ -399,9 +471,17 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
             if split is not None:
                 value = [part.strip() for part in as_text(value).split(split) if part.strip()]
             for step in steps:
-                value = [v for v in map(step, value) if not _empty(v)] if type(value) is list else step(value)
+                value = (
+                    [v for v in map(step, value) if not _empty(v)]
+                    if type(value) is list
+                    else step(value)
+                )
             if value_map is not None:
-                value = [_mapped(leaf, v) for v in value] if type(value) is list else _mapped(leaf, value)
+                value = (
+                    [_mapped(leaf, v) for v in value]
+                    if type(value) is list
+                    else _mapped(leaf, value)
+                )
             if type(value) is list:
                 value = [coerce(v) for v in value if not _empty(v)] or None
             else:
@@ -419,7 +499,9 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
 
 # Text that UTF-8 became when read as Windows-1252 or Latin-1: Ã¼ for ü, â€™ for ’, Â  for a
 # no-break space.
-_MOJIBAKE = re.compile("Ã[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]|â€|Â[\u00a0-\u00bf]")
+_MOJIBAKE = re.compile(
+    "Ã[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]|â€|Â[\u00a0-\u00bf]"
+)
 
 
 def _quietly(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -434,18 +516,42 @@ def _quietly(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def _in_order(step: Callable[[Any], Any], dated: DateOrder) -> Callable[[Any], Any]:
     """A `date` step that reads numeric dates in the column's order."""
     formats = getattr(step, "keywords", {}).get("formats") or ()
-    return functools.partial(transforms.parse_date_in_order, order=dated.order, settled_by=dated.settled_by, formats=tuple(formats))
+    return functools.partial(
+        transforms.parse_date_in_order,
+        order=dated.order,
+        settled_by=dated.settled_by,
+        formats=tuple(formats),
+    )
 
 
-def _warnings(raw: Any, value: Any, texts: bool, dated: DateOrder | None = None) -> tuple[tuple[str, str], ...]:
+def _warnings(
+    raw: Any, value: Any, texts: bool, dated: DateOrder | None = None
+) -> tuple[tuple[str, str], ...]:
     """What a person should see about a value that is sent all the same."""
     found: list[tuple[str, str]] = []
-    if dated is not None and dated.inferred and transforms.date_order_evidence(raw) == "ambiguous" and isinstance(value, dt.date):
-        found.append((issues.DATE_ORDER, f"'{as_text(raw)}' read as {value:%d %B %Y}: {dated.settled_by}."))
+    if (
+        dated is not None
+        and dated.inferred
+        and transforms.date_order_evidence(raw) == "ambiguous"
+        and isinstance(value, dt.date)
+    ):
+        found.append(
+            (issues.DATE_ORDER, f"'{as_text(raw)}' read as {value:%d %B %Y}: {dated.settled_by}.")
+        )
     if texts and type(raw) in (int, float):
-        found.append((issues.NUMERIC_TEXT, f"the cell is a number, sent as '{as_text(value)}'; if the spreadsheet stored a phone number, postal code or id as a number, a leading 0 or + was lost there. Format the column as text in the export."))
+        found.append(
+            (
+                issues.NUMERIC_TEXT,
+                f"the cell is a number, sent as '{as_text(value)}'; if the spreadsheet stored a phone number, postal code or id as a number, a leading 0 or + was lost there. Format the column as text in the export.",
+            )
+        )
     if type(value) is str and _MOJIBAKE.search(value):
-        found.append((issues.MOJIBAKE, f"'{value[:60]}' looks like text decoded with the wrong encoding (Ã¼ for ü); check the file's encoding (--encoding)."))
+        found.append(
+            (
+                issues.MOJIBAKE,
+                f"'{value[:60]}' looks like text decoded with the wrong encoding (Ã¼ for ü); check the file's encoding (--encoding).",
+            )
+        )
     return tuple(found)
 
 
@@ -473,12 +579,18 @@ def _mapped(leaf: Leaf, value: Any) -> Any:
     table = leaf.value_map or {}
     if key in table:
         if table[key] is None:
-            raise RowProblem(issues.UNKNOWN_VALUE, f"'{as_text(value)}' has no value yet in the map of {leaf.path}; fill it in under `map:`.")
+            raise RowProblem(
+                issues.UNKNOWN_VALUE,
+                f"'{as_text(value)}' has no value yet in the map of {leaf.path}; fill it in under `map:`.",
+            )
         return table[key]
     if leaf.kind == "enum" and _enum_member(leaf.enum, value) is not None:
         return value
     shown = ", ".join(str(k) for k in list(table)[:12])
-    raise RowProblem(issues.UNKNOWN_VALUE, f"'{as_text(value)}' is not in the value map of {leaf.path}; expected one of: {shown}. Add it under `map:`.")
+    raise RowProblem(
+        issues.UNKNOWN_VALUE,
+        f"'{as_text(value)}' is not in the value map of {leaf.path}; expected one of: {shown}. Add it under `map:`.",
+    )
 
 
 def _coercer(leaf: Leaf) -> Callable[[Any], Any]:
@@ -497,7 +609,10 @@ def _coercer(leaf: Leaf) -> Callable[[Any], Any]:
         def member(value: Any) -> str:
             found = _enum_member(members, value)
             if found is None:
-                raise RowProblem(issues.UNKNOWN_VALUE, f"'{as_text(value)}' is not one of {', '.join(members)}; map the file's values with `map:`.")
+                raise RowProblem(
+                    issues.UNKNOWN_VALUE,
+                    f"'{as_text(value)}' is not one of {', '.join(members)}; map the file's values with `map:`.",
+                )
             return found
 
         return member
@@ -519,15 +634,23 @@ def _text(value: Any) -> str:
     than any field holds; otherwise a problem on the row, never sent as it is."""
     text = value if type(value) is str else as_text(value)
     if len(text) > MAX_CELL_CHARS:
-        raise RowProblem(issues.CELL_TOO_LONG, f"the value has {len(text):,} characters; no ATS field holds more than {MAX_CELL_CHARS:,}. Check that the column is the right one.")
+        raise RowProblem(
+            issues.CELL_TOO_LONG,
+            f"the value has {len(text):,} characters; no ATS field holds more than {MAX_CELL_CHARS:,}. Check that the column is the right one.",
+        )
     found = _CONTROL.search(text)
     if found:
-        raise RowProblem(issues.CONTROL_CHARACTER, f"holds the control character {found.group()!r} at position {found.start() + 1}, which no ATS shows; remove it from the cell.")
+        raise RowProblem(
+            issues.CONTROL_CHARACTER,
+            f"holds the control character {found.group()!r} at position {found.start() + 1}, which no ATS shows; remove it from the cell.",
+        )
     return text
 
 
 def _moment(value: Any) -> dt.datetime:
-    return transforms.to_utc_datetime(value if isinstance(value, dt.date) else transforms.parse_date(value))
+    return transforms.to_utc_datetime(
+        value if isinstance(value, dt.date) else transforms.parse_date(value)
+    )
 
 
 def _answer(value: Any) -> Any:
@@ -551,8 +674,10 @@ def _json_value(value: Any) -> Any:
     if kind is float:
         if math.isfinite(value):
             return value
-        message = (f"'{as_text(value)}' is not a finite number, which JSON cannot carry; give "
-                   "a number or leave the cell empty.")
+        message = (
+            f"'{as_text(value)}' is not a finite number, which JSON cannot carry; give "
+            "a number or leave the cell empty."
+        )
         raise RowProblem(issues.INVALID_NUMBER, message)
     if isinstance(value, dt.date):
         return _moment(value)
@@ -580,12 +705,26 @@ def _expand(item: dict[str, Any]) -> list[dict[str, Any]]:
     sizes = [len(v) for v in item.values() if type(v) is list]
     if not sizes:
         return [item]
-    return [{k: v[i] if type(v) is list else v for k, v in item.items() if type(v) is not list or i < len(v)} for i in range(max(sizes))]
+    return [
+        {
+            k: v[i] if type(v) is list else v
+            for k, v in item.items()
+            if type(v) is not list or i < len(v)
+        }
+        for i in range(max(sizes))
+    ]
 
 
 def _sdk_issues(row: SourceRow, error: ValidationError, mapping: Mapping) -> list[Issue]:
     """The SDK's objections, in the report's terms; our own checks usually catch these first."""
-    codes = {"missing": issues.REQUIRED, "literal_error": issues.UNKNOWN_VALUE, "float_parsing": issues.INVALID_NUMBER, "float_type": issues.INVALID_NUMBER, "datetime_parsing": issues.INVALID_DATE, "datetime_from_date_parsing": issues.INVALID_DATE}
+    codes = {
+        "missing": issues.REQUIRED,
+        "literal_error": issues.UNKNOWN_VALUE,
+        "float_parsing": issues.INVALID_NUMBER,
+        "float_type": issues.INVALID_NUMBER,
+        "datetime_parsing": issues.INVALID_DATE,
+        "datetime_from_date_parsing": issues.INVALID_DATE,
+    }
     found = []
     for detail in error.errors():
         path = ""
@@ -593,7 +732,16 @@ def _sdk_issues(row: SourceRow, error: ValidationError, mapping: Mapping) -> lis
             path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
         value = detail.get("input")
         shown = None if isinstance(value, (dict, list)) else value
-        found.append(Issue(row.row_number, mapping.label_for(path), path, shown, codes.get(detail["type"], issues.INVALID_VALUE), f"{detail['msg']} (checked by the Kombo SDK)."))
+        found.append(
+            Issue(
+                row.row_number,
+                mapping.label_for(path),
+                path,
+                shown,
+                codes.get(detail["type"], issues.INVALID_VALUE),
+                f"{detail['msg']} (checked by the Kombo SDK).",
+            )
+        )
     return found
 
 
@@ -645,8 +793,10 @@ def _integer_of(leaf: Leaf) -> Callable[[Any], int]:
             return int(value)
         number = transforms.parse_number(value)
         if not number.is_integer():
-            message = (f"'{as_text(value)}' is not a whole number, and {path} takes only "
-                       "whole numbers such as 42; correct the cell.")
+            message = (
+                f"'{as_text(value)}' is not a whole number, and {path} takes only "
+                "whole numbers such as 42; correct the cell."
+            )
             raise RowProblem(issues.INVALID_NUMBER, message)
         return int(number)
 

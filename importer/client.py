@@ -30,10 +30,19 @@ from .errors import FatalApiError, describe, redact
 from .settings import MAX_PAGE_BYTES, MAX_RESPONSE_BYTES, SubmitSettings
 from .transforms import to_utc_datetime
 
-TRANSIENT_CODES = {"PLATFORM.RATE_LIMIT_EXCEEDED", "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED", "REMOTE.RATE_LIMIT_EXCEEDED", "REMOTE.SERVICE_UNAVAILABLE"}
+TRANSIENT_CODES = {
+    "PLATFORM.RATE_LIMIT_EXCEEDED",
+    "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED",
+    "REMOTE.RATE_LIMIT_EXCEEDED",
+    "REMOTE.SERVICE_UNAVAILABLE",
+}
 UNCERTAIN_CODES = {"PLATFORM.TASK_TIMED_OUT"}
 PERMANENT_CODES = {"PLATFORM.INPUT_INVALID", "REMOTE.INPUT_INVALID", "REMOTE.UNKNOWN_HTTP_ERROR"}
-FATAL_CODES = {"PLATFORM.AUTHENTICATION_INVALID", "PLATFORM.INTEGRATION_NOT_FOUND", "PLATFORM.IP_NOT_WHITELISTED"}
+FATAL_CODES = {
+    "PLATFORM.AUTHENTICATION_INVALID",
+    "PLATFORM.INTEGRATION_NOT_FOUND",
+    "PLATFORM.IP_NOT_WHITELISTED",
+}
 MAX_MESSAGE_CHARS = 2000  # of an error answer's message, as kept in results and the ledger
 ALREADY_EXISTS = "ATS.APPLICATION_ALREADY_EXISTS"
 JOB_CLOSED = "ATS.JOB_CLOSED"
@@ -124,7 +133,9 @@ class KomboClient:
     answer a size cap, so that a server that drips or floods cannot hold a run or its memory.
     """
 
-    def __init__(self, settings: SubmitSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, settings: SubmitSettings, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.settings = settings
         self._http = httpx.AsyncClient(
             base_url=settings.server_url,
@@ -140,7 +151,9 @@ class KomboClient:
                 write=settings.request_timeout,
                 pool=settings.request_timeout,
             ),
-            limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency),
+            limits=httpx.Limits(
+                max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+            ),
             transport=transport,
         )
 
@@ -153,7 +166,9 @@ class KomboClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _exchange(self, method: str, path: str, max_bytes: int, **kwargs: Any) -> httpx.Response:
+    async def _exchange(
+        self, method: str, path: str, max_bytes: int, **kwargs: Any
+    ) -> httpx.Response:
         """One request, read whole within the deadline and the size cap."""
         async with asyncio.timeout(self.settings.request_timeout):
             async with self._http.stream(method, path, **kwargs) as streamed:
@@ -165,7 +180,12 @@ class KomboClient:
                     body += chunk
                     if len(body) > max_bytes:
                         raise AnswerTooLarge(f"the answer is over {max_bytes:,} bytes")
-        return httpx.Response(streamed.status_code, headers=streamed.headers, content=bytes(body), request=streamed.request)
+        return httpx.Response(
+            streamed.status_code,
+            headers=streamed.headers,
+            content=bytes(body),
+            request=streamed.request,
+        )
 
     async def create_candidate(self, request: PostAtsCandidatesRequest, content: bytes) -> Outcome:
         """POST /ats/candidates once (`content`: the body as `encode_request` made it); never
@@ -175,15 +195,24 @@ class KomboClient:
             headers["X-Integration-Id"] = request.integration_id
         maybe = "; the candidate may have been created"
         try:
-            response = await self._exchange("POST", "/ats/candidates", MAX_RESPONSE_BYTES, content=content, headers=headers)
+            response = await self._exchange(
+                "POST", "/ats/candidates", MAX_RESPONSE_BYTES, content=content, headers=headers
+            )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            return Transient(None, f"could not connect to {self.settings.server_url}: {describe(exc)}")
+            return Transient(
+                None, f"could not connect to {self.settings.server_url}: {describe(exc)}"
+            )
         except (TimeoutError, httpx.TimeoutException) as exc:
-            return Uncertain(None, f"no whole answer within {self.settings.request_timeout:g} s ({describe(exc)}){maybe}")
+            return Uncertain(
+                None,
+                f"no whole answer within {self.settings.request_timeout:g} s ({describe(exc)}){maybe}",
+            )
         except AnswerTooLarge as exc:
             return Uncertain(None, f"{exc}, more than any answer of Kombo's{maybe}")
         except httpx.HTTPError as exc:
-            return Uncertain(None, f"the connection broke after the request was sent ({describe(exc)}){maybe}")
+            return Uncertain(
+                None, f"the connection broke after the request was sent ({describe(exc)}){maybe}"
+            )
         return classify(response)
 
     async def find_application(self, email: str, job_id: str) -> tuple[str, str | None] | None:
@@ -200,7 +229,10 @@ class KomboClient:
                 job = application.get("job") if isinstance(application, dict) else None
                 if not isinstance(job, dict):
                     continue
-                if job_id in (job.get("id"), f"remote:{job.get('remote_id')}"):  # a mapping may name jobs either way
+                if job_id in (
+                    job.get("id"),
+                    f"remote:{job.get('remote_id')}",
+                ):  # a mapping may name jobs either way
                     found = application.get("id")
                     return candidate["id"], found if isinstance(found, str) else None
         return None
@@ -217,7 +249,9 @@ class KomboClient:
             page = await self._get(path, params)
             for job in _records(page, f"GET {path}"):
                 for part in ("stages", "screening_questions"):
-                    _records({"results": job.get(part) or []}, f"GET {path} ({part} of job {job['id']})")
+                    _records(
+                        {"results": job.get(part) or []}, f"GET {path} ({part} of job {job['id']})"
+                    )
                 jobs.append(job)
             cursor = page.get("next")
             if cursor is not None and not isinstance(cursor, str):
@@ -237,7 +271,9 @@ class KomboClient:
 
     async def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         """GET Kombo's `data` object, retrying what is transient a few times."""
-        attempts = min(self.settings.max_attempts, 4)  # a lookup that keeps failing should say so soon
+        attempts = min(
+            self.settings.max_attempts, 4
+        )  # a lookup that keeps failing should say so soon
         for attempt in range(1, attempts + 1):
             unreachable = False
             try:
@@ -260,10 +296,14 @@ class KomboClient:
             if not isinstance(outcome, (Transient, Uncertain)) or attempt == attempts:
                 if unreachable:
                     raise FatalApiError.unreachable(self.settings.server_url, outcome.message)
-                raise FatalApiError.from_outcome(outcome.code, f"GET {path} failed: {outcome.message}")
+                raise FatalApiError.from_outcome(
+                    outcome.code, f"GET {path} failed: {outcome.message}"
+                )
             asked = outcome.limits.retry_after
             backoff = self.settings.backoff_initial * 2 ** (attempt - 1)
-            await asyncio.sleep(min(self.settings.backoff_max, self.settings.max_wait, asked or backoff))
+            await asyncio.sleep(
+                min(self.settings.backoff_max, self.settings.max_wait, asked or backoff)
+            )
         raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -276,7 +316,6 @@ def _records(data: dict[str, Any], what: str) -> list[dict[str, Any]]:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
             raise FatalApiError.malformed(what, "an entry without a string id")
     return results
-
 
 
 def encode_request(request: PostAtsCandidatesRequest) -> tuple[bytes, list[str]]:
@@ -303,7 +342,9 @@ def request_body(request: PostAtsCandidatesRequest) -> dict[str, Any]:
     drops (greenhouse.candidate, workable.candidate, ...) put back from what the mapping built."""
     body = request.body.model_dump(mode="json", by_alias=True, exclude_none=True, warnings=False)
     if request.remote_fields:
-        body["remote_fields"] = _with_dropped(body.get("remote_fields") or {}, request.remote_fields)
+        body["remote_fields"] = _with_dropped(
+            body.get("remote_fields") or {}, request.remote_fields
+        )
     return body
 
 
@@ -345,7 +386,9 @@ def classify(response: httpx.Response) -> Outcome:
     if code == JOB_CLOSED:
         return Rejected(code, message, limits, job_closed=True)
     if code in TRANSIENT_CODES:
-        return Transient(code, message, limits, slow_down=code == "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED")
+        return Transient(
+            code, message, limits, slow_down=code == "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED"
+        )
     if code in UNCERTAIN_CODES or (code == "PLATFORM.UNKNOWN_ERROR" and status >= 500):
         return Uncertain(code, message, limits)
     if code in FATAL_CODES or (code or "").startswith("INTEGRATION.") or status == 401:
@@ -374,14 +417,22 @@ def _created(payload: Any, status: int, limits: Limits) -> Outcome:
     warnings = [] if warnings is None else warnings
     shapes = (
         isinstance(applications, list)
-        and all(isinstance(a, dict) and isinstance(a.get("id"), (str, type(None))) for a in applications)
+        and all(
+            isinstance(a, dict) and isinstance(a.get("id"), (str, type(None))) for a in applications
+        )
         and isinstance(warnings, list)
         and all(isinstance(w, dict) and isinstance(w.get("message"), str) for w in warnings)
     )
     if not shapes:
-        return Uncertain(None, f"HTTP {status}, but the answer's applications or warnings are not in Kombo's shape", limits)
+        return Uncertain(
+            None,
+            f"HTTP {status}, but the answer's applications or warnings are not in Kombo's shape",
+            limits,
+        )
     application_id = applications[0].get("id") if applications else None
-    return Created(None, "", limits, candidate_id, application_id, tuple(w["message"] for w in warnings))
+    return Created(
+        None, "", limits, candidate_id, application_id, tuple(w["message"] for w in warnings)
+    )
 
 
 def _error_of(payload: Any, response: httpx.Response) -> tuple[str | None, str]:
@@ -397,9 +448,13 @@ def _read_error(payload: Any, response: httpx.Response) -> tuple[str | None, str
             return error.code, str(error.message)
         except ValidationError:  # a code newer than the SDK: read it ourselves
             raw = payload["error"]
-            return (str(raw["code"]) if raw.get("code") else None), str(raw.get("message") or raw.get("title") or "")
+            return (str(raw["code"]) if raw.get("code") else None), str(
+                raw.get("message") or raw.get("title") or ""
+            )
     text = " ".join(response.text.split())[:200] if response.content else ""
-    return None, f"HTTP {response.status_code} {response.reason_phrase}" + (f": {text}" if text else "")
+    return None, f"HTTP {response.status_code} {response.reason_phrase}" + (
+        f": {text}" if text else ""
+    )
 
 
 def _json(response: httpx.Response) -> Any:

@@ -86,18 +86,27 @@ class FatalApiError(ImporterError):
             "PLATFORM.IP_NOT_WHITELISTED": "Add this machine's IP address to the allowed IPs in Kombo's dashboard.",
             "INTEGRATION.PERMISSION_MISSING": "Give the integration the scope 'Create applications and candidates' in Kombo's dashboard.",
             "INTEGRATION.SETUP_SYNC_PENDING": "The integration's first sync is still running; try again later.",
-        }.get(code or "", "Fix this in Kombo's dashboard or with the customer, then run again: rows already created are skipped." if (code or "").startswith("INTEGRATION.") else "")
+        }.get(
+            code or "",
+            "Fix this in Kombo's dashboard or with the customer, then run again: rows already created are skipped."
+            if (code or "").startswith("INTEGRATION.")
+            else "",
+        )
         return cls(f"Kombo refused the run ({code or 'no code'}): {message} {advice}".strip())
 
     @classmethod
     def unreachable(cls, url: str, detail: str) -> FatalApiError:
-        return cls(f"Could not connect to {url}: {detail}. Check --server-url (or --region) and "
-                   "this machine's network; nothing was sent.")
+        return cls(
+            f"Could not connect to {url}: {detail}. Check --server-url (or --region) and "
+            "this machine's network; nothing was sent."
+        )
 
     @classmethod
     def malformed(cls, what: str, detail: str) -> FatalApiError:
-        return cls(f"{what}: the answer is not in Kombo's shape ({detail}). Check --server-url: "
-                   "it must be Kombo's API (e.g. https://api.kombo.dev/v1).")
+        return cls(
+            f"{what}: the answer is not in Kombo's shape ({detail}). Check --server-url: "
+            "it must be Kombo's API (e.g. https://api.kombo.dev/v1)."
+        )
 
 
 class InternalError(ImporterError):
@@ -121,7 +130,11 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     best, best_score = None, 0.0
     for choice in choices:
         folded = choice.casefold()
-        parts = [folded, folded.replace("_", "").replace(" ", ""), *folded.replace("-", "_").replace(" ", "_").split("_")]
+        parts = [
+            folded,
+            folded.replace("_", "").replace(" ", ""),
+            *folded.replace("-", "_").replace(" ", "_").split("_"),
+        ]
         score = max(difflib.SequenceMatcher(None, target, part).ratio() for part in parts if part)
         if score > best_score:
             best, best_score = choice, score

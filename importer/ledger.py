@@ -44,6 +44,7 @@ class State(StrEnum):
     CREATED = "created"
     FAILED = "failed"
 
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS applications (
     integration_id TEXT NOT NULL,
@@ -92,13 +93,47 @@ _SELECT = "SELECT integration_id, email, job_id, source, row_number, fingerprint
 
 
 def _record(row: tuple[Any, ...]) -> Record:
-    integration_id, email, job_id, source, row_number, digest, state, retryable, attempts, candidate_id, application_id, code, message = row
-    return Record(integration_id, email, job_id, source, row_number, digest, state, bool(retryable), attempts, candidate_id, application_id, code, message)
+    (
+        integration_id,
+        email,
+        job_id,
+        source,
+        row_number,
+        digest,
+        state,
+        retryable,
+        attempts,
+        candidate_id,
+        application_id,
+        code,
+        message,
+    ) = row
+    return Record(
+        integration_id,
+        email,
+        job_id,
+        source,
+        row_number,
+        digest,
+        state,
+        bool(retryable),
+        attempts,
+        candidate_id,
+        application_id,
+        code,
+        message,
+    )
 
 
 def fingerprint(body: dict[str, Any], attachment_digests: list[str]) -> str:
     """A canonical hash of what would be sent: sorted keys, fixed separators."""
-    canonical = json.dumps({"body": body, "files": attachment_digests}, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    canonical = json.dumps(
+        {"body": body, "files": attachment_digests},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -108,7 +143,14 @@ def default_path(input_path: Path) -> Path:
 
 def sidecar_paths(path: Path) -> dict[str, Path]:
     """The files SQLite keeps beside a ledger, which no output may be either."""
-    return {kind: path.with_name(path.name + suffix) for kind, suffix in (("write-ahead log", "-wal"), ("shared memory", "-shm"), ("journal", "-journal"))}
+    return {
+        kind: path.with_name(path.name + suffix)
+        for kind, suffix in (
+            ("write-ahead log", "-wal"),
+            ("shared memory", "-shm"),
+            ("journal", "-journal"),
+        )
+    }
 
 
 class Ledger:
@@ -119,7 +161,9 @@ class Ledger:
         self._lock_handle: IO[bytes] | None = None
         if read_only:  # `status` may look while a run writes
             try:
-                self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+                self._db = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30
+                )
                 self._db.execute("SELECT 1 FROM applications LIMIT 1")
             except sqlite3.DatabaseError as exc:
                 raise InputFileError(f"{self.path}: is not a ledger ({exc}).") from exc
@@ -132,7 +176,9 @@ class Ledger:
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             self._unlock()
-            raise InputFileError(f"{self.path}: is not a usable ledger ({exc}). Pass another --ledger, or move this file away.") from exc
+            raise InputFileError(
+                f"{self.path}: is not a usable ledger ({exc}). Pass another --ledger, or move this file away."
+            ) from exc
 
     def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
         """Every statement of a run, its rows fetched; a failure (a damaged page can surface
@@ -164,28 +210,47 @@ class Ledger:
     # --- reading --------------------------------------------------------------------------
 
     def get(self, integration_id: str, email: str, job_id: str) -> Record | None:
-        rows = self._execute(f"{_SELECT} WHERE integration_id = ? AND email = ? AND job_id = ?", (integration_id, email.casefold(), job_id))
+        rows = self._execute(
+            f"{_SELECT} WHERE integration_id = ? AND email = ? AND job_id = ?",
+            (integration_id, email.casefold(), job_id),
+        )
         return _record(rows[0]) if rows else None
 
     def counts(self) -> dict[str, Counter[str]]:
         """State counts per integration."""
         found: dict[str, Counter[str]] = {}
-        for integration, state, count in self._execute("SELECT integration_id, state, COUNT(*) FROM applications GROUP BY integration_id, state ORDER BY integration_id"):
+        for integration, state, count in self._execute(
+            "SELECT integration_id, state, COUNT(*) FROM applications GROUP BY integration_id, state ORDER BY integration_id"
+        ):
             found.setdefault(integration, Counter())[state] = count
         return found
 
     def to_do(self, limit: int = 20) -> list[Record]:
         """Records a run would still send or settle: pending, sending, failed-but-retryable."""
-        rows = self._execute(f"{_SELECT} WHERE state IN ('pending', 'sending') OR (state = 'failed' AND retryable = 1) ORDER BY integration_id, source, row_number LIMIT ?", (limit,))
+        rows = self._execute(
+            f"{_SELECT} WHERE state IN ('pending', 'sending') OR (state = 'failed' AND retryable = 1) ORDER BY integration_id, source, row_number LIMIT ?",
+            (limit,),
+        )
         return [_record(row) for row in rows]
 
     def permanent_failures(self, limit: int = 20) -> list[Record]:
-        rows = self._execute(f"{_SELECT} WHERE state = 'failed' AND retryable = 0 ORDER BY integration_id, source, row_number LIMIT ?", (limit,))
+        rows = self._execute(
+            f"{_SELECT} WHERE state = 'failed' AND retryable = 0 ORDER BY integration_id, source, row_number LIMIT ?",
+            (limit,),
+        )
         return [_record(row) for row in rows]
 
     # --- writing: one transaction per change ----------------------------------------------
 
-    def register(self, integration_id: str, email: str, job_id: str, source: str, row_number: int, digest: str) -> None:
+    def register(
+        self,
+        integration_id: str,
+        email: str,
+        job_id: str,
+        source: str,
+        row_number: int,
+        digest: str,
+    ) -> None:
         """Make sure a record exists (pending when new); keep where the row was last read."""
         now = time.time()
         self._execute(
@@ -202,17 +267,53 @@ class Ledger:
             (digest, time.time(), integration_id, email.casefold(), job_id),
         )
 
-    def mark_created(self, integration_id: str, email: str, job_id: str, digest: str, candidate_id: str | None, application_id: str | None, note: str | None = None) -> None:
+    def mark_created(
+        self,
+        integration_id: str,
+        email: str,
+        job_id: str,
+        digest: str,
+        candidate_id: str | None,
+        application_id: str | None,
+        note: str | None = None,
+    ) -> None:
         self._execute(
             "UPDATE applications SET state = 'created', fingerprint = ?, candidate_id = ?, application_id = ?, error_code = NULL, error_message = ?, retryable = 0, updated_at = ? "
             "WHERE integration_id = ? AND email = ? AND job_id = ?",
-            (digest, candidate_id, application_id, note, time.time(), integration_id, email.casefold(), job_id),
+            (
+                digest,
+                candidate_id,
+                application_id,
+                note,
+                time.time(),
+                integration_id,
+                email.casefold(),
+                job_id,
+            ),
         )
 
-    def mark_failed(self, integration_id: str, email: str, job_id: str, digest: str, code: str | None, message: str, retryable: bool) -> None:
+    def mark_failed(
+        self,
+        integration_id: str,
+        email: str,
+        job_id: str,
+        digest: str,
+        code: str | None,
+        message: str,
+        retryable: bool,
+    ) -> None:
         self._execute(
             "UPDATE applications SET state = 'failed', fingerprint = ?, error_code = ?, error_message = ?, retryable = ?, updated_at = ? WHERE integration_id = ? AND email = ? AND job_id = ?",
-            (digest, code, message, int(retryable), time.time(), integration_id, email.casefold(), job_id),
+            (
+                digest,
+                code,
+                message,
+                int(retryable),
+                time.time(),
+                integration_id,
+                email.casefold(),
+                job_id,
+            ),
         )
 
     def mark_pending(self, integration_id: str, email: str, job_id: str) -> None:
@@ -232,7 +333,9 @@ def _lock(path: Path) -> IO[bytes]:
         _lock_file(handle)
     except OSError:
         handle.close()
-        raise InputFileError(f"{path}: the ledger is in use by another run. Wait for it to end, or pass another --ledger.") from None
+        raise InputFileError(
+            f"{path}: the ledger is in use by another run. Wait for it to end, or pass another --ledger."
+        ) from None
     return handle
 
 
@@ -240,7 +343,9 @@ if sys.platform == "win32":  # pragma: no cover - Windows only
     import msvcrt
 
     def _lock_file(handle: IO[bytes]) -> None:
-        handle.seek(0x7FFF0000)  # a byte far past the database, which SQLite's own locks never touch
+        handle.seek(
+            0x7FFF0000
+        )  # a byte far past the database, which SQLite's own locks never touch
         msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
 
 else:
@@ -253,7 +358,9 @@ else:
 def ledger_summary(path: Path) -> tuple[dict[str, Counter[str]], list[Record], list[Record]]:
     """For `kombo-import status`: counts by state, rows still to do, permanent failures."""
     if not path.exists():
-        raise InputFileError(f"{path}: no such ledger. A ledger is written by `kombo-import submit` (default: beside the input file).")
+        raise InputFileError(
+            f"{path}: no such ledger. A ledger is written by `kombo-import submit` (default: beside the input file)."
+        )
     with Ledger(path, read_only=True) as ledger:
         return ledger.counts(), ledger.to_do(), ledger.permanent_failures()
 
@@ -266,7 +373,9 @@ class LedgerJournal(Journal):
     unless the row changed or `retry_failed`.
     """
 
-    def __init__(self, ledger: Ledger, integration_id: str, source: str, retry_failed: bool = False) -> None:
+    def __init__(
+        self, ledger: Ledger, integration_id: str, source: str, retry_failed: bool = False
+    ) -> None:
         self.ledger = ledger
         self.integration_id = integration_id
         self.source = source
@@ -274,7 +383,11 @@ class LedgerJournal(Journal):
         self._prints: dict[int, str] = {}
 
     def _key(self, request: PostAtsCandidatesRequest) -> tuple[str, str, str]:
-        return self.integration_id, request.body.candidate.email_address, request.body.application.job_id
+        return (
+            self.integration_id,
+            request.body.candidate.email_address,
+            request.body.application.job_id,
+        )
 
     async def before(self, row: int, request: PostAtsCandidatesRequest) -> RowResult | Prior:
         key = self._key(request)
@@ -283,23 +396,47 @@ class LedgerJournal(Journal):
             # New: its fingerprint comes with the bytes read to send it (`sending`), not twice.
             self.ledger.register(*key, self.source, row, "")
             return Prior.NEW
-        digest = await asyncio.to_thread(request_fingerprint, request) if request.attachments else request_fingerprint(request)
+        digest = (
+            await asyncio.to_thread(request_fingerprint, request)
+            if request.attachments
+            else request_fingerprint(request)
+        )
         self._prints[row] = digest
         self.ledger.register(*key, self.source, row, digest)
         if earlier.state == State.CREATED:
             self._prints.pop(row, None)
             if earlier.fingerprint == digest:
-                return RowResult(row, Status.SKIPPED, earlier.candidate_id, earlier.application_id, code="already_created", message="created in an earlier run")
-            return RowResult(row, Status.SKIPPED, earlier.candidate_id, earlier.application_id, code="changed_since_import",
-                             message="created in an earlier run, and the row has changed since; not sent again. Update the candidate in the ATS by hand.")
+                return RowResult(
+                    row,
+                    Status.SKIPPED,
+                    earlier.candidate_id,
+                    earlier.application_id,
+                    code="already_created",
+                    message="created in an earlier run",
+                )
+            return RowResult(
+                row,
+                Status.SKIPPED,
+                earlier.candidate_id,
+                earlier.application_id,
+                code="changed_since_import",
+                message="created in an earlier run, and the row has changed since; not sent again. Update the candidate in the ATS by hand.",
+            )
         if earlier.state == State.SENDING:
             return Prior.MAY_EXIST  # a run stopped while this was in flight
         if earlier.retryable or self.retry_failed or earlier.fingerprint != digest:
             return Prior.NEW
         self._prints.pop(row, None)
-        return RowResult(row, Status.FAILED, code=earlier.error_code, message=f"failed in an earlier run and unchanged since: {earlier.error_message} Fix the row to send it again, or pass --retry-failed.")
+        return RowResult(
+            row,
+            Status.FAILED,
+            code=earlier.error_code,
+            message=f"failed in an earlier run and unchanged since: {earlier.error_message} Fix the row to send it again, or pass --retry-failed.",
+        )
 
-    def sending(self, row: int, request: PostAtsCandidatesRequest, attachment_digests: list[str]) -> None:
+    def sending(
+        self, row: int, request: PostAtsCandidatesRequest, attachment_digests: list[str]
+    ) -> None:
         digest = self._prints[row] = fingerprint(request_body(request), attachment_digests)
         self.ledger.mark_sending(*self._key(request), digest)
 
@@ -321,5 +458,8 @@ class LedgerJournal(Journal):
 
 def request_fingerprint(request: PostAtsCandidatesRequest) -> str:
     """The body as sent, with each local file's content hash in place of its bytes."""
-    digests = [ref.url if ref.url is not None else hashlib.sha256(ref.read()).hexdigest() for ref in request.attachments]
+    digests = [
+        ref.url if ref.url is not None else hashlib.sha256(ref.read()).hexdigest()
+        for ref in request.attachments
+    ]
     return fingerprint(request_body(request), digests)

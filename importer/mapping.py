@@ -70,7 +70,9 @@ class InputOptions(BaseModel):
 class FieldSpec(BaseModel):
     """One value of the body: where it comes from and what happens to it on the way."""
 
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)  # `column: 2024` is a header
+    model_config = ConfigDict(
+        extra="forbid", coerce_numbers_to_str=True
+    )  # `column: 2024` is a header
 
     column: str | None = None
     value: Any = None
@@ -84,7 +86,9 @@ class FieldSpec(BaseModel):
     @field_validator("transform", mode="before")
     @classmethod
     def _one_transform_is_a_list(cls, value: Any) -> Any:
-        return [value] if isinstance(value, (str, dict)) else value  # `transform: lower` reads as it says
+        return (
+            [value] if isinstance(value, (str, dict)) else value
+        )  # `transform: lower` reads as it says
 
     @field_validator("split")
     @classmethod
@@ -98,7 +102,9 @@ class FieldSpec(BaseModel):
     def _one_source(self) -> FieldSpec:
         given = [k for k in SOURCE_KEYS if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of column, value or template (found {', '.join(given) or 'none'})")
+            raise ValueError(
+                f"give exactly one of column, value or template (found {', '.join(given) or 'none'})"
+            )
         return self
 
 
@@ -212,7 +218,11 @@ class Mapping:
             labels = {}
             for leaf in self.leaves():
                 labels.setdefault(leaf.path, leaf.label)
-            files = [leaf.label for leaf in self.leaves() if leaf.path.startswith("attachments[") and leaf.label]
+            files = [
+                leaf.label
+                for leaf in self.leaves()
+                if leaf.path.startswith("attachments[") and leaf.label
+            ]
             labels["attachments"] = ", ".join(dict.fromkeys(files))
             self._labels = labels
         return labels.get(path, "")
@@ -235,7 +245,12 @@ class Mapping:
             if len(near) == 1:
                 return near[0]
             shown = ", ".join(f"'{h}'" for h in headers[:40])
-            raise ConfigError.at(self.path, leaf.line, leaf.path, f"column '{column}' is not in {source}.{did_you_mean(column, headers)} The file's columns: {shown}.")
+            raise ConfigError.at(
+                self.path,
+                leaf.line,
+                leaf.path,
+                f"column '{column}' is not in {source}.{did_you_mean(column, headers)} The file's columns: {shown}.",
+            )
 
         used: set[int] = set()
         for leaf in self.leaves():
@@ -243,7 +258,9 @@ class Mapping:
                 leaf.index = find(leaf.spec.column, leaf)
                 used.add(leaf.index)
             elif leaf.spec.template is not None:
-                leaf.template_indexes = {c: find(c, leaf) for c in template_columns(leaf.spec.template)}
+                leaf.template_indexes = {
+                    c: find(c, leaf) for c in template_columns(leaf.spec.template)
+                }
                 used.update(leaf.template_indexes.values())
         self._bound_headers = [headers[i] for i in sorted(used)]
 
@@ -261,12 +278,25 @@ class Mapping:
                 if fields[part].deprecated:
                     found.append(".".join(walked))
                     break
-                model = next((t for t in _inner_types(fields[part].annotation) if hasattr(t, "model_fields")), None)
+                model = next(
+                    (
+                        t
+                        for t in _inner_types(fields[part].annotation)
+                        if hasattr(t, "model_fields")
+                    ),
+                    None,
+                )
         return list(dict.fromkeys(found))
 
     def text_columns(self) -> list[str]:
         """The columns that feed text fields: a number there may have lost its leading zeros."""
-        return list(dict.fromkeys(leaf.spec.column for leaf in self.leaves() if leaf.kind == "str" and leaf.spec.column))
+        return list(
+            dict.fromkeys(
+                leaf.spec.column
+                for leaf in self.leaves()
+                if leaf.kind == "str" and leaf.spec.column
+            )
+        )
 
     def bound_headers(self) -> list[str]:
         """The file's headers this mapping reads, once bound (`bind`)."""
@@ -322,7 +352,9 @@ def load_mapping(path: str | Path) -> Mapping:
         with path.open(encoding="utf-8-sig") as handle:
             text = handle.read(MAX_MAPPING_CHARS + 1)  # never more: the file may be anything
     except FileNotFoundError:
-        raise ConfigError(f"{path}: mapping file not found. Create one with `kombo-import init INPUT -o {path}`.") from None
+        raise ConfigError(
+            f"{path}: mapping file not found. Create one with `kombo-import init INPUT -o {path}`."
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the mapping: {exc}") from exc
     if len(text) > MAX_MAPPING_CHARS:
@@ -352,7 +384,9 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def _parse_yaml(path: Path, text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
@@ -375,7 +409,12 @@ def _parse_yaml(path: Path, text: str) -> tuple[Any, dict[tuple[Any, ...], int]]
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError.at(path, line, None, f"is not valid YAML: {problem}. Check indentation and quotes (a value holding ': ' or '#' needs quotes).") from None
+        raise ConfigError.at(
+            path,
+            line,
+            None,
+            f"is not valid YAML: {problem}. Check indentation and quotes (a value holding ': ' or '#' needs quotes).",
+        ) from None
     except RecursionError:  # the checks above bound the depth; this is the last line of defence
         message = f"nests too deeply to read; a mapping needs at most {MAX_DEPTH} levels."
         raise ConfigError.at(path, None, None, message) from None
@@ -405,8 +444,10 @@ def _check_events(path: Path, text: str) -> None:
             depth += 1
             open_.append([event.anchor, nodes - 1, depth, depth])
             if depth > MAX_DEPTH:
-                problem = (f"nests more than {MAX_DEPTH} levels deep; a mapping needs about "
-                           "ten. Check for brackets that are never closed.")
+                problem = (
+                    f"nests more than {MAX_DEPTH} levels deep; a mapping needs about "
+                    "ten. Check for brackets that are never closed."
+                )
         elif isinstance(event, yaml.CollectionEndEvent):
             anchor, before, own, deepest = open_.pop()
             if anchor is not None:
@@ -421,28 +462,38 @@ def _check_events(path: Path, text: str) -> None:
             if open_:
                 open_[-1][3] = max(open_[-1][3], depth + levels)
             if any(entry[0] == name for entry in open_):
-                problem = (f"the alias *{name} is inside its own anchor &{name}, so the value "
-                           "would contain itself without end; refer only to a finished anchor.")
+                problem = (
+                    f"the alias *{name} is inside its own anchor &{name}, so the value "
+                    "would contain itself without end; refer only to a finished anchor."
+                )
             elif depth + levels > MAX_DEPTH:
-                problem = (f"the alias *{name} nests the mapping more than {MAX_DEPTH} levels "
-                           "deep once expanded; a mapping needs about ten.")
+                problem = (
+                    f"the alias *{name} nests the mapping more than {MAX_DEPTH} levels "
+                    "deep once expanded; a mapping needs about ten."
+                )
             elif nodes > MAX_NODES:
-                problem = (f"refused: with the alias *{name} expanded, the mapping has more than "
-                           f"{MAX_NODES:,} values (a mapping needs a few hundred), which would "
-                           "take minutes and gigabytes to read. Use fewer aliases of aliases.")
+                problem = (
+                    f"refused: with the alias *{name} expanded, the mapping has more than "
+                    f"{MAX_NODES:,} values (a mapping needs a few hundred), which would "
+                    "take minutes and gigabytes to read. Use fewer aliases of aliases."
+                )
         elif isinstance(event, yaml.ScalarEvent):
             nodes += 1
             if event.anchor is not None:
                 anchors[event.anchor] = (1, 0)
             if len(event.value) > MAX_NUMBER_CHARS and _is_number(event):
-                problem = (f"holds a number {len(event.value):,} characters long "
-                           f"({_clip(event.value, 20)!r}); no id or amount is that long. "
-                           "Quote it if it is text.")
+                problem = (
+                    f"holds a number {len(event.value):,} characters long "
+                    f"({_clip(event.value, 20)!r}); no id or amount is that long. "
+                    "Quote it if it is text."
+                )
         elif isinstance(event, yaml.DocumentStartEvent):
             anchors.clear()  # anchors belong to their document
         if problem is None and nodes > MAX_NODES:
-            problem = (f"has more than {MAX_NODES:,} values; a mapping needs a few hundred. "
-                       "Check that this is the mapping file.")
+            problem = (
+                f"has more than {MAX_NODES:,} values; a mapping needs a few hundred. "
+                "Check that this is the mapping file."
+            )
         if problem is not None:
             raise ConfigError.at(path, event.start_mark.line + 1, None, problem)
 
@@ -462,14 +513,21 @@ def _clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _record_lines(path: Path, node: yaml.Node, at: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> None:
+def _record_lines(
+    path: Path, node: yaml.Node, at: tuple[Any, ...], lines: dict[tuple[Any, ...], int]
+) -> None:
     lines[at] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key, value in node.value:
             name = str(key.value)
             if name in seen:
-                raise ConfigError.at(path, key.start_mark.line + 1, _dotted(at + (name,)), f"'{name}' is given twice; keep one.")
+                raise ConfigError.at(
+                    path,
+                    key.start_mark.line + 1,
+                    _dotted(at + (name,)),
+                    f"'{name}' is given twice; keep one.",
+                )
             seen.add(name)
             lines[at + (name,)] = key.start_mark.line + 1
             _record_lines(path, value, at + (name,), lines)
@@ -504,7 +562,10 @@ class _Compiler:
     # objects of the SDK model
     def model_object(self, data: Any, model: type[BaseModel], at: tuple[Any, ...]) -> ObjectNode:
         if not isinstance(data, dict):
-            raise self.fail(at, f"expected the fields of {_dotted(at)} ({', '.join(_field_names(model))}), got {_describe(data)}.")
+            raise self.fail(
+                at,
+                f"expected the fields of {_dotted(at)} ({', '.join(_field_names(model))}), got {_describe(data)}.",
+            )
         children: dict[str, Node] = {}
         names = _field_names(model)
         for key, value in data.items():
@@ -515,7 +576,10 @@ class _Compiler:
                     children[key] = self.free(value, at + (key,))
                 continue
             if fname is None:
-                raise self.fail(at + (key,), f"'{key}' is not a field of {_dotted(at)}.{did_you_mean(key, names)} Fields: {', '.join(names)}.")
+                raise self.fail(
+                    at + (key,),
+                    f"'{key}' is not a field of {_dotted(at)}.{did_you_mean(key, names)} Fields: {', '.join(names)}.",
+                )
             info = model.model_fields[fname]
             wire = info.alias or fname
             if value is None:
@@ -524,7 +588,14 @@ class _Compiler:
         required = {(f.alias or n) for n, f in model.model_fields.items() if f.is_required()}
         return ObjectNode(_dotted(at), model, children, required)
 
-    def field(self, data: Any, annotation: Any, at: tuple[Any, ...], owner: type[BaseModel] | None, name: str) -> Node:
+    def field(
+        self,
+        data: Any,
+        annotation: Any,
+        at: tuple[Any, ...],
+        owner: type[BaseModel] | None,
+        name: str,
+    ) -> Node:
         shape, inner = _shape(annotation)
         if owner is sdk.PostAtsCandidatesRequestBody and name == "attachments":
             return self.attachments(data, at)
@@ -532,7 +603,10 @@ class _Compiler:
             return self.answers(data, at)
         if shape == "model":
             if _is_spec(data):
-                raise self.fail(at, f"{_dotted(at)} is a group of fields ({', '.join(_field_names(inner))}); map each field on its own line below it.")
+                raise self.fail(
+                    at,
+                    f"{_dotted(at)} is a group of fields ({', '.join(_field_names(inner))}); map each field on its own line below it.",
+                )
             return self.model_object(data, inner, at)
         if shape == "list":
             return self.list_field(data, inner, at)
@@ -551,8 +625,17 @@ class _Compiler:
                 if shorthand and (isinstance(item, str) or _is_spec(item)):
                     # `social_links: [LinkedIn]` means `[{url: LinkedIn}]`
                     fname, info = shorthand
-                    leaf = self.leaf(item, where, *_shape(info.annotation), _check_for(item_inner, fname))
-                    nodes.append(ObjectNode(_dotted(where), item_inner, {info.alias or fname: leaf}, {info.alias or fname}))
+                    leaf = self.leaf(
+                        item, where, *_shape(info.annotation), _check_for(item_inner, fname)
+                    )
+                    nodes.append(
+                        ObjectNode(
+                            _dotted(where),
+                            item_inner,
+                            {info.alias or fname: leaf},
+                            {info.alias or fname},
+                        )
+                    )
                 else:
                     nodes.append(self.model_object(item, item_inner, where))
             else:
@@ -565,9 +648,20 @@ class _Compiler:
         if isinstance(node, ObjectNode):
             if node.model is not None:
                 for key in sorted(node.required - set(node.children)):
-                    at = tuple(int(p) if p.isdigit() else p for p in re.split(r"\.|\[(\d+)\]", node.path) if p) if node.path else ()
+                    at = (
+                        tuple(
+                            int(p) if p.isdigit() else p
+                            for p in re.split(r"\.|\[(\d+)\]", node.path)
+                            if p
+                        )
+                        if node.path
+                        else ()
+                    )
                     where = f"{node.path}.{key}" if node.path else key
-                    raise self.fail(at, f"{where} is required by Kombo but the mapping does not set it; map a column to it (or a {{value: …}}).")
+                    raise self.fail(
+                        at,
+                        f"{where} is required by Kombo but the mapping does not set it; map a column to it (or a {{value: …}}).",
+                    )
             for child in node.children.values():
                 self.require_fields(child)
         elif isinstance(node, ListNode):
@@ -579,36 +673,55 @@ class _Compiler:
         if isinstance(data, dict) and not (_is_spec(data) and all(k in SPEC_KEYS for k in data)):
             # Remote fields may have keys of their own called `value` (Greenhouse custom fields):
             # here a dict is a field spec only if every key is a spec option.
-            children = {str(k): self.free(v, at + (str(k),)) for k, v in data.items() if v is not None}
+            children = {
+                str(k): self.free(v, at + (str(k),)) for k, v in data.items() if v is not None
+            }
             return ObjectNode(_dotted(at), None, children)
         if isinstance(data, list):
-            return ListNode(_dotted(at), [self.free(v, at + (i,)) for i, v in enumerate(data)], expand=False)
+            return ListNode(
+                _dotted(at), [self.free(v, at + (i,)) for i, v in enumerate(data)], expand=False
+            )
         return self.leaf(data, at, "any", None, None)
 
-    def leaf(self, data: Any, at: tuple[Any, ...], kind: str, inner: Any, check: str | None) -> Leaf:
+    def leaf(
+        self, data: Any, at: tuple[Any, ...], kind: str, inner: Any, check: str | None
+    ) -> Leaf:
         if isinstance(data, str):
             spec = FieldSpec(column=data)
         elif isinstance(data, dict) and _is_spec(data):
             unknown = [k for k in data if k not in SPEC_KEYS]
             if unknown:
-                raise self.fail(at + (str(unknown[0]),), f"'{unknown[0]}' is not an option of a field.{did_you_mean(str(unknown[0]), SPEC_KEYS)} Options: {', '.join(sorted(SPEC_KEYS))}.")
+                raise self.fail(
+                    at + (str(unknown[0]),),
+                    f"'{unknown[0]}' is not an option of a field.{did_you_mean(str(unknown[0]), SPEC_KEYS)} Options: {', '.join(sorted(SPEC_KEYS))}.",
+                )
             spec = self._spec(FieldSpec, data, at)
         elif isinstance(data, dict):
-            raise self.fail(at, f"expected a column name or {{column: …}}, {{value: …}} or {{template: …}}; '{next(iter(data), '')}' is none of these.{did_you_mean(str(next(iter(data), '')), SOURCE_KEYS)}")
+            raise self.fail(
+                at,
+                f"expected a column name or {{column: …}}, {{value: …}} or {{template: …}}; '{next(iter(data), '')}' is none of these.{did_you_mean(str(next(iter(data), '')), SOURCE_KEYS)}",
+            )
         elif isinstance(data, (int, float, bool, dt.date)):
-            spec = FieldSpec(value=data)  # a bare number or true/false is a constant, never a column
+            spec = FieldSpec(
+                value=data
+            )  # a bare number or true/false is a constant, never a column
         else:
             raise self.fail(at, f"expected a column name or {{column: …}}, got {_describe(data)}.")
         enum = tuple(typing.get_args(inner)) if kind == "enum" else ()
         leaf = Leaf(_dotted(at), spec, kind, self.lines.get(at), spec.required, enum, check)
-        leaf.transforms = [self._transform(t, at + ("transform", i)) for i, t in enumerate(spec.transform)]
+        leaf.transforms = [
+            self._transform(t, at + ("transform", i)) for i, t in enumerate(spec.transform)
+        ]
         if spec.map is not None:
             leaf.value_map = {_map_key(k): v for k, v in spec.map.items()}
         if spec.template is not None:
             try:
                 template_columns(spec.template)
             except ValueError as exc:
-                raise self.fail(at + ("template",), f"is not a valid template: {exc}. Write columns as {{Column name}} and a literal brace as {{{{.") from None
+                raise self.fail(
+                    at + ("template",),
+                    f"is not a valid template: {exc}. Write columns as {{Column name}} and a literal brace as {{{{.",
+                ) from None
             problem = _template_problem(spec.template)
             if problem:
                 raise self.fail(at + ("template",), problem)
@@ -625,19 +738,31 @@ class _Compiler:
     def _transform(self, item: str | dict[str, Any], at: tuple[Any, ...]) -> tuple[str, Any]:
         if isinstance(item, dict):
             if len(item) != 1:
-                raise self.fail(at, "write one transform per list item, e.g. `- {date: {formats: ['%d.%m.%Y']}}`.")
+                raise self.fail(
+                    at,
+                    "write one transform per list item, e.g. `- {date: {formats: ['%d.%m.%Y']}}`.",
+                )
             name, options = next(iter(item.items()))
             options = options if options is not None else {}
         else:
             name, options = item, {}
         if name not in TRANSFORMS:
-            raise self.fail(at, f"'{name}' is not a transform.{did_you_mean(str(name), TRANSFORMS)} Transforms: {', '.join(TRANSFORMS)}.")
+            raise self.fail(
+                at,
+                f"'{name}' is not a transform.{did_you_mean(str(name), TRANSFORMS)} Transforms: {', '.join(TRANSFORMS)}.",
+            )
         function, allowed = TRANSFORMS[name]
         if not isinstance(options, dict):
-            raise self.fail(at, f"the options of '{name}' must be a mapping such as {{{', '.join(f'{a}: …' for a in allowed) or ''}}}.")
+            raise self.fail(
+                at,
+                f"the options of '{name}' must be a mapping such as {{{', '.join(f'{a}: …' for a in allowed) or ''}}}.",
+            )
         for option in options:
             if option not in allowed:
-                raise self.fail(at + (name, option), f"'{option}' is not an option of '{name}'.{did_you_mean(str(option), allowed)} Options: {', '.join(allowed) or 'none'}.")
+                raise self.fail(
+                    at + (name, option),
+                    f"'{option}' is not an option of '{name}'.{did_you_mean(str(option), allowed)} Options: {', '.join(allowed) or 'none'}.",
+                )
         options = dict(options)
         try:
             if name == "regex":
@@ -669,23 +794,40 @@ class _Compiler:
             if isinstance(item, str):
                 item = {"column": item}
             if not isinstance(item, dict):
-                raise self.fail(where, f"expected an attachment such as {{column: CV, type: CV}}, got {_describe(item)}.")
+                raise self.fail(
+                    where,
+                    f"expected an attachment such as {{column: CV, type: CV}}, got {_describe(item)}.",
+                )
             unknown = [k for k in item if k not in AttachmentSpec.model_fields]
             if unknown:
-                raise self.fail(where + (str(unknown[0]),), f"'{unknown[0]}' is not an option of an attachment.{did_you_mean(str(unknown[0]), AttachmentSpec.model_fields)} Options: {', '.join(AttachmentSpec.model_fields)}.")
+                raise self.fail(
+                    where + (str(unknown[0]),),
+                    f"'{unknown[0]}' is not an option of an attachment.{did_you_mean(str(unknown[0]), AttachmentSpec.model_fields)} Options: {', '.join(AttachmentSpec.model_fields)}.",
+                )
             spec = self._spec(AttachmentSpec, item, where)
             if spec.content_type is not None and not _CONTENT_TYPE.fullmatch(spec.content_type):
                 raise self.fail(where + ("content_type",), _content_type_problem(spec.content_type))
             file_spec = {k: v for k, v in item.items() if k in SPEC_KEYS}
             file_leaf = self.leaf(file_spec, where, "str", None, None)
-            name_leaf = self.leaf(spec.name, where + ("name",), "str", None, None) if spec.name is not None else None
+            name_leaf = (
+                self.leaf(spec.name, where + ("name",), "str", None, None)
+                if spec.name is not None
+                else None
+            )
             nodes.append(AttachmentNode(_dotted(where), spec, file_leaf, name_leaf))
         return ListNode(_dotted(at), nodes, expand=True)
 
     def answers(self, data: Any, at: tuple[Any, ...]) -> Node:
         if not isinstance(data, dict):
-            raise self.fail(at, "expected question ids with the column of each answer, e.g. `3phFBNXRweGnDmsU9o2vdPuQ: Work permit` (list them with `kombo-import jobs`).")
-        answers = {str(qid): self.leaf(spec, at + (str(qid),), "answer", None, None) for qid, spec in data.items() if spec is not None}
+            raise self.fail(
+                at,
+                "expected question ids with the column of each answer, e.g. `3phFBNXRweGnDmsU9o2vdPuQ: Work permit` (list them with `kombo-import jobs`).",
+            )
+        answers = {
+            str(qid): self.leaf(spec, at + (str(qid),), "answer", None, None)
+            for qid, spec in data.items()
+            if spec is not None
+        }
         return AnswersNode(_dotted(at), answers)
 
 
@@ -700,9 +842,11 @@ def _content_type_problem(value: str) -> str:
     if "/" not in value:  # `pdf`, `.docx`: a file extension given for a type
         guess = mimetypes.guess_type("file." + value.strip().lstrip(".").lower())[0]
     hint = f" Did you mean '{guess}'?" if guess and _CONTENT_TYPE.fullmatch(guess) else ""
-    return (f"'{_clip(value)}' is not a content type Kombo accepts: it takes type/subtype made "
-            f"of letters, digits, '.', '_' and '-', such as application/pdf.{hint} Or leave "
-            "content_type out: each file's type is then found from its content.")
+    return (
+        f"'{_clip(value)}' is not a content type Kombo accepts: it takes type/subtype made "
+        f"of letters, digits, '.', '_' and '-', such as application/pdf.{hint} Or leave "
+        "content_type out: each file's type is then found from its content."
+    )
 
 
 def _template_problem(template: str) -> str | None:
@@ -712,21 +856,32 @@ def _template_problem(template: str) -> str | None:
     fields (`{0}`, a KeyError on every row): none of that belongs in a mapping."""
     fields = [f for f in string.Formatter().parse(template) if f[1] is not None]
     if len(fields) > MAX_TEMPLATE_COLUMNS:
-        return (f"the template places {len(fields):,} columns; at most {MAX_TEMPLATE_COLUMNS} "
-                "are allowed. Split it, or map the columns one by one.")
+        return (
+            f"the template places {len(fields):,} columns; at most {MAX_TEMPLATE_COLUMNS} "
+            "are allowed. Split it, or map the columns one by one."
+        )
     for _, name, spec, conversion in fields:
-        shown = "{" + _clip(name + (f"!{conversion}" if conversion else "")
-                            + (f":{spec}" if spec else "")) + "}"
+        shown = (
+            "{"
+            + _clip(name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else ""))
+            + "}"
+        )
         if spec or conversion:
-            return (f"'{shown}' asks for formatting (':' or '!'); a template places columns as "
-                    f"they are. Write {{{_clip(name)}}} and use a transform for the rest.")
+            return (
+                f"'{shown}' asks for formatting (':' or '!'); a template places columns as "
+                f"they are. Write {{{_clip(name)}}} and use a transform for the rest."
+            )
         if not name or name.isdecimal():
-            return (f"'{shown}' names no column (Python reads {{}} and {{0}} as positions); "
-                    "write the column's header between the braces.")
+            return (
+                f"'{shown}' names no column (Python reads {{}} and {{0}} as positions); "
+                "write the column's header between the braces."
+            )
         if "." in name or "[" in name:
-            return (f"'{shown}': a column name in a template cannot hold '.' or '[' (Python "
-                    "would read them as attribute or index lookups); map that column with "
-                    "`column:` instead.")
+            return (
+                f"'{shown}': a column name in a template cannot hold '.' or '[' (Python "
+                "would read them as attribute or index lookups); map that column with "
+                "`column:` instead."
+            )
     return None
 
 
@@ -736,8 +891,10 @@ def _compile_pattern(pattern: Any) -> regex.Pattern[str]:
     if not isinstance(pattern, str):
         raise TypeError(f"pattern must be text, got {_describe(pattern)}; put it in quotes")
     if len(pattern) > MAX_PATTERN_CHARS:
-        raise ValueError(f"the pattern is {len(pattern):,} characters long; at most "
-                         f"{MAX_PATTERN_CHARS:,} are allowed")
+        raise ValueError(
+            f"the pattern is {len(pattern):,} characters long; at most "
+            f"{MAX_PATTERN_CHARS:,} are allowed"
+        )
     weight = _pattern_weight(pattern)
     if weight > MAX_PATTERN_WEIGHT:
         raise ValueError(
@@ -795,14 +952,17 @@ def _checked_formats(formats: Any) -> tuple[str, ...]:
     if not isinstance(formats, (list, tuple)):
         raise TypeError(f"formats must be a list such as ['%d.%m.%Y'], got {_describe(formats)}")
     if len(formats) > MAX_DATE_FORMATS:
-        raise ValueError(f"{len(formats)} formats are given; at most {MAX_DATE_FORMATS} "
-                         "(each is tried on every cell)")
+        raise ValueError(
+            f"{len(formats)} formats are given; at most {MAX_DATE_FORMATS} "
+            "(each is tried on every cell)"
+        )
     for fmt in formats:
         if not isinstance(fmt, str):
             raise TypeError(f"a date format is text such as '%d.%m.%Y', got {_describe(fmt)}")
         if len(fmt) > MAX_DATE_FORMAT_CHARS:
-            raise ValueError(f"the format {_clip(fmt)!r} is over {MAX_DATE_FORMAT_CHARS} "
-                             "characters long")
+            raise ValueError(
+                f"the format {_clip(fmt)!r} is over {MAX_DATE_FORMAT_CHARS} characters long"
+            )
         try:
             dt.datetime.strptime("", fmt)
         except re.error:  # strptime builds a regex, with a named group per directive
@@ -813,33 +973,55 @@ def _checked_formats(formats: Any) -> tuple[str, ...]:
     return tuple(formats)
 
 
-def compile_mapping(data: Any, path: Path, lines: dict[tuple[Any, ...], int] | None = None) -> Mapping:
+def compile_mapping(
+    data: Any, path: Path, lines: dict[tuple[Any, ...], int] | None = None
+) -> Mapping:
     """Turn parsed YAML into a `Mapping`; see `load_mapping`."""
     compiler = _Compiler(path, lines or {})
     if not isinstance(data, dict):
-        raise compiler.fail((), f"a mapping is a YAML document with `candidate:` and `application:` sections, got {_describe(data)}. See mappings/example.yaml.")
+        raise compiler.fail(
+            (),
+            f"a mapping is a YAML document with `candidate:` and `application:` sections, got {_describe(data)}. See mappings/example.yaml.",
+        )
     data = dict(data)
     version = data.pop("version", 1)
     if version != 1:
-        raise compiler.fail(("version",), f"version {version} is not supported; this importer reads version 1.")
+        raise compiler.fail(
+            ("version",), f"version {version} is not supported; this importer reads version 1."
+        )
     input_data = data.pop("input", None) or {}
     try:
         input_options = InputOptions.model_validate(input_data)
     except ValidationError as exc:
         error = exc.errors()[0]
         key = str(error["loc"][0]) if error["loc"] else None
-        hint = did_you_mean(key, InputOptions.model_fields) if key and error["type"] == "extra_forbidden" else ""
-        raise compiler.fail(("input",) + ((key,) if key else ()), f"{error['msg']}.{hint} Options: {', '.join(InputOptions.model_fields)}.") from None
+        hint = (
+            did_you_mean(key, InputOptions.model_fields)
+            if key and error["type"] == "extra_forbidden"
+            else ""
+        )
+        raise compiler.fail(
+            ("input",) + ((key,) if key else ()),
+            f"{error['msg']}.{hint} Options: {', '.join(InputOptions.model_fields)}.",
+        ) from None
     for needed in ("candidate", "application"):
         if needed not in data:
-            raise compiler.fail((), f"the mapping has no `{needed}:` section; the request body needs one.")
+            raise compiler.fail(
+                (), f"the mapping has no `{needed}:` section; the request body needs one."
+            )
     body = compiler.model_object(data, Body, ())
     compiler.require_fields(body)
     _mark_constants(body)
     remote = body.children.get("remote_fields")
     attachments_node = body.children.get("attachments")
-    attachments = [n for n in attachments_node.items if isinstance(n, AttachmentNode)] if isinstance(attachments_node, ListNode) else []
-    return Mapping(path, input_options, body, remote if isinstance(remote, ObjectNode) else None, attachments)
+    attachments = (
+        [n for n in attachments_node.items if isinstance(n, AttachmentNode)]
+        if isinstance(attachments_node, ListNode)
+        else []
+    )
+    return Mapping(
+        path, input_options, body, remote if isinstance(remote, ObjectNode) else None, attachments
+    )
 
 
 # --- SDK model introspection -----------------------------------------------------------------

@@ -128,8 +128,7 @@ class Table:
         if self.sheet is not None:
             bits.append(f"sheet '{self.sheet}'")
         if self.encoding:
-            bits.append(_encoding_text(self.encoding, self.encoding_confidence,
-                                       self.encoding_note))
+            bits.append(_encoding_text(self.encoding, self.encoding_confidence, self.encoding_note))
         if self.delimiter:
             bits.append("delimiter " + {"\t": "tab"}.get(self.delimiter, repr(self.delimiter)))
         bits.append(f"header on row {self.header_row}")
@@ -170,8 +169,9 @@ def read_table(
     kind = file_kind(path)
     if kind == "excel":
         padded: dict[int, dict[int, str]] | None = {} if text_columns else None
-        numbered, sheet_name, first_column, details = _excel_rows(path, sheet, expected_columns,
-                                                                  padded)
+        numbered, sheet_name, first_column, details = _excel_rows(
+            path, sheet, expected_columns, padded
+        )
         enc = delim = None
     else:
         if sheet is not None:
@@ -182,14 +182,16 @@ def read_table(
             except LookupError:
                 raise InputFileError(
                     f"{path}: '{encoding}' is not an encoding Python knows; try utf-8, cp1252,"
-                    " cp1250, mac-roman or shift_jis.") from None
+                    " cp1250, mac-roman or shift_jis."
+                ) from None
         else:
             choice = guess_encoding(path)
         enc = choice.name
         numbered, delim = _csv_rows(path, choice, delimiter)
         sheet_name, first_column, details = None, 0, {}
-    header_number, headers, rest = _split_header(path, numbered, header_row, expected_columns,
-                                                 first_column)
+    header_number, headers, rest = _split_header(
+        path, numbered, header_row, expected_columns, first_column
+    )
     if kind == "excel" and padded:
         wanted = {fold_header(c) for c in text_columns}
         columns = {i for i, h in enumerate(headers) if fold_header(h) in wanted}
@@ -213,8 +215,14 @@ def file_kind(path: Path) -> str:
     if magic.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         return "excel"
     if path.suffix.lower() in EXCEL_SUFFIXES and magic:
-        if magic.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<html", b"<!doctype", b"<table", b"<?xml")):
-            raise InputFileError(f"{path}: is a web page or XML saved under an Excel name, not a workbook. Open it in Excel and save it as .xlsx or CSV.")
+        if (
+            magic.lstrip(b"\xef\xbb\xbf \t\r\n")
+            .lower()
+            .startswith((b"<html", b"<!doctype", b"<table", b"<?xml"))
+        ):
+            raise InputFileError(
+                f"{path}: is a web page or XML saved under an Excel name, not a workbook. Open it in Excel and save it as .xlsx or CSV."
+            )
         return "csv"
     return "excel" if path.suffix.lower() in EXCEL_SUFFIXES else "csv"
 
@@ -232,18 +240,59 @@ UTF8_STRAY_SHARE = 10
 # The code pages spreadsheet programs and old ATSs really write, most common first: among
 # candidates that read a file identically the first is named.
 LEGACY_ENCODINGS = (
-    "cp1252", "cp1250", "cp1251", "cp1254", "cp1253", "cp1257", "cp1255", "cp1256", "cp1258",
-    "mac_roman", "cp932", "gb18030", "cp950", "cp949", "koi8_r", "koi8_u", "latin_1",
-    "iso8859_2", "iso8859_15", "iso8859_5", "iso8859_7", "iso8859_9", "iso8859_13", "shift_jis",
-    "euc_jp", "big5", "euc_kr", "mac_latin2", "mac_cyrillic", "mac_greek", "mac_turkish",
+    "cp1252",
+    "cp1250",
+    "cp1251",
+    "cp1254",
+    "cp1253",
+    "cp1257",
+    "cp1255",
+    "cp1256",
+    "cp1258",
+    "mac_roman",
+    "cp932",
+    "gb18030",
+    "cp950",
+    "cp949",
+    "koi8_r",
+    "koi8_u",
+    "latin_1",
+    "iso8859_2",
+    "iso8859_15",
+    "iso8859_5",
+    "iso8859_7",
+    "iso8859_9",
+    "iso8859_13",
+    "shift_jis",
+    "euc_jp",
+    "big5",
+    "euc_kr",
+    "mac_latin2",
+    "mac_cyrillic",
+    "mac_greek",
+    "mac_turkish",
 )
 _ENCODING_LABELS = {
-    "cp1250": "Central European", "cp1251": "Cyrillic", "cp1252": "Western European",
-    "cp1253": "Greek", "cp1254": "Turkish", "cp1255": "Hebrew", "cp1256": "Arabic",
-    "cp1257": "Baltic", "cp1258": "Vietnamese", "mac-roman": "Mac Western",
-    "cp932": "Japanese", "shift_jis": "Japanese", "euc_jp": "Japanese", "gb18030": "Chinese",
-    "cp950": "Traditional Chinese", "big5": "Traditional Chinese", "cp949": "Korean",
-    "euc_kr": "Korean", "koi8-r": "Cyrillic", "koi8-u": "Cyrillic",
+    "cp1250": "Central European",
+    "cp1251": "Cyrillic",
+    "cp1252": "Western European",
+    "cp1253": "Greek",
+    "cp1254": "Turkish",
+    "cp1255": "Hebrew",
+    "cp1256": "Arabic",
+    "cp1257": "Baltic",
+    "cp1258": "Vietnamese",
+    "mac-roman": "Mac Western",
+    "cp932": "Japanese",
+    "shift_jis": "Japanese",
+    "euc_jp": "Japanese",
+    "gb18030": "Chinese",
+    "cp950": "Traditional Chinese",
+    "big5": "Traditional Chinese",
+    "cp949": "Korean",
+    "euc_kr": "Korean",
+    "koi8-r": "Cyrillic",
+    "koi8-u": "Cyrillic",
 }
 # Lines that hold non-ASCII bytes are what tells code pages apart: the detector reads up to this
 # much of them, most from the file's first MiB and some from every later MiB.
@@ -257,12 +306,33 @@ _WORD = re.compile(r"[^\s!-/:-@\[-`{-~]+")  # a run of characters without ASCII 
 # The non-ASCII letters of languages written in these code pages (lowercase). A decoding whose
 # accented letters no one language (or only several together) uses is likely the wrong one:
 # cp1250's "Dvořák" read as cp1252 is "Dvoøák", ø being Danish and á Spanish.
-_ALPHABETS = tuple(set(letters) for letters in (
-    "äöüß", "àâæçéèêëîïôœùûüÿ", "áéíñóúü", "áâãàçéêíóôõú", "àèéìíîòóùú", "áéíóúëïöü", "æøåé",
-    "åäöé", "äöåšž", "áðéíóúýþæö", "ąćęłńóśźż", "áčďéěíňóřšťúůýž", "áäčďéíĺľňóôŕšťúýž",
-    "áéíóöőúüű", "ăâîșțşţ", "čćđšž", "çğıöşü", "äöõüšž", "āčēģīķļņšūž", "ąčęėįšųūž",
-    "àçèéíïòóúü", "çë",
-))
+_ALPHABETS = tuple(
+    set(letters)
+    for letters in (
+        "äöüß",
+        "àâæçéèêëîïôœùûüÿ",
+        "áéíñóúü",
+        "áâãàçéêíóôõú",
+        "àèéìíîòóùú",
+        "áéíóúëïöü",
+        "æøåé",
+        "åäöé",
+        "äöåšž",
+        "áðéíóúýþæö",
+        "ąćęłńóśźż",
+        "áčďéěíňóřšťúůýž",
+        "áäčďéíĺľňóôŕšťúýž",
+        "áéíóöőúüű",
+        "ăâîșțşţ",
+        "čćđšž",
+        "çğıöşü",
+        "äöõüšž",
+        "āčēģīķļņšūž",
+        "ąčęėįšųūž",
+        "àçèéíïòóúü",
+        "çë",
+    )
+)
 _KNOWN_ACCENTS = set().union(*_ALPHABETS)
 _MESSY = 0.5  # charset-normalizer's mess ratio for a reading it left out
 _SCRIPTS = ("LATIN", "CYRILLIC", "GREEK", "ARABIC", "HEBREW", "THAI", "HANGUL")
@@ -315,8 +385,9 @@ def guess_encoding(path: Path) -> EncodingChoice:
             return choice
     undefined = _decodes_whole(path, "cp1252") is False
     name = "latin-1" if undefined else "cp1252"
-    return EncodingChoice(name, 0.3, "a guess: no code page reads the file plausibly",
-                          rivals=("cp1250", "utf-8"))
+    return EncodingChoice(
+        name, 0.3, "a guess: no code page reads the file plausibly", rivals=("cp1250", "utf-8")
+    )
 
 
 class _StrayCounter:
@@ -370,8 +441,7 @@ def _scan(path: Path) -> tuple[bool, int, bytes]:
     return utf8, stray, b"".join(sample)
 
 
-def _non_ascii_lines(chunk: bytes, budget: int, whole_start: bool,
-                     whole_end: bool) -> list[bytes]:
+def _non_ascii_lines(chunk: bytes, budget: int, whole_start: bool, whole_end: bool) -> list[bytes]:
     """Whole lines (ended by LF, CRLF or an old Mac's CR) of `chunk` that hold a non-ASCII byte,
     up to `budget` bytes; a line cut by the chunk's ends is skipped (a multi-byte character may
     be cut with it) unless the chunk starts or ends the file there."""
@@ -419,8 +489,13 @@ class _Reading:
 
     @property
     def key(self) -> tuple[float, int, float, float, int]:
-        return (round(self.odd, 2), self.languages, round(self.chaos, 2),
-                -round(self.coherence, 2), self.rank)
+        return (
+            round(self.odd, 2),
+            self.languages,
+            round(self.chaos, 2),
+            -round(self.coherence, 2),
+            self.rank,
+        )
 
 
 def _detect(sample: bytes) -> list[EncodingChoice]:
@@ -576,14 +651,20 @@ def _uncertain_text(rivals: tuple[str, ...]) -> str:
     file differently, and the options that settle it."""
     other = rivals[0] if rivals else "utf-8"
     read_as = f": {', '.join(rivals)} would read it differently" if rivals else ""
-    return (f"the encoding is uncertain{read_as}. If names look wrong, give the file's"
-            f" encoding: --encoding {other}, or `input: {{encoding: {other}}}` in the mapping")
+    return (
+        f"the encoding is uncertain{read_as}. If names look wrong, give the file's"
+        f" encoding: --encoding {other}, or `input: {{encoding: {other}}}` in the mapping"
+    )
 
 
 # --- formats refused -------------------------------------------------------------------------
 
-_BIFF_VERSIONS = {0x0009: "Excel 2 (BIFF2)", 0x0209: "Excel 3 (BIFF3)", 0x0409: "Excel 4 (BIFF4)",
-                  0x0809: "Excel 5 or later saved without its container"}
+_BIFF_VERSIONS = {
+    0x0009: "Excel 2 (BIFF2)",
+    0x0209: "Excel 3 (BIFF3)",
+    0x0409: "Excel 4 (BIFF4)",
+    0x0809: "Excel 5 or later saved without its container",
+}
 _OLE_END = 0xFFFFFFFE
 
 
@@ -591,15 +672,16 @@ def _refuse_unreadable_formats(path: Path) -> None:
     """Refuse what would be read wrong without a word: Apple Numbers files (a bundle or a ZIP
     with Index/ parts), and Excel files older than Excel 97 (BIFF2-5), which calamine reads
     with numbers as dates, text as NUL-separated letters, or as text."""
-    numbers = (path.suffix.lower() == ".numbers" or path.is_dir() and (path / "Index.zip").exists())
+    numbers = path.suffix.lower() == ".numbers" or path.is_dir() and (path / "Index.zip").exists()
     if not numbers and path.is_file():
         with path.open("rb") as fh:
             head = fh.read(8)
         if head.startswith(b"PK\x03\x04"):
             try:
                 with zipfile.ZipFile(path) as archive:
-                    numbers = any(n.startswith("Index/") or n == "Index.zip"
-                                  for n in archive.namelist()[:200])
+                    numbers = any(
+                        n.startswith("Index/") or n == "Index.zip" for n in archive.namelist()[:200]
+                    )
             except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
                 numbers = False  # damaged: the workbook check says so
         else:
@@ -608,11 +690,13 @@ def _refuse_unreadable_formats(path: Path) -> None:
                 raise InputFileError(
                     f"{path}: is an {old} file, from before Excel 97; this importer reads it"
                     " wrong (numbers as dates, text with gaps), so it does not read it. Open it"
-                    " in Excel or LibreOffice and save it as .xlsx (or CSV), then import that.")
+                    " in Excel or LibreOffice and save it as .xlsx (or CSV), then import that."
+                )
     if numbers:
         raise InputFileError(
             f"{path}: is an Apple Numbers file, which this importer cannot read. In Numbers,"
-            " choose File > Export To > Excel (or CSV) and import the exported file.")
+            " choose File > Export To > Excel (or CSV) and import the exported file."
+        )
 
 
 def _old_excel(path: Path, head: bytes) -> str | None:
@@ -716,7 +800,9 @@ def _csv_rows(path: Path, choice: EncodingChoice, delimiter: str | None) -> tupl
         with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as fh:
             sample = fh.read(64 * 1024)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise InputFileError(f"{path}: cannot be read as {encoding}: {exc}. Give the encoding with `input: {{encoding: ...}}` in the mapping.") from exc
+        raise InputFileError(
+            f"{path}: cannot be read as {encoding}: {exc}. Give the encoding with `input: {{encoding: ...}}` in the mapping."
+        ) from exc
     # Excel's "sep=;" first line names the delimiter; Excel hides that line, so rows count after it.
     hint = _SEP_HINT.match(sample.lstrip("\ufeff"))
     if hint and delimiter is None:
@@ -783,9 +869,11 @@ def _mend_stray_bytes(record: list[str], encoding: str) -> tuple[list[Cell], tup
             shown = " ".join(f"0x{ord(s) - 0xDC00:02X}" for s in stray[:5])
             shown += " ..." if len(stray) > 5 else ""
             what = "a byte" if len(stray) == 1 else f"{len(stray)} bytes"
-            text = (f"{what} ({shown}) that {encoding} cannot decode (the rest of the file is"
-                    f" {encoding}), read as \ufffd. Retype the cell in the file, or export the"
-                    " file again as UTF-8")
+            text = (
+                f"{what} ({shown}) that {encoding} cannot decode (the rest of the file is"
+                f" {encoding}), read as \ufffd. Retype the cell in the file, or export the"
+                " file again as UTF-8"
+            )
             marks.append(_Mark(index, ENCODING_ERROR, text, mended))
     return cells, tuple(marks)
 
@@ -806,7 +894,7 @@ def _unparsable(path: Path, row: int, line: int, exc: Exception) -> str:
     where = f"row {row}" if line == row else f"row {row} (line {line} of the file)"
     return (
         f"{path}, {where}: a {what} longer than {limit:,} characters; a spreadsheet cell holds at"
-        f" most {MAX_CELL_CHARS:,}. Either the file is not a CSV, or a quote (\") opens a cell on"
+        f' most {MAX_CELL_CHARS:,}. Either the file is not a CSV, or a quote (") opens a cell on'
         " that row and never closes, so everything after it reads as one cell. Look at that row in"
         " a text editor and close or remove the quote, or export the file again as CSV."
     )
@@ -940,12 +1028,16 @@ def _excel_rows(
     name = _choose_sheet(path, names, sheet)
     if sheet is not None and sheet != "" and name not in worksheets:
         listed = ", ".join(f"'{n}'" for n in worksheets) or "none"
-        raise InputFileError(f"{path}: sheet '{name}' is a {kinds[name]}, which holds no rows."
-                             f" Name the sheet with the candidates; the worksheets: {listed}.")
+        raise InputFileError(
+            f"{path}: sheet '{name}' is a {kinds[name]}, which holds no rows."
+            f" Name the sheet with the candidates; the worksheets: {listed}."
+        )
     if sheet is None or sheet == "":
         if not worksheets:
-            raise InputFileError(f"{path}: the workbook has no worksheet (only charts or macros);"
-                                 " save the candidates as a worksheet, or export them as CSV.")
+            raise InputFileError(
+                f"{path}: the workbook has no worksheet (only charts or macros);"
+                " save the candidates as a worksheet, or export them as CSV."
+            )
         name = worksheets[0]
     skipped: list[InputFileError] = []
     data = None
@@ -983,12 +1075,18 @@ def _excel_rows(
             # Inlined for speed: "" is an empty cell; a whole float is an id or phone number
             # stored as a number, so keep its digits (4915112345678, not 4915112345678.0).
             row = [
-                None if c == "" else int(c) if type(c) is float and c.is_integer() and -1e16 < c < 1e16 else c
+                None
+                if c == ""
+                else int(c)
+                if type(c) is float and c.is_integer() and -1e16 < c < 1e16
+                else c
                 for c in cells
             ]
             if ods:
-                row = [_ods_duration(c) if type(c) is str and c[:2] in _DURATION_STARTS else c
-                       for c in row]
+                row = [
+                    _ods_duration(c) if type(c) is str and c[:2] in _DURATION_STARTS else c
+                    for c in row
+                ]
             if index in errors:
                 yield index + 1, *_put_errors(row, errors[index], index + 1, first_column)
             else:
@@ -1004,17 +1102,37 @@ def _excel_rows(
 # ~2 % of a dry run), ODS cells with calcext:value-type="error" (parsed only when content.xml holds
 # one). .xls and .xlsb are binary: their error cells still read as empty.
 
-_ERROR_TEXTS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
-                "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!",
-                "#BUSY!", "#UNKNOWN!", "Err:502", "Err:504", "Err:508", "Err:511", "Err:522")
+_ERROR_TEXTS = (
+    "#NULL!",
+    "#DIV/0!",
+    "#VALUE!",
+    "#REF!",
+    "#NAME?",
+    "#NUM!",
+    "#N/A",
+    "#GETTING_DATA",
+    "#SPILL!",
+    "#CALC!",
+    "#FIELD!",
+    "#BLOCKED!",
+    "#CONNECT!",
+    "#BUSY!",
+    "#UNKNOWN!",
+    "Err:502",
+    "Err:504",
+    "Err:508",
+    "Err:511",
+    "Err:522",
+)
 _CELL_REF = re.compile(rb"""\br=["']([A-Z]{1,3})(\d{1,7})["']""")
 _CELL_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]{1,40})</(?:\w+:)?v>")
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
-def _error_cells(path: Path, sheet: str, first_column: int,
-                 padded: dict[int, dict[int, str]] | None = None) -> dict[int, dict[int, str]]:
+def _error_cells(
+    path: Path, sheet: str, first_column: int, padded: dict[int, dict[int, str]] | None = None
+) -> dict[int, dict[int, str]]:
     """Row index (0-based) -> {column index in the row's cells: error text} of the sheet's cells
     holding an Excel error value; {} for formats where they cannot be found. Given `padded`, an
     xlsx/xlsm's number cells with a zero-padded number format (00000) are put there as the text
@@ -1046,8 +1164,14 @@ def _xlsx_sheet_part(archive: zipfile.ZipFile, sheet: str) -> str:
     from xml.etree import ElementTree
 
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rid = next((s.get(f"{_REL_NS}id") for s in workbook.iter(f"{_MAIN_NS}sheet")
-                if s.get("name") == sheet), None)
+    rid = next(
+        (
+            s.get(f"{_REL_NS}id")
+            for s in workbook.iter(f"{_MAIN_NS}sheet")
+            if s.get("name") == sheet
+        ),
+        None,
+    )
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     for rel in rels:
         if rel.get("Id") == rid:
@@ -1056,8 +1180,9 @@ def _xlsx_sheet_part(archive: zipfile.ZipFile, sheet: str) -> str:
     return ""
 
 
-def _xlsx_scan(archive: zipfile.ZipFile, part: str, formats: dict[int, str]
-               ) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
+def _xlsx_scan(
+    archive: zipfile.ZipFile, part: str, formats: dict[int, str]
+) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
     """One search of a sheet's XML: (row, column, error text) of each t="e" cell, and (row,
     column, shown text) of each number cell whose style `formats` names (a zero-padded format).
     Rows and columns count from 0."""
@@ -1098,8 +1223,9 @@ def _xlsx_scan(archive: zipfile.ZipFile, part: str, formats: dict[int, str]
                     text = value.group(1).decode("utf-8", "replace")
                     if b"'e'" in marker or b'"e"' in marker:
                         errors.append((row, column, text))
-                    elif _is_number_cell(cell[: cell.find(b">")]) and (fmt := formats.get(
-                            int(marker[4:-1]))):
+                    elif _is_number_cell(cell[: cell.find(b">")]) and (
+                        fmt := formats.get(int(marker[4:-1]))
+                    ):
                         padded = _pad(text, fmt)
                         if padded is not None:
                             shown.append((row, column, padded))
@@ -1207,8 +1333,10 @@ def _ods_error_cells(archive: zipfile.ZipFile, sheet: str) -> list[tuple[int, in
                 else:
                     row += int(element.get(f"{{{table_ns}}}number-rows-repeated", "1"))
                     element.clear()
-            elif event == "end" and tag in (f"{{{table_ns}}}table-cell",
-                                            f"{{{table_ns}}}covered-table-cell"):
+            elif event == "end" and tag in (
+                f"{{{table_ns}}}table-cell",
+                f"{{{table_ns}}}covered-table-cell",
+            ):
                 if element.get(f"{{{calc_ns}}}value-type") == "error":
                     text = "".join(element.itertext()).strip() or "#VALUE!"
                     found.append((row, column, text[:40]))
@@ -1217,8 +1345,9 @@ def _ods_error_cells(archive: zipfile.ZipFile, sheet: str) -> list[tuple[int, in
     return found
 
 
-def _put_errors(row: list[Cell], errors: dict[int, str], number: int,
-                first_column: int) -> tuple[list[Cell], tuple[_Mark, ...]]:
+def _put_errors(
+    row: list[Cell], errors: dict[int, str], number: int, first_column: int
+) -> tuple[list[Cell], tuple[_Mark, ...]]:
     """The row with each error cell holding its error text, and a mark for each."""
     marks = []
     for index, text in errors.items():
@@ -1228,10 +1357,18 @@ def _put_errors(row: list[Cell], errors: dict[int, str], number: int,
             row = row + [None] * (index + 1 - len(row))
         row[index] = text
         cell = f"{column_letter(index + first_column)}{number}"
-        marks.append(_Mark(index, CELL_ERROR, (
-            f"holds the Excel error {text} (cell {cell}), not a value: the export wrote the"
-            " error its formula gave. Fix the formula or the cell in the workbook and export"
-            " again"), text))
+        marks.append(
+            _Mark(
+                index,
+                CELL_ERROR,
+                (
+                    f"holds the Excel error {text} (cell {cell}), not a value: the export wrote the"
+                    " error its formula gave. Fix the formula or the cell in the workbook and export"
+                    " again"
+                ),
+                text,
+            )
+        )
     return row, tuple(marks)
 
 
@@ -1239,8 +1376,7 @@ def _put_errors(row: list[Cell], errors: dict[int, str], number: int,
 # "time" column wants) and a longer or negative one as its ISO text (PT36H15M10S); that one is
 # read as the dt.timedelta it is.
 _DURATION_STARTS = {"PT", "-P", *(f"P{d}" for d in range(10))}
-_ISO_DURATION = re.compile(
-    r"(-)?P(?:(\d+)D)?T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?")
+_ISO_DURATION = re.compile(r"(-)?P(?:(\d+)D)?T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?")
 
 
 def _ods_duration(text: str) -> Cell:
@@ -1249,13 +1385,18 @@ def _ods_duration(text: str) -> Cell:
     if not match or not any(match.groups()[1:]):
         return text
     sign, days, hours, minutes, seconds = match.groups()
-    value = dt.timedelta(days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0),
-                         seconds=float(seconds or 0))
+    value = dt.timedelta(
+        days=int(days or 0),
+        hours=int(hours or 0),
+        minutes=int(minutes or 0),
+        seconds=float(seconds or 0),
+    )
     return -value if sign else value
 
 
-def _shown_as_text(numbered: Numbered, padded: dict[int, dict[int, str]],
-                   columns: set[int]) -> Numbered:
+def _shown_as_text(
+    numbered: Numbered, padded: dict[int, dict[int, str]], columns: set[int]
+) -> Numbered:
     """The rows, with each number in `columns` that its format pads with zeros replaced by the
     text the cell shows ('01067', not 1067)."""
     for number, cells, marks in numbered:
@@ -1270,8 +1411,13 @@ def _shown_as_text(numbered: Numbered, padded: dict[int, dict[int, str]],
 def _sheet_kinds(workbook: Any) -> dict[str, str]:
     """Each sheet's kind: 'worksheet', 'chart sheet', 'dialog sheet', 'macro sheet' or 'VBA
     module' (calamine knows them for Excel files; ODS sheets are all worksheets)."""
-    labels = {"WorkSheet": "worksheet", "ChartSheet": "chart sheet", "DialogSheet": "dialog sheet",
-              "MacroSheet": "macro sheet", "Vba": "VBA module"}
+    labels = {
+        "WorkSheet": "worksheet",
+        "ChartSheet": "chart sheet",
+        "DialogSheet": "dialog sheet",
+        "MacroSheet": "macro sheet",
+        "Vba": "VBA module",
+    }
     try:
         metadata = workbook.sheets_metadata
     except (AttributeError, ValueError, RuntimeError):  # an older calamine: all are worksheets
@@ -1283,8 +1429,10 @@ def _calamine_says(exc: Exception) -> str:
     """calamine's reason, with what it means when a ZIP part inflates past its announced size."""
     text = str(exc)
     if "larger than its declared" in text:
-        return (f"{text} (a part of it unpacks to more than the ZIP directory announces: it is"
-                " damaged or made to mislead; open it in Excel and save it again, or export CSV)")
+        return (
+            f"{text} (a part of it unpacks to more than the ZIP directory announces: it is"
+            " damaged or made to mislead; open it in Excel and save it again, or export CSV)"
+        )
     return text
 
 
@@ -1310,9 +1458,13 @@ def _choose_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
         position = int(text)
         if 1 <= position <= len(names):
             return names[position - 1]
-        raise InputFileError(f"{path}: has {len(names)} sheet(s); sheet number {position} does not exist (sheets count from 1).")
+        raise InputFileError(
+            f"{path}: has {len(names)} sheet(s); sheet number {position} does not exist (sheets count from 1)."
+        )
     listed = ", ".join(f"'{n}'" for n in names)
-    raise InputFileError(f"{path}: has no sheet '{text}'.{did_you_mean(text, names)} Sheets: {listed}.")
+    raise InputFileError(
+        f"{path}: has no sheet '{text}'.{did_you_mean(text, names)} Sheets: {listed}."
+    )
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -1342,9 +1494,13 @@ def _split_header(
         for number, cells, _ in numbered:
             if number == header_row:
                 if _is_blank(cells):
-                    raise InputFileError(f"{path}: row {header_row} is empty; it cannot be the header row.")
+                    raise InputFileError(
+                        f"{path}: row {header_row} is empty; it cannot be the header row."
+                    )
                 return number, _header_names(cells, first_column), numbered
-        raise InputFileError(f"{path}: has fewer than {header_row} rows; there is no header on row {header_row}.")
+        raise InputFileError(
+            f"{path}: has fewer than {header_row} rows; there is no header on row {header_row}."
+        )
 
     looked_at: list[tuple[int, list[Cell], tuple[_Mark, ...]]] = []
     for number, cells, marks in numbered:
@@ -1358,8 +1514,10 @@ def _split_header(
     chosen = 0
     if expected_columns:
         wanted = {fold_header(c) for c in expected_columns}
-        hits = [sum(1 for c in cells if _is_name(c) and fold_header(c) in wanted)
-                for _, cells, _ in looked_at]
+        hits = [
+            sum(1 for c in cells if _is_name(c) and fold_header(c) in wanted)
+            for _, cells, _ in looked_at
+        ]
         if max(hits) > 0:
             chosen = hits.index(max(hits))
     number, cells, _ = looked_at[chosen]
@@ -1434,13 +1592,17 @@ def _extra_cells(cells: list[Cell], width: int, excel: bool) -> _Mark:
     shown = ", ".join(repr(as_shown) for as_shown in (str(c)[:30] for c in extra[:3]))
     shown += ", ..." if len(extra) > 3 else ""
     if excel:
-        text = (f"{len(extra)} cell(s) right of the last header ({shown}), which are not read;"
-                " give their column a header if they belong to the table")
+        text = (
+            f"{len(extra)} cell(s) right of the last header ({shown}), which are not read;"
+            " give their column a header if they belong to the table"
+        )
         return _Mark(-1, EXTRA_CELLS, text, shown, Severity.WARNING)
-    text = (f"{len(cells)} cells where the header has {width}: the cells past it ({shown}) are"
-            " not read, and the others may be shifted. A delimiter inside a cell without quotes,"
-            " or a file that escapes with backslashes, does this; quote that cell, or export the"
-            " file again as CSV")
+    text = (
+        f"{len(cells)} cells where the header has {width}: the cells past it ({shown}) are"
+        " not read, and the others may be shifted. A delimiter inside a cell without quotes,"
+        " or a file that escapes with backslashes, does this; quote that cell, or export the"
+        " file again as CSV"
+    )
     return _Mark(-1, EXTRA_CELLS, text, shown)
 
 

@@ -101,7 +101,12 @@ class _CsvOut:
     def __enter__(self) -> _CsvOut:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 
@@ -113,7 +118,17 @@ class ErrorReport(_CsvOut):
 
     def write(self, found: Sequence[Issue]) -> None:
         for issue in found:
-            self._row((issue.row, issue.column, issue.field, issue.value, issue.code, issue.message, issue.severity))
+            self._row(
+                (
+                    issue.row,
+                    issue.column,
+                    issue.field,
+                    issue.value,
+                    issue.code,
+                    issue.message,
+                    issue.severity,
+                )
+            )
 
 
 class RejectedRows(_CsvOut):
@@ -127,7 +142,9 @@ class RejectedRows(_CsvOut):
         super().__init__(path, list(headers) + [self.errors_column])
 
     def write(self, row: SourceRow, found: Sequence[Issue]) -> None:
-        explained = "; ".join(f"row {i.row}, {i.column or i.field}: {i.message}" for i in errors_in(found))
+        explained = "; ".join(
+            f"row {i.row}, {i.column or i.field}: {i.message}" for i in errors_in(found)
+        )
         self._row([_cell_text(v) for v in row.values] + [explained])
 
 
@@ -140,7 +157,15 @@ class ResultsFile(_CsvOut):
         self.flush_every = flush_every
         self._unflushed = 0
 
-    def write(self, row: int, status: str, candidate_id: str | None, application_id: str | None, code: str | None, message: str) -> None:
+    def write(
+        self,
+        row: int,
+        status: str,
+        candidate_id: str | None,
+        application_id: str | None,
+        code: str | None,
+        message: str,
+    ) -> None:
         self._row((row, status, candidate_id, application_id, code, message))
         self._unflushed += 1
         if self._unflushed >= self.flush_every:
@@ -297,7 +322,9 @@ def summary_lines(summary: ValidationSummary, source: str) -> list[str]:
         lines.extend(_table(summary.first_problems))
     lines.extend(f"Note: {printable(notice)}" for notice in summary.notices)
     if summary.warnings_by_code:
-        lines.append("Warnings by code (sent all the same; each is in the report; --strict refuses them):")
+        lines.append(
+            "Warnings by code (sent all the same; each is in the report; --strict refuses them):"
+        )
         width = max(len(printable(code)) for code in summary.warnings_by_code)
         for code, count in summary.warnings_by_code.most_common():
             lines.append(f"  {printable(code):<{width}}  {count:>7,}")
@@ -307,8 +334,14 @@ def summary_lines(summary: ValidationSummary, source: str) -> list[str]:
 def _table(found: Sequence[Issue]) -> list[str]:
     rows = [("row", "column", "code", "message")]
     for i in found:
-        rows.append((str(i.row), _clip(printable(i.column), 24), printable(i.code),
-                     _clip(printable(i.message), 90)))
+        rows.append(
+            (
+                str(i.row),
+                _clip(printable(i.column), 24),
+                printable(i.code),
+                _clip(printable(i.message), 90),
+            )
+        )
     widths = [max(len(r[k]) for r in rows) for k in range(3)]
     return ["  " + "  ".join(r[k].ljust(widths[k]) for k in range(3)) + "  " + r[3] for r in rows]
 
@@ -317,7 +350,9 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def summary_json(summary: ValidationSummary, source: str, outputs: dict[str, str]) -> dict[str, Any]:
+def summary_json(
+    summary: ValidationSummary, source: str, outputs: dict[str, str]
+) -> dict[str, Any]:
     """`--json`: the same summary for machines. The values are the file's exact text; print it
     with `terminal_json`, which escapes what json.dumps would leave raw for a terminal."""
     return {
@@ -331,7 +366,15 @@ def summary_json(summary: ValidationSummary, source: str, outputs: dict[str, str
         "warnings_by_code": dict(summary.warnings_by_code.most_common()),
         "notices": summary.notices,
         "first_problems": [
-            {"row": i.row, "column": i.column, "field": i.field, "value": i.value, "code": i.code, "message": i.message, "severity": i.severity}
+            {
+                "row": i.row,
+                "column": i.column,
+                "field": i.field,
+                "value": i.value,
+                "code": i.code,
+                "message": i.message,
+                "severity": i.severity,
+            }
             for i in summary.first_problems
         ],
         "outputs": outputs,

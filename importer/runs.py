@@ -58,7 +58,9 @@ class DryRunResult:
     table: Table
     mapping: Mapping
     summary: ValidationSummary
-    date_orders: dict[int, DateOrder] = field(default_factory=dict)  # sending reads dates the same way
+    date_orders: dict[int, DateOrder] = field(
+        default_factory=dict
+    )  # sending reads dates the same way
 
 
 def open_input(options: DryRunOptions) -> tuple[Mapping, Table]:
@@ -67,13 +69,24 @@ def open_input(options: DryRunOptions) -> tuple[Mapping, Table]:
     sheet: str | int | None = options.sheet
     if sheet is None and options.input_path.is_file() and file_kind(options.input_path) == "excel":
         sheet = mapping.input.sheet  # the mapping's sheet does not stop it reading a CSV export
+
     def read(header_row: int | None) -> Table:
-        return read_table(options.input_path, sheet=sheet, header_row=header_row, expected_columns=mapping.columns(),
-                          encoding=options.encoding or mapping.input.encoding, delimiter=options.delimiter or mapping.input.delimiter,
-                          text_columns=mapping.text_columns())
+        return read_table(
+            options.input_path,
+            sheet=sheet,
+            header_row=header_row,
+            expected_columns=mapping.columns(),
+            encoding=options.encoding or mapping.input.encoding,
+            delimiter=options.delimiter or mapping.input.delimiter,
+            text_columns=mapping.text_columns(),
+        )
 
     table = read(options.header_row or mapping.input.header_row)
-    if options.header_row is None and mapping.input.header_row and not _loosely_holds(table.headers, mapping.columns()):
+    if (
+        options.header_row is None
+        and mapping.input.header_row
+        and not _loosely_holds(table.headers, mapping.columns())
+    ):
         # The mapping's header row belongs to the original export; its rejects file (or another
         # export) has the header elsewhere: find it as if the mapping had not said.
         table = read(None)
@@ -86,7 +99,9 @@ def _loosely_holds(headers: list[str], columns: list[str]) -> bool:
     return any(fold_header(c) in found for c in columns)
 
 
-def fetch_catalog(settings: SubmitSettings, transport: httpx.AsyncBaseTransport | None = None) -> JobCatalog:
+def fetch_catalog(
+    settings: SubmitSettings, transport: httpx.AsyncBaseTransport | None = None
+) -> JobCatalog:
     """The integration's jobs, stages, questions and attachment rules, for `--check-remote`."""
 
     async def fetch() -> JobCatalog:
@@ -97,7 +112,11 @@ def fetch_catalog(settings: SubmitSettings, transport: httpx.AsyncBaseTransport 
     return asyncio.run(fetch())
 
 
-def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = None, catalog: JobCatalog | None = None) -> DryRunResult:
+def dry_run(
+    options: DryRunOptions,
+    on_progress: Callable[[int], None] | None = None,
+    catalog: JobCatalog | None = None,
+) -> DryRunResult:
     """Check every row of the input against the mapping (and the integration's jobs, given a
     catalog) and write the reports asked for."""
     refuse_overwrites(_reads(options), _report_writes(options))
@@ -105,20 +124,42 @@ def dry_run(options: DryRunOptions, on_progress: Callable[[int], None] | None = 
     with contextlib.ExitStack() as stack:
         workers = 0
         if options.input_path.is_file():
-            workers = worker_count(options.input_path.stat().st_size, excel=file_kind(options.input_path) == "excel")
+            workers = worker_count(
+                options.input_path.stat().st_size, excel=file_kind(options.input_path) == "excel"
+            )
         if workers:  # started before the input is opened: see start_pool
             rules = (catalog.listed, catalog.attachment_rules) if catalog is not None else None
-            setup = WorkerSetup(str(options.mapping_path), str(attachments_folder(options)), options.max_attachment_bytes,
-                                options.allow_private_urls, options.integration_id, options.strict, rules, date_orders)
+            setup = WorkerSetup(
+                str(options.mapping_path),
+                str(attachments_folder(options)),
+                options.max_attachment_bytes,
+                options.allow_private_urls,
+                options.integration_id,
+                options.strict,
+                rules,
+                date_orders,
+            )
             pool = stack.enter_context(start_pool(workers, setup))
         mapping, table = open_input(options)
         summary = ValidationSummary(notices=_notices(mapping))
         if workers:
             email_column = mapping.label_for("candidate.email_address")
-            checked = validate_in_parallel(table.rows, pool, workers, table.headers, table.describe(), summary, email_column, on_progress)
+            checked = validate_in_parallel(
+                table.rows,
+                pool,
+                workers,
+                table.headers,
+                table.describe(),
+                summary,
+                email_column,
+                on_progress,
+            )
         else:
             checker = row_checker(mapping, options, catalog, options.integration_id, date_orders)
-            checked = ((built.source, built.issues) for built in validate_rows(table.rows, checker, summary, on_progress))
+            checked = (
+                (built.source, built.issues)
+                for built in validate_rows(table.rows, checker, summary, on_progress)
+            )
         _write_reports(options, table, checked)
     return DryRunResult(table, mapping, summary, date_orders)
 
@@ -127,7 +168,10 @@ def column_date_orders(options: DryRunOptions) -> dict[int, DateOrder]:
     """The order of each date column read by guessing, from all of its values: one more read
     of the file, only when the mapping has such a column."""
     mapping = load_mapping(options.mapping_path)
-    if not any(leaf.kind == "datetime" or any(name == "date" for name, _ in leaf.transforms) for leaf in mapping.leaves()):
+    if not any(
+        leaf.kind == "datetime" or any(name == "date" for name, _ in leaf.transforms)
+        for leaf in mapping.leaves()
+    ):
         return {}
     mapping, table = open_input(options)
     columns = date_order_columns(mapping)
@@ -140,8 +184,10 @@ def column_date_orders(options: DryRunOptions) -> dict[int, DateOrder]:
 
 
 def _notices(mapping: Mapping) -> list[str]:
-    return [f"the mapping sets {name}, which Kombo has deprecated and will remove; move its value to a field that is not deprecated."
-            for name in mapping.deprecated_fields()]
+    return [
+        f"the mapping sets {name}, which Kombo has deprecated and will remove; move its value to a field that is not deprecated."
+        for name in mapping.deprecated_fields()
+    ]
 
 
 def attachments_folder(options: DryRunOptions) -> Path:
@@ -149,18 +195,31 @@ def attachments_folder(options: DryRunOptions) -> Path:
     return options.attachments_dir or options.input_path.parent
 
 
-def row_checker(mapping: Mapping, options: DryRunOptions, catalog: JobCatalog | None, integration_id: str | None,
-                date_orders: dict[int, DateOrder]) -> RowChecker:
+def row_checker(
+    mapping: Mapping,
+    options: DryRunOptions,
+    catalog: JobCatalog | None,
+    integration_id: str | None,
+    date_orders: dict[int, DateOrder],
+) -> RowChecker:
     """The per-row pipeline for this run, as the dry run and the sending both use it."""
-    attachments = open_attachment_source(attachments_folder(options), options.max_attachment_bytes, options.allow_private_urls)
-    return RowChecker(RequestBuilder(mapping, attachments, integration_id, date_orders), catalog, options.strict)
+    attachments = open_attachment_source(
+        attachments_folder(options), options.max_attachment_bytes, options.allow_private_urls
+    )
+    return RowChecker(
+        RequestBuilder(mapping, attachments, integration_id, date_orders), catalog, options.strict
+    )
 
 
-def _write_reports(options: DryRunOptions, table: Table, checked: Iterable[tuple[SourceRow, list[Issue]]]) -> None:
+def _write_reports(
+    options: DryRunOptions, table: Table, checked: Iterable[tuple[SourceRow, list[Issue]]]
+) -> None:
     """Every row into the workbook, every problem and warning into the report, every invalid
     row into the rejects."""
     # The workbook first: it may refuse the file (too wide) before any other output is opened.
-    annotated = AnnotatedWorkbook(options.annotated_path, table.headers) if options.annotated_path else None
+    annotated = (
+        AnnotatedWorkbook(options.annotated_path, table.headers) if options.annotated_path else None
+    )
     report = ErrorReport(options.report_path) if options.report_path else None
     rejects = RejectedRows(options.rejects_path, table.headers) if options.rejects_path else None
     try:
@@ -182,12 +241,18 @@ def _reads(options: DryRunOptions) -> dict[str, Path | None]:
     return {
         "your input": options.input_path,
         "the mapping": options.mapping_path,
-        "the attachments": attachments if attachments is not None and attachments.is_file() else None,
+        "the attachments": attachments
+        if attachments is not None and attachments.is_file()
+        else None,
     }
 
 
 def _report_writes(options: DryRunOptions) -> dict[str, Path | None]:
-    return {"--report": options.report_path, "--rejects": options.rejects_path, "--annotated": options.annotated_path}
+    return {
+        "--report": options.report_path,
+        "--rejects": options.rejects_path,
+        "--annotated": options.annotated_path,
+    }
 
 
 OUTPUT_SUFFIXES = {"--annotated": (".xlsx",)}
@@ -205,10 +270,14 @@ def refuse_overwrites(reads: dict[str, Path | None], writes: dict[str, Path | No
             continue
         suffixes = OUTPUT_SUFFIXES.get(label)
         if suffixes and path.suffix.lower() not in suffixes:
-            raise ConfigError(f"{label} {path}: writes an Excel workbook; give it a name ending in {suffixes[0]}.")
+            raise ConfigError(
+                f"{label} {path}: writes an Excel workbook; give it a name ending in {suffixes[0]}."
+            )
         identity = _identity(path)
         if identity in seen:
-            raise ConfigError(f"{label} {path} would overwrite {seen[identity]} (the same file); choose another file name.")
+            raise ConfigError(
+                f"{label} {path} would overwrite {seen[identity]} (the same file); choose another file name."
+            )
         seen[identity] = f"{label} {path}"
 
 
@@ -249,7 +318,9 @@ class FileSnapshot:
         else:
             reason = "its content differs"
         if now is None or now.sha256 != self.sha256:
-            raise InputFileError(f"{self.path}: changed after it was validated ({reason}); nothing was sent. Run the command again to check and send what it holds now.")
+            raise InputFileError(
+                f"{self.path}: changed after it was validated ({reason}); nothing was sent. Run the command again to check and send what it holds now."
+            )
 
 
 @dataclass(frozen=True)
@@ -284,20 +355,41 @@ def submit_file(
     """
     writes = _report_writes(options.dry) | {"--results": options.results_path}
     if options.send and options.ledger_path:
-        writes |= {"--ledger": options.ledger_path} | {f"--ledger's {kind}": path for kind, path in sidecar_paths(options.ledger_path).items()}
+        writes |= {"--ledger": options.ledger_path} | {
+            f"--ledger's {kind}": path for kind, path in sidecar_paths(options.ledger_path).items()
+        }
     refuse_overwrites(_reads(options.dry), writes)
     with contextlib.ExitStack() as stack:
         # The ledger is locked before the long dry run, so that a second run fails at once.
-        ledger = stack.enter_context(Ledger(options.ledger_path)) if options.send and options.ledger_path else None
+        ledger = (
+            stack.enter_context(Ledger(options.ledger_path))
+            if options.send and options.ledger_path
+            else None
+        )
         catalog = fetch_catalog(settings, transport) if options.check_remote else None
-        validated = [FileSnapshot.take(path) for path in (options.dry.input_path, options.dry.mapping_path)] if options.send and options.dry.input_path.is_file() else []
+        validated = (
+            [FileSnapshot.take(path) for path in (options.dry.input_path, options.dry.mapping_path)]
+            if options.send and options.dry.input_path.is_file()
+            else []
+        )
         dry = dry_run(options.dry, on_validate_progress, catalog)
         if not options.send or not confirm(dry):
             return SubmitRunResult(dry)
         for snapshot in validated:
             snapshot.check()
-        journal = LedgerJournal(ledger, settings.integration_id, str(options.dry.input_path.resolve()), options.retry_failed) if ledger else None
-        stats = asyncio.run(_send_file(options, settings, on_progress, transport, journal, catalog, dry.date_orders))
+        journal = (
+            LedgerJournal(
+                ledger,
+                settings.integration_id,
+                str(options.dry.input_path.resolve()),
+                options.retry_failed,
+            )
+            if ledger
+            else None
+        )
+        stats = asyncio.run(
+            _send_file(options, settings, on_progress, transport, journal, catalog, dry.date_orders)
+        )
     return SubmitRunResult(dry, stats)
 
 
@@ -312,7 +404,9 @@ async def _send_file(
 ) -> SubmitStats:
     mapping, table = open_input(options.dry)
     checker = row_checker(mapping, options.dry, catalog, settings.integration_id, date_orders)
-    results = ResultsFile(options.results_path, settings.batch_size) if options.results_path else None
+    results = (
+        ResultsFile(options.results_path, settings.batch_size) if options.results_path else None
+    )
     broken: list[OSError] = []
 
     def write(result: RowResult) -> None:
@@ -321,20 +415,36 @@ async def _send_file(
         if results is None or broken:
             return
         try:
-            results.write(result.row, result.status, result.candidate_id, result.application_id, result.code, result.message)
+            results.write(
+                result.row,
+                result.status,
+                result.candidate_id,
+                result.application_id,
+                result.code,
+                result.message,
+            )
         except OSError as exc:
             broken.append(exc)
             raise _unwritable(options.results_path, exc) from exc
 
     async with KomboClient(settings, transport) as client:
-        submitter = Submitter(client, settings, on_result=write, on_progress=on_progress, journal=journal)
+        submitter = Submitter(
+            client, settings, on_result=write, on_progress=on_progress, journal=journal
+        )
 
         def requests() -> Iterator[tuple[int, PostAtsCandidatesRequest]]:
             for built in validate_rows(table.rows, checker, ValidationSummary()):
                 if built.request is None:
                     errors = errors_in(built.issues)
                     explained = "; ".join(f"{i.column or i.field}: {i.message}" for i in errors)
-                    submitter.record(RowResult(built.row_number, Status.NOT_SENT, code=errors[0].code, message="invalid: " + explained))
+                    submitter.record(
+                        RowResult(
+                            built.row_number,
+                            Status.NOT_SENT,
+                            code=errors[0].code,
+                            message="invalid: " + explained,
+                        )
+                    )
                 else:
                     yield built.row_number, built.request
 
@@ -351,7 +461,9 @@ async def _send_file(
 
 
 def _unwritable(path: Path | None, exc: OSError) -> OutputError:
-    return OutputError(f"{path}: the results cannot be written ({exc.strerror or exc}); sending stopped at once. The ledger holds what was created: free some space and run the same command again.")
+    return OutputError(
+        f"{path}: the results cannot be written ({exc.strerror or exc}); sending stopped at once. The ledger holds what was created: free some space and run the same command again."
+    )
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -384,13 +496,27 @@ def _stop_on_signals(submitter: Submitter) -> Iterator[None]:
             loop.remove_signal_handler(signum)
 
 
-def draft_mapping_file(input_path: Path, output_path: Path, sheet: str | None = None, header_row: int | None = None, overwrite: bool = False,
-                       encoding: str | None = None, delimiter: str | None = None) -> tuple[str, Draft]:
+def draft_mapping_file(
+    input_path: Path,
+    output_path: Path,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    overwrite: bool = False,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> tuple[str, Draft]:
     """`init`: write a commented mapping drafted from the file; never overwrites unless asked."""
     if output_path.exists() and not overwrite:
         raise ConfigError(f"{output_path} exists already; choose another name or pass --force.")
     refuse_overwrites({"your input": input_path}, {"-o": output_path})
-    table = read_table(input_path, sheet=sheet, header_row=header_row, expected_columns=KNOWN_HEADERS, encoding=encoding, delimiter=delimiter)
+    table = read_table(
+        input_path,
+        sheet=sheet,
+        header_row=header_row,
+        expected_columns=KNOWN_HEADERS,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
     draft = place_columns(table)
     text = render_mapping(draft, table)
     output_path.parent.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,7 @@ from .client import (
 from .errors import FatalApiError, ImporterError, InternalError, OutputError, describe
 from .settings import SubmitSettings
 
+
 class Status(StrEnum):
     """What became of a row in this run (the results file's `status`)."""
 
@@ -93,7 +94,9 @@ class Journal:
         """A result to settle the row without sending it, or what is known of it."""
         return Prior.NEW
 
-    def sending(self, row: int, request: PostAtsCandidatesRequest, attachment_digests: list[str]) -> None:
+    def sending(
+        self, row: int, request: PostAtsCandidatesRequest, attachment_digests: list[str]
+    ) -> None:
         """Called, and committed, before each request for the row leaves; the digests are those
         of the attachment bytes about to be sent."""
 
@@ -125,7 +128,11 @@ class ConcurrencyGate:
         """Never above Kombo's `Concurrency-Limit`; halve on CONCURRENCY_LIMIT_EXCEEDED, then
         creep back up one request at a time while Kombo has room."""
         async with self._changed:
-            cap = self.ceiling if limits.concurrency_limit is None else max(1, min(self.ceiling, limits.concurrency_limit))
+            cap = (
+                self.ceiling
+                if limits.concurrency_limit is None
+                else max(1, min(self.ceiling, limits.concurrency_limit))
+            )
             if too_many:
                 self.limit = max(1, self.limit // 2)
             elif not self.learned:
@@ -142,7 +149,9 @@ class Pacer:
 
     MARGIN = 0.98  # aim just under the limit: the server's clock and ours never agree exactly
 
-    def __init__(self, rate: float | None, max_wait: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rate: float | None, max_wait: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.interval = 1.0 / (rate * self.MARGIN) if rate else 0.0
         self.max_wait = max_wait
         self.clock = clock
@@ -215,20 +224,28 @@ class Submitter:
     async def run(self, items: Iterable[tuple[int, PostAtsCandidatesRequest]]) -> SubmitStats:
         """Send every item; returns when each has a result. Raises what stopped the run (after
         every row in flight has ended and every row has a result)."""
-        live = asyncio.Semaphore(self.settings.concurrency * 4)  # rows in flight or waiting to retry
+        live = asyncio.Semaphore(
+            self.settings.concurrency * 4
+        )  # rows in flight or waiting to retry
         iterator = iter(items)
         try:
             for row, request in iterator:
                 await live.acquire()
                 if self.stopping.is_set():
                     live.release()
-                    self._record(RowResult(row, Status.NOT_SENT, code="stopped", message=self._stop_message()))
+                    self._record(
+                        RowResult(
+                            row, Status.NOT_SENT, code="stopped", message=self._stop_message()
+                        )
+                    )
                     break
                 task = asyncio.create_task(self._row(row, request))
                 self._tasks.add(task)
                 task.add_done_callback(self._finished(live))
             for row, _ in iterator:  # never reached because the run stopped
-                self._record(RowResult(row, Status.NOT_SENT, code="stopped", message=self._stop_message()))
+                self._record(
+                    RowResult(row, Status.NOT_SENT, code="stopped", message=self._stop_message())
+                )
         except ImporterError as error:  # the input or an output failed while rows were read
             self._fail(error)
             raise
@@ -273,19 +290,73 @@ class Submitter:
             settled = await self._send_until_settled(row, request, progress)
         except asyncio.CancelledError:  # abandoned (a second Ctrl-C)
             may_exist = progress.may_exist
-            message = "abandoned while in flight; run again with the same ledger to settle it" if may_exist else "not sent: the run was interrupted"
-            settled = Settled(RowResult(row, Status.FAILED if may_exist else Status.NOT_SENT, code="interrupted", message=message, attempts=progress.attempts), True, may_exist)
+            message = (
+                "abandoned while in flight; run again with the same ledger to settle it"
+                if may_exist
+                else "not sent: the run was interrupted"
+            )
+            settled = Settled(
+                RowResult(
+                    row,
+                    Status.FAILED if may_exist else Status.NOT_SENT,
+                    code="interrupted",
+                    message=message,
+                    attempts=progress.attempts,
+                ),
+                True,
+                may_exist,
+            )
         except RowProblem as problem:  # its file changed or vanished since the dry run
-            settled = Settled(RowResult(row, Status.FAILED, code=problem.code, message=problem.message, attempts=progress.attempts), True, progress.may_exist)
+            settled = Settled(
+                RowResult(
+                    row,
+                    Status.FAILED,
+                    code=problem.code,
+                    message=problem.message,
+                    attempts=progress.attempts,
+                ),
+                True,
+                progress.may_exist,
+            )
         except FatalApiError as exc:  # a lookup was refused for the whole run
             self._fail(exc)
-            settled = Settled(RowResult(row, Status.FAILED, code="lookup_failed", message=str(exc), attempts=progress.attempts), True, True)
+            settled = Settled(
+                RowResult(
+                    row,
+                    Status.FAILED,
+                    code="lookup_failed",
+                    message=str(exc),
+                    attempts=progress.attempts,
+                ),
+                True,
+                True,
+            )
         except OutputError as exc:  # the ledger cannot be written: nothing more may be sent
             self._fail(exc)
-            settled = Settled(RowResult(row, Status.FAILED, code="ledger_error", message=str(exc), attempts=progress.attempts), True, progress.may_exist)
+            settled = Settled(
+                RowResult(
+                    row,
+                    Status.FAILED,
+                    code="ledger_error",
+                    message=str(exc),
+                    attempts=progress.attempts,
+                ),
+                True,
+                progress.may_exist,
+            )
         except Exception as exc:  # a bug of ours: this row fails, the others go on
             message = f"{describe(exc)} (an error in kombo-import; please report it)"
-            settled = Settled(RowResult(row, Status.FAILED, code="internal_error", message=message, attempts=progress.attempts), True, progress.may_exist)
+            settled = Settled(
+                RowResult(
+                    row,
+                    Status.FAILED,
+                    code="internal_error",
+                    message=message,
+                    attempts=progress.attempts,
+                ),
+                True,
+                progress.may_exist,
+            )
         try:
             self.journal.settled(row, request, settled)
         except OutputError as exc:  # the ledger failed: the row still gets its result below
@@ -295,7 +366,9 @@ class Submitter:
         except OutputError as exc:
             self._fail(exc)
 
-    async def _send_until_settled(self, row: int, request: PostAtsCandidatesRequest, progress: _RowProgress) -> Settled:
+    async def _send_until_settled(
+        self, row: int, request: PostAtsCandidatesRequest, progress: _RowProgress
+    ) -> Settled:
         """(result, retryable next run, may have been written)."""
         job_id = request.body.application.job_id
         email = request.body.candidate.email_address
@@ -310,7 +383,18 @@ class Submitter:
                 self.stats.lookups += 1
                 found = await self.client.find_application(email, job_id)
                 if found is not None:
-                    return Settled(RowResult(row, Status.CREATED, found[0], found[1], message="created (confirmed by a lookup after an uncertain answer)", attempts=attempt - 1), False, False)
+                    return Settled(
+                        RowResult(
+                            row,
+                            Status.CREATED,
+                            found[0],
+                            found[1],
+                            message="created (confirmed by a lookup after an uncertain answer)",
+                            attempts=attempt - 1,
+                        ),
+                        False,
+                        False,
+                    )
             if self.stopping.is_set():
                 return Settled(_unfinished(row, last, attempt - 1), True, uncertain)
             await self.pacer.wait_turn(self.stopping)
@@ -318,9 +402,23 @@ class Submitter:
                 if self.stopping.is_set():
                     return Settled(_unfinished(row, last, attempt - 1), True, uncertain)
                 if job_id in self.closed_jobs:
-                    return Settled(RowResult(row, Status.NOT_SENT, code="api.ATS.JOB_CLOSED", message=f"not sent: job {job_id} is closed (an earlier row was refused for it)", attempts=attempt - 1), True, uncertain)
+                    return Settled(
+                        RowResult(
+                            row,
+                            Status.NOT_SENT,
+                            code="api.ATS.JOB_CLOSED",
+                            message=f"not sent: job {job_id} is closed (an earlier row was refused for it)",
+                            attempts=attempt - 1,
+                        ),
+                        True,
+                        uncertain,
+                    )
                 # Encoded here, in the gate: at most --concurrency bodies with files in memory.
-                content, digests = await asyncio.to_thread(encode_request, request) if request.attachments else encode_request(request)
+                content, digests = (
+                    await asyncio.to_thread(encode_request, request)
+                    if request.attachments
+                    else encode_request(request)
+                )
                 self.journal.sending(row, request, digests)
                 progress.attempts = attempt
                 progress.may_exist = True  # from here until an answer says otherwise
@@ -333,30 +431,87 @@ class Submitter:
             last = outcome
             progress.may_exist = uncertain or isinstance(outcome, (Uncertain, Created))
             self.pacer.learn(outcome.limits)
-            await self.gate.learn(outcome.limits, isinstance(outcome, Transient) and outcome.slow_down)
+            await self.gate.learn(
+                outcome.limits, isinstance(outcome, Transient) and outcome.slow_down
+            )
             if isinstance(outcome, Created):
                 self.stats.kombo_warnings.update(set(outcome.warnings))
                 message = "; ".join(f"warning: {w}" for w in outcome.warnings)
-                return Settled(RowResult(row, Status.CREATED, outcome.candidate_id, outcome.application_id, message=message, attempts=attempt), False, False)
+                return Settled(
+                    RowResult(
+                        row,
+                        Status.CREATED,
+                        outcome.candidate_id,
+                        outcome.application_id,
+                        message=message,
+                        attempts=attempt,
+                    ),
+                    False,
+                    False,
+                )
             if isinstance(outcome, AlreadyExists):
-                return Settled(RowResult(row, Status.SKIPPED, code=_api(outcome.code), message=f"already in the ATS: {outcome.message}", attempts=attempt), False, False)
+                return Settled(
+                    RowResult(
+                        row,
+                        Status.SKIPPED,
+                        code=_api(outcome.code),
+                        message=f"already in the ATS: {outcome.message}",
+                        attempts=attempt,
+                    ),
+                    False,
+                    False,
+                )
             if isinstance(outcome, Fatal):
                 self._fail(FatalApiError.from_outcome(outcome.code, outcome.message))
-                return Settled(RowResult(row, Status.FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempt), True, uncertain)
+                return Settled(
+                    RowResult(
+                        row,
+                        Status.FAILED,
+                        code=_api(outcome.code),
+                        message=outcome.message,
+                        attempts=attempt,
+                    ),
+                    True,
+                    uncertain,
+                )
             if isinstance(outcome, Rejected):
                 if outcome.job_closed:
                     self.closed_jobs.add(job_id)
-                return Settled(RowResult(row, Status.FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempt), False, uncertain)
+                return Settled(
+                    RowResult(
+                        row,
+                        Status.FAILED,
+                        code=_api(outcome.code),
+                        message=outcome.message,
+                        attempts=attempt,
+                    ),
+                    False,
+                    uncertain,
+                )
             uncertain = uncertain or isinstance(outcome, Uncertain)
             if attempt < self.settings.max_attempts:
                 asked = _asked_wait(outcome)
                 if asked is not None and asked > self.settings.max_wait:
-                    message = (f"Kombo asked to wait {asked:,.0f} s before a retry, more than --max-wait {self.settings.max_wait:g} s;"
-                               " not retried in this run. Run again later: it is sent again then.")
-                    return Settled(RowResult(row, Status.FAILED, code=_api(outcome.code) if outcome.code else "transient", message=message, attempts=attempt), True, uncertain)
+                    message = (
+                        f"Kombo asked to wait {asked:,.0f} s before a retry, more than --max-wait {self.settings.max_wait:g} s;"
+                        " not retried in this run. Run again later: it is sent again then."
+                    )
+                    return Settled(
+                        RowResult(
+                            row,
+                            Status.FAILED,
+                            code=_api(outcome.code) if outcome.code else "transient",
+                            message=message,
+                            attempts=attempt,
+                        ),
+                        True,
+                        uncertain,
+                    )
                 await self._back_off(attempt, asked)
         assert last is not None
-        return Settled(_unfinished(row, last, self.settings.max_attempts, gave_up=True), True, uncertain)
+        return Settled(
+            _unfinished(row, last, self.settings.max_attempts, gave_up=True), True, uncertain
+        )
 
     async def _back_off(self, attempt: int, asked: float | None) -> None:
         """Exponential backoff with full jitter, never sooner than Kombo asked."""
@@ -400,8 +555,26 @@ def _api(code: str | None) -> str:
 
 def _unfinished(row: int, last: Outcome | None, attempts: int, gave_up: bool = False) -> RowResult:
     if last is None:
-        return RowResult(row, Status.NOT_SENT, code="stopped", message="not sent: the run stopped", attempts=attempts)
+        return RowResult(
+            row,
+            Status.NOT_SENT,
+            code="stopped",
+            message="not sent: the run stopped",
+            attempts=attempts,
+        )
     why = f"gave up after {attempts} attempts" if gave_up else "the run stopped before a retry"
     if isinstance(last, Uncertain):
-        return RowResult(row, Status.FAILED, code=_api(last.code) if last.code else "uncertain", message=f"may or may not have been created ({last.message}); {why}. Run again with the same ledger to settle it.", attempts=attempts)
-    return RowResult(row, Status.FAILED, code=_api(last.code) if last.code else "transient", message=f"{last.message}; {why}", attempts=attempts)
+        return RowResult(
+            row,
+            Status.FAILED,
+            code=_api(last.code) if last.code else "uncertain",
+            message=f"may or may not have been created ({last.message}); {why}. Run again with the same ledger to settle it.",
+            attempts=attempts,
+        )
+    return RowResult(
+        row,
+        Status.FAILED,
+        code=_api(last.code) if last.code else "transient",
+        message=f"{last.message}; {why}",
+        attempts=attempts,
+    )

@@ -61,7 +61,27 @@ def collapse_spaces(value: Any) -> str:
 
 # --- names -----------------------------------------------------------------------------------
 
-_NAME_PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "del", "la", "le", "du", "zu", "ten", "ter", "dos", "das", "st.", "bin", "al"}
+_NAME_PARTICLES = {
+    "van",
+    "von",
+    "de",
+    "der",
+    "den",
+    "da",
+    "di",
+    "del",
+    "la",
+    "le",
+    "du",
+    "zu",
+    "ten",
+    "ter",
+    "dos",
+    "das",
+    "st.",
+    "bin",
+    "al",
+}
 
 
 def split_full_name(value: Any) -> tuple[str, str]:
@@ -95,17 +115,26 @@ _NUMERIC_DATE = re.compile(r"^(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})$")
 MIN_YEAR, MAX_YEAR = 1900, 2100
 
 
-def _invalid_date(value: Any, expected: str = "a date such as 2025-03-31 or 31.03.2025") -> RowProblem:
-    return RowProblem(issues.INVALID_DATE, f"'{as_text(value)}' is not a date; expected {expected}.")
+def _invalid_date(
+    value: Any, expected: str = "a date such as 2025-03-31 or 31.03.2025"
+) -> RowProblem:
+    return RowProblem(
+        issues.INVALID_DATE, f"'{as_text(value)}' is not a date; expected {expected}."
+    )
 
 
 def _checked(day: dt.date, value: Any) -> dt.date:
     if not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise RowProblem(issues.INVALID_DATE, f"'{as_text(value)}' is a date in the year {day.year}; expected a year between {MIN_YEAR} and {MAX_YEAR}.")
+        raise RowProblem(
+            issues.INVALID_DATE,
+            f"'{as_text(value)}' is a date in the year {day.year}; expected a year between {MIN_YEAR} and {MAX_YEAR}.",
+        )
     return day
 
 
-def parse_date(value: Any, formats: tuple[str, ...] = (), dayfirst: bool = True) -> dt.date | dt.datetime:
+def parse_date(
+    value: Any, formats: tuple[str, ...] = (), dayfirst: bool = True
+) -> dt.date | dt.datetime:
     """A calendar day (or a moment, when the value holds a time) from a date cell, an Excel
     serial number, or text in one of `formats` / ISO 8601 / day-first or month-first digits."""
     if isinstance(value, dt.datetime):
@@ -136,7 +165,9 @@ def parse_date(value: Any, formats: tuple[str, ...] = (), dayfirst: bool = True)
         has_time = any(d in fmt for d in ("%H", "%I", "%M", "%S"))
         return parsed if has_time else _checked(parsed.date(), value)
     if formats:
-        raise _invalid_date(value, "a date like " + " or ".join(dt.date(2025, 3, 31).strftime(f) for f in formats))
+        raise _invalid_date(
+            value, "a date like " + " or ".join(dt.date(2025, 3, 31).strftime(f) for f in formats)
+        )
     return _guess_date(text, dayfirst, value)
 
 
@@ -146,7 +177,12 @@ def _numeric_format(fmt: str) -> re.Pattern[str] | None:
     strptime; None for anything else, which strptime handles."""
     if sorted(re.findall(r"%.", fmt)) != ["%Y", "%d", "%m"]:
         return None
-    pattern = re.escape(fmt).replace("%Y", r"(?P<Y>\d{4})").replace("%m", r"(?P<m>\d{1,2})").replace("%d", r"(?P<d>\d{1,2})")
+    pattern = (
+        re.escape(fmt)
+        .replace("%Y", r"(?P<Y>\d{4})")
+        .replace("%m", r"(?P<m>\d{1,2})")
+        .replace("%d", r"(?P<d>\d{1,2})")
+    )
     return re.compile(pattern + "$")
 
 
@@ -154,16 +190,29 @@ _MONTHS = {
     name: number
     for number, names in enumerate(
         [
-            ("january", "jan", "januar", "jänner", "jän"), ("february", "feb", "februar"), ("march", "mar", "märz", "mär", "maerz"),
-            ("april", "apr"), ("may", "mai"), ("june", "jun", "juni"), ("july", "jul", "juli"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct", "oktober", "okt"), ("november", "nov"), ("december", "dec", "dezember", "dez"),
+            ("january", "jan", "januar", "jänner", "jän"),
+            ("february", "feb", "februar"),
+            ("march", "mar", "märz", "mär", "maerz"),
+            ("april", "apr"),
+            ("may", "mai"),
+            ("june", "jun", "juni"),
+            ("july", "jul", "juli"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct", "oktober", "okt"),
+            ("november", "nov"),
+            ("december", "dec", "dezember", "dez"),
         ],
         start=1,
     )
     for name in names
 }
-_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})\.?\s+([^\W\d_]+)\.?,?\s+(\d{4})$")  # 31. März 2026, 31 Mar 2026
-_MONTH_DAY_YEAR = re.compile(r"^([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")  # March 31, 2026
+_DAY_MONTH_YEAR = re.compile(
+    r"^(\d{1,2})\.?\s+([^\W\d_]+)\.?,?\s+(\d{4})$"
+)  # 31. März 2026, 31 Mar 2026
+_MONTH_DAY_YEAR = re.compile(
+    r"^([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$"
+)  # March 31, 2026
 _MONTH_YEAR = re.compile(r"^([^\W\d_]+)\.?\s+(\d{4})$")  # March 2026: its first day
 _TRAILING_TIME = re.compile(r"^(.*\d)[ ,T]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")  # 31.03.2026 14:30
 
@@ -173,7 +222,9 @@ def _named_month_date(text: str) -> dt.date | None:
     for pattern, day_group, month_group in ((_DAY_MONTH_YEAR, 1, 2), (_MONTH_DAY_YEAR, 2, 1)):
         match = pattern.match(lowered)
         if match and match.group(month_group) in _MONTHS:
-            return dt.date(int(match.group(3)), _MONTHS[match.group(month_group)], int(match.group(day_group)))
+            return dt.date(
+                int(match.group(3)), _MONTHS[match.group(month_group)], int(match.group(day_group))
+            )
     match = _MONTH_YEAR.match(lowered)
     if match and match.group(1) in _MONTHS:
         return dt.date(int(match.group(2)), _MONTHS[match.group(1)], 1)
@@ -206,12 +257,18 @@ def _guess_date(text: str, dayfirst: bool, original: Any) -> dt.date | dt.dateti
             year = int(c) + (2000 if len(c) == 2 and int(c) < 70 else 1900 if len(c) == 2 else 0)
             first, second = int(a), int(b)
             day_of_month, month = (first, second) if dayfirst else (second, first)
-            if month > 12 and day_of_month <= 12:  # 03/31/2025 is month-first whatever dayfirst says
+            if (
+                month > 12 and day_of_month <= 12
+            ):  # 03/31/2025 is month-first whatever dayfirst says
                 day_of_month, month = month, day_of_month
             return _checked(dt.date(year, month, day_of_month), original)
         if "T" in text or " " in text:
             moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return moment if moment.time() != dt.time() or moment.tzinfo else _checked(moment.date(), original)
+            return (
+                moment
+                if moment.time() != dt.time() or moment.tzinfo
+                else _checked(moment.date(), original)
+            )
     except ValueError:
         raise _invalid_date(original) from None
     raise _invalid_date(original)
@@ -241,14 +298,22 @@ def date_order_evidence(value: Any) -> str | None:
     return "ambiguous"
 
 
-def parse_date_in_order(value: Any, order: str | None, settled_by: str, formats: tuple[str, ...] = ()) -> dt.date | dt.datetime:
+def parse_date_in_order(
+    value: Any, order: str | None, settled_by: str, formats: tuple[str, ...] = ()
+) -> dt.date | dt.datetime:
     """A date read in its column's order (`order`, as `settled_by` says); with no order, a date
     that could be read both ways is `ambiguous_date`, and one against the order is a problem."""
     evidence = date_order_evidence(value)
     if evidence == "ambiguous" and order is None:
-        raise RowProblem(issues.AMBIGUOUS_DATE, f"'{as_text(value).strip()}' could be read day first or month first, and no date in its column settles it; set `dayfirst:` on the date transform, or `input: {{date_order: day_first}}` (or month_first) in the mapping.")
+        raise RowProblem(
+            issues.AMBIGUOUS_DATE,
+            f"'{as_text(value).strip()}' could be read day first or month first, and no date in its column settles it; set `dayfirst:` on the date transform, or `input: {{date_order: day_first}}` (or month_first) in the mapping.",
+        )
     if evidence in (DAY_FIRST, MONTH_FIRST) and order is not None and evidence != order:
-        raise RowProblem(issues.INVALID_DATE, f"'{as_text(value).strip()}' is {evidence.replace('_', ' ')}, but its column is {order.replace('_', ' ')} ({settled_by}); check this cell.")
+        raise RowProblem(
+            issues.INVALID_DATE,
+            f"'{as_text(value).strip()}' is {evidence.replace('_', ' ')}, but its column is {order.replace('_', ' ')} ({settled_by}); check this cell.",
+        )
     return parse_date(value, formats, dayfirst=order != MONTH_FIRST)
 
 
@@ -264,7 +329,10 @@ def to_utc_datetime(value: dt.date | dt.datetime) -> dt.datetime:
 
 # --- numbers ---------------------------------------------------------------------------------
 
-_NUMBER_NOISE = re.compile(r"[\s\u00a0\u202f'’€$£¥₹]|EUR|USD|GBP|CHF|CAD|AUD|SEK|NOK|DKK|PLN|CZK|brutto|gross|p\.?a\.?|/\s*(year|yr|month|mo|jahr|monat)", re.IGNORECASE)
+_NUMBER_NOISE = re.compile(
+    r"[\s\u00a0\u202f'’€$£¥₹]|EUR|USD|GBP|CHF|CAD|AUD|SEK|NOK|DKK|PLN|CZK|brutto|gross|p\.?a\.?|/\s*(year|yr|month|mo|jahr|monat)",
+    re.IGNORECASE,
+)
 _PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _BARE_NUMBER = re.compile(r"^-?[\d.,]+$")
 _NUMBER_SYMBOLS = str.maketrans("", "", " \u00a0\u202f'’€$£¥₹")  # dropped before the slower regex
@@ -285,7 +353,11 @@ def parse_number(value: Any, decimal: str | None = None) -> float:
         text = _NUMBER_NOISE.sub("", text)
     multiplier = 1.0
     lowered = text.lower()
-    for suffix, factor in () if text[-1:].isdigit() else (("mio", 1e6), ("m", 1e6), ("k", 1e3), ("tsd", 1e3), ("t", 1e3)):
+    for suffix, factor in (
+        ()
+        if text[-1:].isdigit()
+        else (("mio", 1e6), ("m", 1e6), ("k", 1e3), ("tsd", 1e3), ("t", 1e3))
+    ):
         if lowered.endswith(suffix) and lowered[: -len(suffix)].rstrip(".")[-1:].isdigit():
             text, multiplier = text[: -len(suffix)].rstrip("."), factor
             break
@@ -298,7 +370,10 @@ def parse_number(value: Any, decimal: str | None = None) -> float:
     try:
         number = float(text) * multiplier
     except ValueError:
-        raise RowProblem(issues.INVALID_NUMBER, f"'{original}' is not a number; expected digits such as 65000, 65.000 € or 65k.") from None
+        raise RowProblem(
+            issues.INVALID_NUMBER,
+            f"'{original}' is not a number; expected digits such as 65000, 65.000 € or 65k.",
+        ) from None
     if not math.isfinite(number):
         raise RowProblem(issues.INVALID_NUMBER, f"'{original}' is not a finite number.")
     return number
@@ -336,21 +411,65 @@ def parse_bool(value: Any) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise RowProblem(issues.UNKNOWN_VALUE, f"'{as_text(value)}' is not yes or no; expected yes/no, ja/nein, true/false, 1/0 or x.")
+    raise RowProblem(
+        issues.UNKNOWN_VALUE,
+        f"'{as_text(value)}' is not yes or no; expected yes/no, ja/nein, true/false, 1/0 or x.",
+    )
 
 
 # --- countries -------------------------------------------------------------------------------
 
 _COUNTRY_ALIASES = {
-    "uk": "GB", "u.k.": "GB", "england": "GB", "scotland": "GB", "wales": "GB", "northern ireland": "GB",
-    "great britain": "GB", "britain": "GB", "grossbritannien": "GB", "großbritannien": "GB", "england (uk)": "GB",
-    "usa": "US", "u.s.": "US", "u.s.a.": "US", "us": "US", "america": "US", "united states of america": "US",
-    "vereinigte staaten von amerika": "US", "amerika": "US", "holland": "NL", "the netherlands": "NL",
-    "russia": "RU", "russland": "RU", "south korea": "KR", "korea": "KR", "südkorea": "KR", "north korea": "KP",
-    "czech republic": "CZ", "tschechien": "CZ", "tschechische republik": "CZ", "turkey": "TR", "türkei": "TR",
-    "iran": "IR", "vietnam": "VN", "syria": "SY", "bolivia": "BO", "venezuela": "VE", "tanzania": "TZ",
-    "moldova": "MD", "laos": "LA", "taiwan": "TW", "macedonia": "MK", "kosovo": "XK", "ivory coast": "CI",
-    "deutschland (de)": "DE", "brd": "DE", "schweiz": "CH", "suisse": "CH", "svizzera": "CH", "österreich": "AT",
+    "uk": "GB",
+    "u.k.": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "grossbritannien": "GB",
+    "großbritannien": "GB",
+    "england (uk)": "GB",
+    "usa": "US",
+    "u.s.": "US",
+    "u.s.a.": "US",
+    "us": "US",
+    "america": "US",
+    "united states of america": "US",
+    "vereinigte staaten von amerika": "US",
+    "amerika": "US",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "russia": "RU",
+    "russland": "RU",
+    "south korea": "KR",
+    "korea": "KR",
+    "südkorea": "KR",
+    "north korea": "KP",
+    "czech republic": "CZ",
+    "tschechien": "CZ",
+    "tschechische republik": "CZ",
+    "turkey": "TR",
+    "türkei": "TR",
+    "iran": "IR",
+    "vietnam": "VN",
+    "syria": "SY",
+    "bolivia": "BO",
+    "venezuela": "VE",
+    "tanzania": "TZ",
+    "moldova": "MD",
+    "laos": "LA",
+    "taiwan": "TW",
+    "macedonia": "MK",
+    "kosovo": "XK",
+    "ivory coast": "CI",
+    "deutschland (de)": "DE",
+    "brd": "DE",
+    "schweiz": "CH",
+    "suisse": "CH",
+    "svizzera": "CH",
+    "österreich": "AT",
 }
 
 
@@ -369,11 +488,17 @@ def _country_index() -> dict[str, str]:
 
     import pycountry
 
-    german = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["de"], fallback=True)
+    german = gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=["de"], fallback=True
+    )
     index: dict[str, str] = {}
     for country in pycountry.countries:
         code = country.alpha_2
-        names = [country.name, getattr(country, "common_name", None), getattr(country, "official_name", None)]
+        names = [
+            country.name,
+            getattr(country, "common_name", None),
+            getattr(country, "official_name", None),
+        ]
         names += [german.gettext(n) for n in list(names) if n]
         for name in filter(None, names):
             index.setdefault(_fold(name), code)
@@ -387,14 +512,17 @@ def _country_index() -> dict[str, str]:
 
 
 def to_country_code(value: Any) -> str:
-    """"DE" from "DE", "de", "DEU", "Germany" or "Deutschland"."""
+    """ "DE" from "DE", "de", "DEU", "Germany" or "Deutschland"."""
     text = as_text(value).strip()
     index = _country_index()
     if len(text) == 2 and index.get(text.casefold()) == text:
         return text
     code = index.get(text.casefold()) or index.get(_fold(text).strip(" ."))
     if code is None:
-        raise RowProblem(issues.UNKNOWN_COUNTRY, f"'{text}' is not a country; expected an ISO code such as DE or a country name in English or German.")
+        raise RowProblem(
+            issues.UNKNOWN_COUNTRY,
+            f"'{text}' is not a country; expected an ISO code such as DE or a country name in English or German.",
+        )
     return code
 
 
@@ -415,7 +543,10 @@ def check_phone(value: Any) -> str:
     elif digits.startswith("00"):
         digits = digits[2:]
     if not MIN_PHONE_DIGITS <= len(digits) <= MAX_PHONE_DIGITS:
-        raise RowProblem(issues.INVALID_PHONE, f"'{text}' has {len(digits)} digits; a phone number has {MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS}.")
+        raise RowProblem(
+            issues.INVALID_PHONE,
+            f"'{text}' has {len(digits)} digits; a phone number has {MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS}.",
+        )
     return text
 
 
@@ -429,7 +560,10 @@ def _phone_digits(text: str, original: Any) -> str:
     bare = text.translate(_PHONE_SEPARATORS)
     body = bare.removeprefix("+")
     if not body.isdigit():
-        raise RowProblem(issues.INVALID_PHONE, f"'{as_text(original)}' is not a phone number; expected digits, spaces and an optional leading +.")
+        raise RowProblem(
+            issues.INVALID_PHONE,
+            f"'{as_text(original)}' is not a phone number; expected digits, spaces and an optional leading +.",
+        )
     return bare
 
 
@@ -439,13 +573,15 @@ def _dialing(region: str) -> tuple[str, str]:
 
     code = phonenumbers.country_code_for_region(region)
     if not code:
-        raise ValueError(f"unknown phone region '{region}'; expected an ISO country code such as DE")
+        raise ValueError(
+            f"unknown phone region '{region}'; expected an ISO country code such as DE"
+        )
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
     return str(code), (metadata.national_prefix or "") if metadata else ""
 
 
 def to_international_phone(value: Any, region: str | None = None) -> str:
-    """"+491511234567" from "0151 1234567" (region DE), "+49 (0)151 123 4567" or 4915112345678."""
+    """ "+491511234567" from "0151 1234567" (region DE), "+49 (0)151 123 4567" or 4915112345678."""
     text = as_text(value).strip()
     digits = _phone_digits(text, value)
     if digits.startswith("+"):
@@ -454,12 +590,22 @@ def to_international_phone(value: Any, region: str | None = None) -> str:
         international = digits[2:]
     elif region:
         country_code, trunk = _dialing(region.upper())
-        national = digits[len(trunk):] if trunk and digits.startswith(trunk) else digits
-        international = national if (isinstance(value, int) and digits.startswith(country_code)) else country_code + national
+        national = digits[len(trunk) :] if trunk and digits.startswith(trunk) else digits
+        international = (
+            national
+            if (isinstance(value, int) and digits.startswith(country_code))
+            else country_code + national
+        )
     else:
-        raise RowProblem(issues.INVALID_PHONE, f"'{text}' has no country code; expected +49… or give the phone transform a region.")
+        raise RowProblem(
+            issues.INVALID_PHONE,
+            f"'{text}' has no country code; expected +49… or give the phone transform a region.",
+        )
     if not MIN_PHONE_DIGITS <= len(international) <= MAX_PHONE_DIGITS:
-        raise RowProblem(issues.INVALID_PHONE, f"'{text}' has {len(international)} digits with its country code; expected {MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS}.")
+        raise RowProblem(
+            issues.INVALID_PHONE,
+            f"'{text}' has {len(international)} digits with its country code; expected {MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS}.",
+        )
     return "+" + international
 
 
@@ -485,7 +631,9 @@ def check_email(value: Any) -> str:
     if not text.isascii():
         text = _ascii_email(text)
     if not _EMAIL.match(text) or ".." in text or text.startswith(".") or ".@" in text:
-        raise RowProblem(issues.INVALID_EMAIL, f"'{written}' is not an email address; expected name@example.com.")
+        raise RowProblem(
+            issues.INVALID_EMAIL, f"'{written}' is not an email address; expected name@example.com."
+        )
     return text
 
 
@@ -497,9 +645,11 @@ def _ascii_email(text: str) -> str:
         return text  # no @ at all: the regex says what is wrong
     if not local.isascii():
         odd = next(c for c in local if not c.isascii())
-        message = (f"'{text}' has '{odd}' (U+{ord(odd):04X}) before the @; Kombo takes only "
-                   "ASCII letters, digits and . _ % + - there (the `email` format). Use the "
-                   "candidate's other address, or correct the cell.")
+        message = (
+            f"'{text}' has '{odd}' (U+{ord(odd):04X}) before the @; Kombo takes only "
+            "ASCII letters, digits and . _ % + - there (the `email` format). Use the "
+            "candidate's other address, or correct the cell."
+        )
         raise RowProblem(issues.INVALID_EMAIL, message)
     return local + at + _ascii_host(domain, text, issues.INVALID_EMAIL)
 
@@ -518,8 +668,10 @@ def _ascii_host(host: str, text: str, code: str) -> str:
         try:
             labels.append(idna.encode(label, uts46=True).decode("ascii"))
         except idna.IDNAError as exc:
-            message = (f"'{text}': the domain '{host}' has no valid ASCII form (IDNA: {exc}); "
-                       "correct the cell.")
+            message = (
+                f"'{text}': the domain '{host}' has no valid ASCII form (IDNA: {exc}); "
+                "correct the cell."
+            )
             raise RowProblem(code, message) from None
     return ".".join(labels)
 
@@ -546,8 +698,15 @@ def check_url(value: Any) -> str:
         text = _ascii_url(text, value)
     if _BARE_DOMAIN.match(text):
         text = "https://" + text
-    if not _URL.match(text) or not text.isascii() or "." not in text.split("://", 1)[1].split("/", 1)[0]:
-        raise RowProblem(issues.INVALID_URL, f"'{as_text(value)}' is not a web address; expected https://… (for example https://www.linkedin.com/in/name).")
+    if (
+        not _URL.match(text)
+        or not text.isascii()
+        or "." not in text.split("://", 1)[1].split("/", 1)[0]
+    ):
+        raise RowProblem(
+            issues.INVALID_URL,
+            f"'{as_text(value)}' is not a web address; expected https://… (for example https://www.linkedin.com/in/name).",
+        )
     return text
 
 
@@ -606,9 +765,14 @@ def json_list(value: Any) -> list[Any]:
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError:
-        raise RowProblem(issues.INVALID_VALUE, f"'{text}' is not a JSON list; expected something like [\"a\", \"b\"].") from None
+        raise RowProblem(
+            issues.INVALID_VALUE,
+            f'\'{text}\' is not a JSON list; expected something like ["a", "b"].',
+        ) from None
     if not isinstance(parsed, list):
-        raise RowProblem(issues.INVALID_VALUE, f"'{text}' is JSON but not a list; expected [\"a\", \"b\"].")
+        raise RowProblem(
+            issues.INVALID_VALUE, f'\'{text}\' is JSON but not a list; expected ["a", "b"].'
+        )
     return [p for p in parsed if p not in (None, "")]
 
 

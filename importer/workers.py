@@ -39,7 +39,9 @@ def worker_count(input_size: int, excel: bool) -> int:
     configured = os.environ.get("KOMBO_IMPORTER_WORKERS")
     if configured is not None:
         return max(0, int(configured))
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    )
     if cores < 2 or input_size < PARALLEL_FROM_BYTES:
         return 0
     return min(cores, 2 if excel else 4)
@@ -63,9 +65,18 @@ def start_pool(workers: int, setup: WorkerSetup) -> ProcessPoolExecutor:
     """Worker processes, started before the input is opened so that they do not inherit it
     (a forked copy of a whole Excel sheet would double the memory)."""
     # fork is quick, but unsafe once threads run (a sandbox, a test runner): then spawn.
-    method = "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"  # macOS: fork is unsafe
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_start, initargs=(setup,))
-    for waiting in [pool.submit(os.getpid) for _ in range(workers)]:  # start them now, not lazily later
+    method = (
+        "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"
+    )  # macOS: fork is unsafe
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_start,
+        initargs=(setup,),
+    )
+    for waiting in [
+        pool.submit(os.getpid) for _ in range(workers)
+    ]:  # start them now, not lazily later
         waiting.result()
     return pool
 
@@ -85,7 +96,9 @@ def _check_chunk(headers: list[str], source: str, chunk: list[SourceRow]) -> lis
         assert _setup is not None
         mapping = load_mapping(_setup.mapping_path)
         mapping.bind(headers, source)
-        attachments = open_attachment_source(_setup.attachments_at, _setup.max_bytes, _setup.allow_private_urls)
+        attachments = open_attachment_source(
+            _setup.attachments_at, _setup.max_bytes, _setup.allow_private_urls
+        )
         catalog = JobCatalog(*_setup.catalog) if _setup.catalog is not None else None
         builder = RequestBuilder(mapping, attachments, _setup.integration_id, _setup.date_orders)
         _checker = RowChecker(builder, catalog, _setup.strict)

@@ -33,7 +33,12 @@ def write_mapping(tmp_path: Path) -> Callable[[str], Path]:
 
 @pytest.fixture
 def write_csv(tmp_path: Path) -> Callable[..., Path]:
-    def write(rows: Sequence[Sequence[Any]], name: str = "input.csv", encoding: str = "utf-8", delimiter: str = ",") -> Path:
+    def write(
+        rows: Sequence[Sequence[Any]],
+        name: str = "input.csv",
+        encoding: str = "utf-8",
+        delimiter: str = ",",
+    ) -> Path:
         path = tmp_path / name
         with path.open("w", encoding=encoding, newline="") as fh:
             csv.writer(fh, delimiter=delimiter).writerows(rows)

@@ -24,10 +24,19 @@ class Request:
 Responder = Callable[[Request, socket.socket], None]
 
 
-def send(sock: socket.socket, status: int, body: bytes | dict[str, Any], headers: dict[str, str] | None = None) -> None:
+def send(
+    sock: socket.socket,
+    status: int,
+    body: bytes | dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> None:
     """An ordinary answer; a dict body is sent as JSON."""
     payload = json.dumps(body).encode() if isinstance(body, dict) else body
-    head = {"content-type": "application/json", "content-length": str(len(payload)), **(headers or {})}
+    head = {
+        "content-type": "application/json",
+        "content-length": str(len(payload)),
+        **(headers or {}),
+    }
     lines = [f"HTTP/1.1 {status} X"] + [f"{k}: {v}" for k, v in head.items()]
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
 
@@ -66,7 +75,9 @@ class HostileServer:
         socketserver.ThreadingTCPServer.allow_reuse_address = True
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -81,12 +92,28 @@ class HostileServer:
 
 
 def jobs_page(job_id: str) -> dict[str, Any]:
-    return {"status": "success", "data": {"next": None, "results": [{"id": job_id, "name": "Job", "status": "OPEN", "stages": [], "screening_questions": []}]}}
+    return {
+        "status": "success",
+        "data": {
+            "next": None,
+            "results": [
+                {
+                    "id": job_id,
+                    "name": "Job",
+                    "status": "OPEN",
+                    "stages": [],
+                    "screening_questions": [],
+                }
+            ],
+        },
+    }
 
 
 def drip(sock: socket.socket, every: float, count: int) -> None:
     """A 200 whose body arrives one byte at a time, `every` seconds apart (bounded by `count`)."""
-    sock.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n")
+    sock.sendall(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n"
+    )
     for _ in range(count):
         time.sleep(every)
         sock.sendall(b" ")

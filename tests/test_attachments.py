@@ -54,9 +54,22 @@ def folder(tmp_path: Path) -> Path:
 
 def test_paths_as_recruiters_write_them(folder):
     source = FolderSource(folder)
-    for cell in ["cvs/Anna Wolf.pdf", "cvs\\Anna Wolf.pdf", "./cvs//Anna Wolf.pdf", " cvs/Anna Wolf.pdf ", f"file://{folder}/cvs/Anna%20Wolf.pdf", str(folder / "cvs" / "Anna Wolf.pdf"), "CVS/anna wolf.PDF", "cvs/x/../Anna Wolf.pdf"]:
+    for cell in [
+        "cvs/Anna Wolf.pdf",
+        "cvs\\Anna Wolf.pdf",
+        "./cvs//Anna Wolf.pdf",
+        " cvs/Anna Wolf.pdf ",
+        f"file://{folder}/cvs/Anna%20Wolf.pdf",
+        str(folder / "cvs" / "Anna Wolf.pdf"),
+        "CVS/anna wolf.PDF",
+        "cvs/x/../Anna Wolf.pdf",
+    ]:
         ref = source.resolve(cell)
-        assert (ref.name, ref.content_type, ref.size) == ("Anna Wolf.pdf", "application/pdf", len(PDF)), cell
+        assert (ref.name, ref.content_type, ref.size) == (
+            "Anna Wolf.pdf",
+            "application/pdf",
+            len(PDF),
+        ), cell
         assert ref.read() == PDF
 
 
@@ -106,7 +119,12 @@ def test_folders_devices_empty_and_large_files(folder):
 
 def test_http_urls_are_sent_as_data_url_not_read(folder):
     ref = FolderSource(folder).resolve("https://files.example.com/cv%20anna.pdf?sig=1")
-    assert (ref.name, ref.url, ref.content_type, ref.source) == ("cv anna.pdf", "https://files.example.com/cv%20anna.pdf?sig=1", "application/pdf", None)
+    assert (ref.name, ref.url, ref.content_type, ref.source) == (
+        "cv anna.pdf",
+        "https://files.example.com/cv%20anna.pdf?sig=1",
+        "application/pdf",
+        None,
+    )
 
 
 def _docx_bytes(tmp_path: Path) -> bytes:
@@ -139,8 +157,14 @@ def test_content_type_from_bytes_first_then_name(content, name, expected):
 
 def test_office_documents_are_recognised(folder, tmp_path):
     docx = _docx_bytes(tmp_path)
-    assert sniff_content_type(docx, "letter.docx") == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    assert sniff_content_type(docx, "letter") == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert (
+        sniff_content_type(docx, "letter.docx")
+        == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    assert (
+        sniff_content_type(docx, "letter")
+        == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
     (folder / "prog.pdf").write_bytes(b"MZ\x90\x00" + b"\x00" * 100)
     assert problem(FolderSource(folder), "prog.pdf") == "unsupported_file"
 
@@ -190,13 +214,24 @@ def test_a_missing_or_odd_attachments_place_is_a_clear_error(tmp_path):
 def test_a_5_mb_attachment_round_trips_through_base64(tmp_path, write_mapping, write_csv):
     payload = PDF + os.urandom(5 * 1024 * 1024)
     (tmp_path / "big cv.pdf").write_bytes(payload)
-    mapping = load_mapping(write_mapping("candidate: {first_name: F, last_name: L, email_address: E}\napplication: {job_id: {value: J}}\nattachments: [{column: CV, type: CV}]\n"))
-    table = read_table(write_csv([["F", "L", "E", "CV"], ["Anna", "Wolf", "a@example.com", "big cv.pdf"]]))
+    mapping = load_mapping(
+        write_mapping(
+            "candidate: {first_name: F, last_name: L, email_address: E}\napplication: {job_id: {value: J}}\nattachments: [{column: CV, type: CV}]\n"
+        )
+    )
+    table = read_table(
+        write_csv([["F", "L", "E", "CV"], ["Anna", "Wolf", "a@example.com", "big cv.pdf"]])
+    )
     mapping.bind(table.headers, "input")
     (row,) = table.rows
     built = RequestBuilder(mapping, FolderSource(tmp_path)).build(row)
     (attachment,) = built.request.body.attachments
-    assert (attachment.name, attachment.type, attachment.content_type, attachment.data) == ("big cv.pdf", "CV", "application/pdf", None)
+    assert (attachment.name, attachment.type, attachment.content_type, attachment.data) == (
+        "big cv.pdf",
+        "CV",
+        "application/pdf",
+        None,
+    )
     (ref,) = built.request.attachments
     content, digests = encode_request(built.request)  # what is sent: the file read now, once
     (sent,) = json.loads(content)["attachments"]
@@ -205,12 +240,34 @@ def test_a_5_mb_attachment_round_trips_through_base64(tmp_path, write_mapping, w
 
 
 def test_cli_takes_a_zip_of_resumes(archive, write_mapping, write_csv):
-    mapping = write_mapping("candidate: {first_name: F, last_name: L, email_address: E}\napplication: {job_id: {value: J}}\nattachments: [{column: CV, type: CV}]\n")
-    source = write_csv([["F", "L", "E", "CV"], ["Anna", "Wolf", "a@example.com", "resumes/Anna Wolf.pdf"], ["Ben", "Koch", "b@example.com", "resumes/ben.pdf"]])
+    mapping = write_mapping(
+        "candidate: {first_name: F, last_name: L, email_address: E}\napplication: {job_id: {value: J}}\nattachments: [{column: CV, type: CV}]\n"
+    )
+    source = write_csv(
+        [
+            ["F", "L", "E", "CV"],
+            ["Anna", "Wolf", "a@example.com", "resumes/Anna Wolf.pdf"],
+            ["Ben", "Koch", "b@example.com", "resumes/ben.pdf"],
+        ]
+    )
     report = source.parent / "errors.csv"
-    result = CliRunner().invoke(main, ["validate", str(source), "-m", str(mapping), "--attachments-dir", str(archive), "--report", str(report)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "validate",
+            str(source),
+            "-m",
+            str(mapping),
+            "--attachments-dir",
+            str(archive),
+            "--report",
+            str(report),
+        ],
+    )
     assert result.exit_code == 1, result.output
-    assert [(r["row"], r["code"], r["message"]) for r in read_csv(report)] == [("3", "file_not_found", "'resumes/ben.pdf' was not found in resumes.zip.")]
+    assert [(r["row"], r["code"], r["message"]) for r in read_csv(report)] == [
+        ("3", "file_not_found", "'resumes/ben.pdf' was not found in resumes.zip.")
+    ]
 
 
 # --- nothing outside the folder is read, even when the folder changes during the run ----------
@@ -401,11 +458,11 @@ def _zip_headers(raw: bytes | bytearray, name: str) -> tuple[int, int, int]:
     """Offsets of a member's local header, its data and its central directory entry."""
     encoded = name.encode()
     local = raw.index(b"PK\x03\x04")
-    while raw[local + 30:local + 30 + len(encoded)] != encoded:
+    while raw[local + 30 : local + 30 + len(encoded)] != encoded:
         local = raw.index(b"PK\x03\x04", local + 4)
     name_length, extra_length = struct.unpack_from("<HH", raw, local + 26)
     central = raw.index(b"PK\x01\x02")
-    while raw[central + 46:central + 46 + len(encoded)] != encoded:
+    while raw[central + 46 : central + 46 + len(encoded)] != encoded:
         central = raw.index(b"PK\x01\x02", central + 4)
     return local, local + 30 + name_length + extra_length, central
 
@@ -442,7 +499,9 @@ def test_an_unreadable_zip_member_is_a_problem_of_its_row_only(
     archive = tmp_path / "resumes.zip"
     _broken_zip(archive, breakage)
     assert problem(ZipSource(archive), "resumes/Ben Koch.pdf") == code
-    mapping = write_mapping("candidate: {first_name: F, last_name: L, email_address: E}\napplication: {job_id: {value: J}}\nattachments: [{column: CV, type: CV}]\n")
+    mapping = write_mapping(
+        "candidate: {first_name: F, last_name: L, email_address: E}\napplication: {job_id: {value: J}}\nattachments: [{column: CV, type: CV}]\n"
+    )
     rows = [
         ["F", "L", "E", "CV"],
         ["Anna", "Wolf", "a@example.com", "resumes/Anna Wolf.pdf"],
@@ -451,7 +510,19 @@ def test_an_unreadable_zip_member_is_a_problem_of_its_row_only(
     ]
     source = write_csv(rows)
     report = tmp_path / "errors.csv"
-    result = CliRunner().invoke(main, ["validate", str(source), "-m", str(mapping), "--attachments-dir", str(archive), "--report", str(report)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "validate",
+            str(source),
+            "-m",
+            str(mapping),
+            "--attachments-dir",
+            str(archive),
+            "--report",
+            str(report),
+        ],
+    )
     assert result.exit_code == 1, (result.output, result.exception)
     found = read_csv(report)
     assert [(r["row"], r["code"]) for r in found] == [("3", code), ("4", "file_not_found")]

@@ -21,7 +21,9 @@ def build_all(mapping_path: Path, input_path: Path, base_dir: Path | None = None
     mapping = load_mapping(mapping_path)
     table = read_table(input_path, expected_columns=mapping.columns())
     mapping.bind(table.headers, str(input_path))
-    builder = RequestBuilder(mapping, FolderSource(base_dir or input_path.parent), "acme:greenhouse")
+    builder = RequestBuilder(
+        mapping, FolderSource(base_dir or input_path.parent), "acme:greenhouse"
+    )
     return list(validate_rows(table.rows, RowChecker(builder), ValidationSummary()))
 
 
@@ -49,8 +51,10 @@ application:
 
 
 def test_every_problem_of_a_row_is_reported_at_once(write_mapping, write_csv):
-    rows = [["First", "Last", "Email", "Phone", "Gender", "City", "Country", "Salary", "Job"],
-            ["", "Wolf", "anna@", "n/a", "X", "Berlin", "Bavaria", "lots", "Sales"]]
+    rows = [
+        ["First", "Last", "Email", "Phone", "Gender", "City", "Country", "Salary", "Job"],
+        ["", "Wolf", "anna@", "n/a", "X", "Berlin", "Bavaria", "lots", "Sales"],
+    ]
     (built,) = build_all(write_mapping(FULL), write_csv(rows))
     assert built.request is None
     assert codes(built) == [
@@ -64,19 +68,30 @@ def test_every_problem_of_a_row_is_reported_at_once(write_mapping, write_csv):
     ]
 
 
-def test_empty_optional_cells_are_left_out_and_constants_alone_make_nothing(write_mapping, write_csv):
-    rows = [["First", "Last", "Email", "Phone", "Gender", "City", "Country", "Salary", "Job"],
-            ["Anna", "Wolf", "Anna@Example.com", "", "female", "", "", "", "backend"]]
+def test_empty_optional_cells_are_left_out_and_constants_alone_make_nothing(
+    write_mapping, write_csv
+):
+    rows = [
+        ["First", "Last", "Email", "Phone", "Gender", "City", "Country", "Salary", "Job"],
+        ["Anna", "Wolf", "Anna@Example.com", "", "female", "", "", "", "backend"],
+    ]
     (built,) = build_all(write_mapping(FULL), write_csv(rows))
     assert body(built) == {
-        "candidate": {"first_name": "Anna", "last_name": "Wolf", "email_address": "anna@example.com", "gender": "FEMALE"},
+        "candidate": {
+            "first_name": "Anna",
+            "last_name": "Wolf",
+            "email_address": "anna@example.com",
+            "gender": "FEMALE",
+        },
         "application": {"job_id": "JOB-B"},
     }
 
 
 def test_a_group_with_some_cells_needs_its_required_fields(write_mapping, write_csv):
-    rows = [["First", "Last", "Email", "Phone", "Gender", "City", "Country", "Salary", "Job"],
-            ["Anna", "Wolf", "a@example.com", "", "", "Berlin", "", "", "Design"]]
+    rows = [
+        ["First", "Last", "Email", "Phone", "Gender", "City", "Country", "Salary", "Job"],
+        ["Anna", "Wolf", "a@example.com", "", "", "Berlin", "", "", "Design"],
+    ]
     (built,) = build_all(write_mapping(FULL), write_csv(rows))
     assert codes(built) == [(2, "Country", "candidate.location.country", "required")]
     assert built.issues[0].message == "'Country' is empty; candidate.location.country is required."
@@ -85,11 +100,21 @@ def test_a_group_with_some_cells_needs_its_required_fields(write_mapping, write_
 def test_a_required_field_the_mapping_forgets_is_a_config_error(write_mapping):
     from importer.errors import ConfigError
 
-    mapping = write_mapping("candidate: {first_name: First, last_name: Last}\napplication: {job_id: {value: J}}\n")
-    with pytest.raises(ConfigError, match=r"line 1, at candidate: candidate.email_address is required by Kombo but the mapping does not set it"):
+    mapping = write_mapping(
+        "candidate: {first_name: First, last_name: Last}\napplication: {job_id: {value: J}}\n"
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"line 1, at candidate: candidate.email_address is required by Kombo but the mapping does not set it",
+    ):
         load_mapping(mapping)
-    mapping = write_mapping("candidate: {first_name: F, last_name: L, email_address: E, additional_email_addresses: [{email_address: X}]}\napplication: {job_id: J}\n")
-    with pytest.raises(ConfigError, match=r"at candidate.additional_email_addresses\[0\]: candidate.additional_email_addresses\[0\].type is required"):
+    mapping = write_mapping(
+        "candidate: {first_name: F, last_name: L, email_address: E, additional_email_addresses: [{email_address: X}]}\napplication: {job_id: J}\n"
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"at candidate.additional_email_addresses\[0\]: candidate.additional_email_addresses\[0\].type is required",
+    ):
         load_mapping(mapping)
 
 
@@ -108,16 +133,33 @@ def test_templates_defaults_splits_and_expanded_lists(write_mapping, write_csv):
           social_links: [{column: Links, split: " "}]
         application: {job_id: {value: J}}
         """)
-    rows = [["Name", "Email", "Role", "Level", "Company", "Other emails", "Home", "Links"],
-            ["Wolf, Anna", "a@example.com", "Engineer", "Senior", "", "a@work.com; anna@corp.com", "", "github.com/anna https://anna.dev"]]
+    rows = [
+        ["Name", "Email", "Role", "Level", "Company", "Other emails", "Home", "Links"],
+        [
+            "Wolf, Anna",
+            "a@example.com",
+            "Engineer",
+            "Senior",
+            "",
+            "a@work.com; anna@corp.com",
+            "",
+            "github.com/anna https://anna.dev",
+        ],
+    ]
     (built,) = build_all(mapping, write_csv(rows))
     candidate = body(built)["candidate"]
     assert candidate["first_name"] == "Anna" and candidate["last_name"] == "Wolf"
     assert candidate["title"] == "Engineer (Senior)"
     assert candidate["company"] == "Unknown"
-    assert candidate["additional_email_addresses"] == [{"type": "WORK", "email_address": "a@work.com"}, {"type": "WORK", "email_address": "anna@corp.com"}]
+    assert candidate["additional_email_addresses"] == [
+        {"type": "WORK", "email_address": "a@work.com"},
+        {"type": "WORK", "email_address": "anna@corp.com"},
+    ]
     assert "additional_phone_numbers" not in candidate
-    assert candidate["social_links"] == [{"url": "https://github.com/anna"}, {"url": "https://anna.dev"}]
+    assert candidate["social_links"] == [
+        {"url": "https://github.com/anna"},
+        {"url": "https://anna.dev"},
+    ]
 
 
 def test_excel_cells_become_what_kombo_expects(write_mapping, tmp_path):
@@ -138,14 +180,45 @@ def test_excel_cells_become_what_kombo_expects(write_mapping, tmp_path):
         """)
     path = tmp_path / "people.xlsx"
     wb = openpyxl.Workbook()
-    wb.active.append(["First", "Last", "Email", "Phone", "Available", "Zip", "Consent", "Until", "Permit", "Skills", "Years"])
-    wb.active.append(["Anna", "Wolf", "a@example.com", 4915112345678, dt.datetime(2026, 3, 31), 10115, True, dt.date(2028, 6, 30), True, "Python, SQL", 7])
+    wb.active.append(
+        [
+            "First",
+            "Last",
+            "Email",
+            "Phone",
+            "Available",
+            "Zip",
+            "Consent",
+            "Until",
+            "Permit",
+            "Skills",
+            "Years",
+        ]
+    )
+    wb.active.append(
+        [
+            "Anna",
+            "Wolf",
+            "a@example.com",
+            4915112345678,
+            dt.datetime(2026, 3, 31),
+            10115,
+            True,
+            dt.date(2028, 6, 30),
+            True,
+            "Python, SQL",
+            7,
+        ]
+    )
     wb.save(path)
     (built,) = build_all(mapping, path)
     sent = body(built)
     assert sent["candidate"]["phone_number"] == "+4915112345678"
     # Number cells in text fields are sent, with a warning that Excel may have dropped a 0 or +.
-    assert [(i.column, i.code, i.severity) for i in built.issues] == [("Phone", "numeric_text", "warning"), ("Zip", "numeric_text", "warning")]
+    assert [(i.column, i.code, i.severity) for i in built.issues] == [
+        ("Phone", "numeric_text", "warning"),
+        ("Zip", "numeric_text", "warning"),
+    ]
     assert sent["candidate"]["availability_date"] == "2026-03-31T00:00:00Z"
     assert sent["candidate"]["location"] == {"country": "DE", "zip_code": "10115"}
     assert sent["gdpr_consent"] == {"expires_at": "2028-06-30T00:00:00Z", "given": True}
@@ -166,20 +239,36 @@ def test_remote_fields_travel_as_mapped_even_where_the_sdk_drops_them(write_mapp
             post_headers: {On-Behalf-Of: {value: "4080"}}
             candidate: {custom_fields: [{id: {value: 11}, value: {column: Shoe size}}]}
         """)
-    (built,) = build_all(mapping, write_csv([["First", "Last", "Email", "Shoe size"], ["Anna", "Wolf", "a@example.com", "38"]]))
-    assert built.request.remote_fields == {"greenhouse": {"post_headers": {"On-Behalf-Of": "4080"}, "candidate": {"custom_fields": [{"id": 11, "value": "38"}]}}}
+    (built,) = build_all(
+        mapping,
+        write_csv(
+            [["First", "Last", "Email", "Shoe size"], ["Anna", "Wolf", "a@example.com", "38"]]
+        ),
+    )
+    assert built.request.remote_fields == {
+        "greenhouse": {
+            "post_headers": {"On-Behalf-Of": "4080"},
+            "candidate": {"custom_fields": [{"id": 11, "value": "38"}]},
+        }
+    }
     sdk_copy = body(built)["remote_fields"]
-    assert sdk_copy == {"greenhouse": {"post_headers": {"On-Behalf-Of": "4080"}}}  # what SDK 1.4 would have sent
+    assert sdk_copy == {
+        "greenhouse": {"post_headers": {"On-Behalf-Of": "4080"}}
+    }  # what SDK 1.4 would have sent
     assert body(built)["sourced_by"] == {"user_id": "remote:42"}
     assert built.request.integration_id == "acme:greenhouse"
 
 
 def test_duplicate_emails_for_the_same_job_are_flagged_on_later_rows(write_mapping, write_csv):
-    mapping = write_mapping("candidate: {first_name: First, last_name: Last, email_address: Email}\napplication: {job_id: Job}\n")
-    rows = [["First", "Last", "Email", "Job"],
-            ["Anna", "Wolf", "anna@example.com", "J1"],
-            ["Anna", "Wolf", "anna@example.com", "J2"],
-            ["Anna", "Wolf", "ANNA@example.com", "J1"]]
+    mapping = write_mapping(
+        "candidate: {first_name: First, last_name: Last, email_address: Email}\napplication: {job_id: Job}\n"
+    )
+    rows = [
+        ["First", "Last", "Email", "Job"],
+        ["Anna", "Wolf", "anna@example.com", "J1"],
+        ["Anna", "Wolf", "anna@example.com", "J2"],
+        ["Anna", "Wolf", "ANNA@example.com", "J1"],
+    ]
     built = build_all(mapping, write_csv(rows))
     assert [b.issues for b in built[:2]] == [[], []]
     assert codes(built[2]) == [(4, "Email", "candidate.email_address", "duplicate_in_file")]
@@ -195,7 +284,9 @@ attachments:
 """
 
 
-def test_attachments_are_resolved_and_checked_without_reading_them(write_mapping, write_csv, tmp_path):
+def test_attachments_are_resolved_and_checked_without_reading_them(
+    write_mapping, write_csv, tmp_path
+):
     (tmp_path / "cvs").mkdir()
     (tmp_path / "cvs" / "anna.pdf").write_bytes(b"%PDF-1.4 anna")
     (tmp_path / "cvs" / "empty.pdf").write_bytes(b"")
@@ -203,19 +294,47 @@ def test_attachments_are_resolved_and_checked_without_reading_them(write_mapping
     outside = tmp_path.parent / f"{tmp_path.name}-secret.txt"
     outside.write_text("secret")
     (tmp_path / "cvs" / "link.pdf").symlink_to(outside)
-    rows = [["First", "Last", "Email", "CV", "Other"],
-            ["Anna", "Wolf", "a@example.com", "cvs\\anna.pdf", "https://files.example.com/portfolio.pdf"],
-            ["Ben", "Koch", "b@example.com", "cvs/missing.pdf", "cvs/empty.pdf|cvs/a folder"],
-            ["Cem", "Yıldız", "c@example.com", "../" + outside.name, "cvs/link.pdf"],
-            ["Dana", "Roth", "d@example.com", f"file://{tmp_path}/cvs/anna.pdf", str(tmp_path / "cvs" / "anna.pdf")]]
+    rows = [
+        ["First", "Last", "Email", "CV", "Other"],
+        [
+            "Anna",
+            "Wolf",
+            "a@example.com",
+            "cvs\\anna.pdf",
+            "https://files.example.com/portfolio.pdf",
+        ],
+        ["Ben", "Koch", "b@example.com", "cvs/missing.pdf", "cvs/empty.pdf|cvs/a folder"],
+        ["Cem", "Yıldız", "c@example.com", "../" + outside.name, "cvs/link.pdf"],
+        [
+            "Dana",
+            "Roth",
+            "d@example.com",
+            f"file://{tmp_path}/cvs/anna.pdf",
+            str(tmp_path / "cvs" / "anna.pdf"),
+        ],
+    ]
     built = build_all(write_mapping(ATTACH), write_csv(rows))
     assert body(built[0])["attachments"] == [
         {"name": "anna.pdf", "type": "CV", "content_type": "application/pdf"},
-        {"name": "portfolio.pdf", "type": "OTHER", "content_type": "application/pdf", "data_url": "https://files.example.com/portfolio.pdf"},
+        {
+            "name": "portfolio.pdf",
+            "type": "OTHER",
+            "content_type": "application/pdf",
+            "data_url": "https://files.example.com/portfolio.pdf",
+        },
     ]
-    assert built[0].request.attachments[0].location == str((tmp_path / "cvs" / "anna.pdf").resolve())
-    assert [(i.field, i.code) for i in built[1].issues] == [("attachments[0]", "file_not_found"), ("attachments[1]", "empty_file"), ("attachments[1]", "not_a_file")]
-    assert [(i.field, i.code) for i in built[2].issues] == [("attachments[0]", "outside_base_dir"), ("attachments[1]", "outside_base_dir")]
+    assert built[0].request.attachments[0].location == str(
+        (tmp_path / "cvs" / "anna.pdf").resolve()
+    )
+    assert [(i.field, i.code) for i in built[1].issues] == [
+        ("attachments[0]", "file_not_found"),
+        ("attachments[1]", "empty_file"),
+        ("attachments[1]", "not_a_file"),
+    ]
+    assert [(i.field, i.code) for i in built[2].issues] == [
+        ("attachments[0]", "outside_base_dir"),
+        ("attachments[1]", "outside_base_dir"),
+    ]
     assert [a["name"] for a in body(built[3])["attachments"]] == ["anna.pdf", "anna.pdf"]
     os.remove(outside)
 
@@ -223,17 +342,27 @@ def test_attachments_are_resolved_and_checked_without_reading_them(write_mapping
 def test_too_large_attachments(write_mapping, write_csv, tmp_path):
     (tmp_path / "big.pdf").write_bytes(b"x" * 2048)
     mapping = load_mapping(write_mapping(ATTACH))
-    table = read_table(write_csv([["First", "Last", "Email", "CV", "Other"], ["A", "B", "a@example.com", "big.pdf", ""]]))
+    table = read_table(
+        write_csv(
+            [["First", "Last", "Email", "CV", "Other"], ["A", "B", "a@example.com", "big.pdf", ""]]
+        )
+    )
     mapping.bind(table.headers, "input")
     builder = RequestBuilder(mapping, FolderSource(tmp_path, max_bytes=1000))
     (row,) = table.rows
     built = builder.build(row)
-    assert [(i.code, i.message) for i in built.issues] == [("file_too_large", "'big.pdf' has 2,048 bytes; the limit is 1,000 (--max-attachment-mb).")]
+    assert [(i.code, i.message) for i in built.issues] == [
+        ("file_too_large", "'big.pdf' has 2,048 bytes; the limit is 1,000 (--max-attachment-mb).")
+    ]
 
 
 @pytest.mark.parametrize(("cell", "code"), [("", "required"), ("anna.pdf", None)])
 def test_required_attachment(write_mapping, write_csv, tmp_path, cell, code):
     (tmp_path / "anna.pdf").write_bytes(b"%PDF")
-    mapping = write_mapping("candidate: {first_name: F, last_name: L, email_address: E}\napplication: {job_id: {value: J}}\nattachments: [{column: CV, type: CV, required: true}]\n")
-    (built,) = build_all(mapping, write_csv([["F", "L", "E", "CV"], ["A", "B", "a@example.com", cell]]))
+    mapping = write_mapping(
+        "candidate: {first_name: F, last_name: L, email_address: E}\napplication: {job_id: {value: J}}\nattachments: [{column: CV, type: CV, required: true}]\n"
+    )
+    (built,) = build_all(
+        mapping, write_csv([["F", "L", "E", "CV"], ["A", "B", "a@example.com", cell]])
+    )
     assert [i.code for i in built.issues] == ([code] if code else [])

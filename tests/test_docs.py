@@ -23,7 +23,11 @@ def _options() -> list[tuple[str, str]]:
     for name, command in main.commands.items():
         for param in command.params:
             if isinstance(param, click.Option):
-                found.extend((name, opt) for opt in param.opts + param.secondary_opts if opt.startswith("--") and opt != "--help")
+                found.extend(
+                    (name, opt)
+                    for opt in param.opts + param.secondary_opts
+                    if opt.startswith("--") and opt != "--help"
+                )
     return found
 
 
@@ -34,16 +38,24 @@ def test_every_command_is_in_the_readme(command):
 
 @pytest.mark.parametrize("command,option", _options())
 def test_every_option_is_in_the_readme(command, option):
-    assert re.search(rf"`[^`]*{re.escape(option)}\b[^`]*`", README), f"{command} {option} is not documented in README.md"
+    assert re.search(rf"`[^`]*{re.escape(option)}\b[^`]*`", README), (
+        f"{command} {option} is not documented in README.md"
+    )
 
 
 def test_the_readme_example_output_is_what_the_example_prints():
     block = README.split("```\nRead example_data/candidates.xlsx", 1)[1].split("```", 1)[0]
-    shown = [line for line in ("Read example_data/candidates.xlsx" + block).splitlines() if line.strip() and line.strip() != "..."]
+    shown = [
+        line
+        for line in ("Read example_data/candidates.xlsx" + block).splitlines()
+        if line.strip() and line.strip() != "..."
+    ]
     here = os.getcwd()
     os.chdir(ROOT)
     try:
-        result = CliRunner().invoke(main, ["validate", "example_data/candidates.xlsx", "-m", "mappings/example.yaml"])
+        result = CliRunner().invoke(
+            main, ["validate", "example_data/candidates.xlsx", "-m", "mappings/example.yaml"]
+        )
     finally:
         os.chdir(here)
     printed = result.output.replace(str(ROOT) + "/", "").replace(str(ROOT), "…").splitlines()

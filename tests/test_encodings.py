@@ -17,53 +17,93 @@ from importer.readers import read_table
 Names = list[tuple[str, str, str]]
 
 POLISH: Names = [
-    ("Łukasz", "Żółć", "Łódź"), ("Agnieszka", "Wiśniewska", "Kraków"),
+    ("Łukasz", "Żółć", "Łódź"),
+    ("Agnieszka", "Wiśniewska", "Kraków"),
     ("Paweł", "Wójcik", "Gdańsk"),
-    ("Małgorzata", "Kowalczyk", "Poznań"), ("Grzegorz", "Lewandowski", "Wrocław"),
-    ("Zofia", "Dąbrowska", "Szczecin"), ("Krzysztof", "Kamiński", "Białystok"),
-    ("Joanna", "Zielińska", "Lublin"), ("Michał", "Szymański", "Częstochowa"),
-    ("Ewa", "Woźniak", "Rzeszów"), ("Jędrzej", "Kaczmarek", "Bielsko-Biała"),
+    ("Małgorzata", "Kowalczyk", "Poznań"),
+    ("Grzegorz", "Lewandowski", "Wrocław"),
+    ("Zofia", "Dąbrowska", "Szczecin"),
+    ("Krzysztof", "Kamiński", "Białystok"),
+    ("Joanna", "Zielińska", "Lublin"),
+    ("Michał", "Szymański", "Częstochowa"),
+    ("Ewa", "Woźniak", "Rzeszów"),
+    ("Jędrzej", "Kaczmarek", "Bielsko-Biała"),
 ]
 CZECH: Names = [
-    ("Jiří", "Dvořák", "Praha"), ("Petra", "Nováková", "Brno"), ("Tomáš", "Černý", "Ostrava"),
-    ("Kateřina", "Svobodová", "Plzeň"), ("Lukáš", "Procházka", "Liberec"),
-    ("Žaneta", "Kučerová", "Olomouc"), ("Martin", "Veselý", "Zlín"),
-    ("Eva", "Horáková", "České Budějovice"), ("Ondřej", "Šťastný", "Hradec Králové"),
+    ("Jiří", "Dvořák", "Praha"),
+    ("Petra", "Nováková", "Brno"),
+    ("Tomáš", "Černý", "Ostrava"),
+    ("Kateřina", "Svobodová", "Plzeň"),
+    ("Lukáš", "Procházka", "Liberec"),
+    ("Žaneta", "Kučerová", "Olomouc"),
+    ("Martin", "Veselý", "Zlín"),
+    ("Eva", "Horáková", "České Budějovice"),
+    ("Ondřej", "Šťastný", "Hradec Králové"),
     ("Zdeněk", "Růžička", "Ústí nad Labem"),
 ]
 RUSSIAN: Names = [
-    ("Иван", "Петров", "Москва"), ("Мария", "Иванова", "Санкт-Петербург"),
-    ("Алексей", "Смирнов", "Казань"), ("Ольга", "Кузнецова", "Новосибирск"),
-    ("Дмитрий", "Соколов", "Екатеринбург"), ("Анна", "Попова", "Самара"),
-    ("Сергей", "Лебедев", "Нижний Новгород"), ("Юлия", "Фёдорова", "Ростов-на-Дону"),
+    ("Иван", "Петров", "Москва"),
+    ("Мария", "Иванова", "Санкт-Петербург"),
+    ("Алексей", "Смирнов", "Казань"),
+    ("Ольга", "Кузнецова", "Новосибирск"),
+    ("Дмитрий", "Соколов", "Екатеринбург"),
+    ("Анна", "Попова", "Самара"),
+    ("Сергей", "Лебедев", "Нижний Новгород"),
+    ("Юлия", "Фёдорова", "Ростов-на-Дону"),
 ]
 GREEK: Names = [
-    ("Γιώργος", "Παπαδόπουλος", "Αθήνα"), ("Μαρία", "Νικολάου", "Θεσσαλονίκη"),
-    ("Δημήτρης", "Γεωργίου", "Πάτρα"), ("Ελένη", "Κωνσταντίνου", "Ηράκλειο"),
-    ("Νίκος", "Οικονόμου", "Λάρισα"), ("Σοφία", "Αντωνίου", "Βόλος"),
+    ("Γιώργος", "Παπαδόπουλος", "Αθήνα"),
+    ("Μαρία", "Νικολάου", "Θεσσαλονίκη"),
+    ("Δημήτρης", "Γεωργίου", "Πάτρα"),
+    ("Ελένη", "Κωνσταντίνου", "Ηράκλειο"),
+    ("Νίκος", "Οικονόμου", "Λάρισα"),
+    ("Σοφία", "Αντωνίου", "Βόλος"),
 ]
 TURKISH: Names = [
-    ("Ayşe", "Yılmaz", "İstanbul"), ("Mehmet", "Öztürk", "Ankara"), ("Çağla", "Şahin", "İzmir"),
-    ("Gökhan", "Güneş", "Bursa"), ("Elif", "Kılıç", "Antalya"), ("Emre", "Doğan", "Eskişehir"),
-    ("Zeynep", "Aydın", "Muğla"), ("Burak", "Çelik", "Diyarbakır"),
+    ("Ayşe", "Yılmaz", "İstanbul"),
+    ("Mehmet", "Öztürk", "Ankara"),
+    ("Çağla", "Şahin", "İzmir"),
+    ("Gökhan", "Güneş", "Bursa"),
+    ("Elif", "Kılıç", "Antalya"),
+    ("Emre", "Doğan", "Eskişehir"),
+    ("Zeynep", "Aydın", "Muğla"),
+    ("Burak", "Çelik", "Diyarbakır"),
 ]
 WESTERN: Names = [
-    ("Jürgen", "Müller", "Köln"), ("Zoë", "Weiß", "München"), ("Renée", "Lefèvre", "Paris"),
-    ("Søren", "Østergård", "Århus"), ("François", "Dubois", "Genève"), ("José", "Muñoz", "Málaga"),
-    ("Björn", "Åström", "Göteborg"), ("Anna", "Schäfer", "Düsseldorf"),
+    ("Jürgen", "Müller", "Köln"),
+    ("Zoë", "Weiß", "München"),
+    ("Renée", "Lefèvre", "Paris"),
+    ("Søren", "Østergård", "Århus"),
+    ("François", "Dubois", "Genève"),
+    ("José", "Muñoz", "Málaga"),
+    ("Björn", "Åström", "Göteborg"),
+    ("Anna", "Schäfer", "Düsseldorf"),
 ]
 FRENCH: Names = [
-    ("Élodie", "Dupont", "Besançon"), ("Hélène", "Martin", "Nîmes"),
-    ("François", "Bernard", "Orléans"), ("Anaïs", "Petit", "Saint-Étienne"),
-    ("Jérôme", "Durand", "Créteil"), ("Cécile", "Lefèbvre", "Arès"),
+    ("Élodie", "Dupont", "Besançon"),
+    ("Hélène", "Martin", "Nîmes"),
+    ("François", "Bernard", "Orléans"),
+    ("Anaïs", "Petit", "Saint-Étienne"),
+    ("Jérôme", "Durand", "Créteil"),
+    ("Cécile", "Lefèbvre", "Arès"),
 ]
 JAPANESE: Names = [
-    ("太郎", "山田", "東京"), ("花子", "鈴木", "大阪"), ("一郎", "佐藤", "名古屋"), ("美咲", "高橋", "横浜"),
-    ("健太", "田中", "札幌"), ("さくら", "伊藤", "福岡"), ("翔太", "渡辺", "神戸"),
+    ("太郎", "山田", "東京"),
+    ("花子", "鈴木", "大阪"),
+    ("一郎", "佐藤", "名古屋"),
+    ("美咲", "高橋", "横浜"),
+    ("健太", "田中", "札幌"),
+    ("さくら", "伊藤", "福岡"),
+    ("翔太", "渡辺", "神戸"),
 ]
 CHINESE: Names = [
-    ("伟", "王", "北京"), ("芳", "李", "上海"), ("娜", "张", "广州"), ("秀英", "刘", "深圳"),
-    ("敏", "陈", "杭州"), ("静", "杨", "成都"), ("强", "赵", "武汉"),
+    ("伟", "王", "北京"),
+    ("芳", "李", "上海"),
+    ("娜", "张", "广州"),
+    ("秀英", "刘", "深圳"),
+    ("敏", "陈", "杭州"),
+    ("静", "杨", "成都"),
+    ("强", "赵", "武汉"),
 ]
 
 # (code page, header: first name, last name, e-mail, city, phone; names, delimiter)
@@ -74,12 +114,20 @@ CASES = {
     "russian-koi8": ("koi8_r", ["Имя", "Фамилия", "Эл. почта", "Город", "Телефон"], RUSSIAN, ";"),
     "greek-cp1253": ("cp1253", ["Όνομα", "Επώνυμο", "Email", "Πόλη", "Τηλέφωνο"], GREEK, ";"),
     "turkish-cp1254": ("cp1254", ["Ad", "Soyad", "E-posta", "Şehir", "Telefon"], TURKISH, ";"),
-    "german-mac-roman": ("mac_roman", ["Vorname", "Nachname", "E-Mail", "Stadt", "Telefon"],
-                         WESTERN, ";"),
+    "german-mac-roman": (
+        "mac_roman",
+        ["Vorname", "Nachname", "E-Mail", "Stadt", "Telefon"],
+        WESTERN,
+        ";",
+    ),
     "japanese-shift-jis": ("shift_jis", ["名", "姓", "メール", "都市", "電話番号"], JAPANESE, ","),
     "chinese-gb18030": ("gb18030", ["名字", "姓氏", "电子邮件", "城市", "电话"], CHINESE, ","),
-    "german-cp1252": ("cp1252", ["Vorname", "Nachname", "E-Mail", "Stadt", "Telefon"],
-                      WESTERN, ";"),
+    "german-cp1252": (
+        "cp1252",
+        ["Vorname", "Nachname", "E-Mail", "Stadt", "Telefon"],
+        WESTERN,
+        ";",
+    ),
     "french-latin-1": ("latin-1", ["Prénom", "Nom", "Courriel", "Ville", "Téléphone"], FRENCH, ";"),
 }
 # Codecs that read these files exactly alike: Excel's Shift-JIS is cp932, a superset.
@@ -107,8 +155,9 @@ def write_export(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_each_code_page_is_detected_and_read_exactly(case: str, write_export,
-                                                     tmp_path: Path) -> None:
+def test_each_code_page_is_detected_and_read_exactly(
+    case: str, write_export, tmp_path: Path
+) -> None:
     """Every name arrives as typed (no £ukasz for Łukasz), the mapping finds the native header,
     and the summary line says which code page was read and that it is sure."""
     encoding, header, names, delimiter = CASES[case]
@@ -124,7 +173,8 @@ def test_each_code_page_is_detected_and_read_exactly(case: str, write_export,
     mapping_path.write_text(
         f"candidate:\n  first_name: {header[0]}\n  last_name: '{header[1].upper()}'\n"
         f"  email_address: {header[2]}\napplication:\n  job_id: {{value: JOB1}}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     mapping = load_mapping(mapping_path)
     mapping.bind(table.headers, table.describe())  # a column the file lacks raises ConfigError
     assert mapping.bound_headers() == header[:3]
@@ -146,7 +196,11 @@ def test_utf8_with_a_stray_byte_is_read_as_utf8_and_the_row_is_reported(write_ex
     assert read[7].values[2] == "K\ufffdln-S\ufffdd"
     (problem,) = read[7].problems
     assert (problem.row, problem.column, problem.code, problem.severity) == (
-        9, "E-Mail", ENCODING_ERROR, Severity.ERROR)
+        9,
+        "E-Mail",
+        ENCODING_ERROR,
+        Severity.ERROR,
+    )
     assert "2 bytes (0xF6 0xFC)" in problem.message and "export the file again" in problem.message
     assert all(not r.problems for r in read[8:]) and read[-1].values[0] == rows[-1][0]
 
@@ -159,7 +213,8 @@ def test_a_code_page_file_with_one_accent_is_not_taken_for_utf8(write_export) ->
     table = read_table(write_export(rows, "cp1252"))
     assert table.encoding == "cp1252"
     assert [r.values for r in table.rows if not r.values[0].isascii()] == [
-        ("René Lefèvre", "p999@example.com")]
+        ("René Lefèvre", "p999@example.com")
+    ]
 
 
 def test_a_file_too_short_to_tell_is_uncertain_and_says_how_to_fix_it(write_export) -> None:
@@ -174,8 +229,7 @@ def test_a_file_too_short_to_tell_is_uncertain_and_says_how_to_fix_it(write_expo
     assert "--encoding cp1257, or `input: {encoding: cp1257}` in the mapping" in text
 
 
-def test_only_letters_both_code_pages_share_are_no_doubt_one_that_differs_is(
-        write_export) -> None:
+def test_only_letters_both_code_pages_share_are_no_doubt_one_that_differs_is(write_export) -> None:
     """é is the same byte in cp1250 and cp1252, so a file with only é reads the same either way;
     è is č in cp1250, so a file with one Hélène could be either and says so."""
     same = read_table(write_export([["Name"], ["André"], ["José"], ["Zoé"]], "cp1252"))
@@ -187,8 +241,9 @@ def test_only_letters_both_code_pages_share_are_no_doubt_one_that_differs_is(
 
 def test_a_given_encoding_is_used_as_given_and_said_so(write_export) -> None:
     """--encoding wins over detection; the summary says it was given."""
-    path = write_export(export_rows(["Imię", "Nazwisko", "E-mail", "Miasto", "Telefon"], POLISH),
-                        "iso8859_2")
+    path = write_export(
+        export_rows(["Imię", "Nazwisko", "E-mail", "Miasto", "Telefon"], POLISH), "iso8859_2"
+    )
     table = read_table(path, encoding="iso-8859-2")
     assert table.encoding == "iso8859-2" and table.encoding_note == "given"
     assert "iso8859-2 (given)" in table.describe()
@@ -201,8 +256,9 @@ def test_boms_are_named_in_the_summary(write_export) -> None:
     assert "utf-8-sig (UTF-8 with a BOM)" in table.describe() and table.encoding_confidence == 1
 
 
-def test_a_code_page_that_cannot_decode_the_whole_file_is_not_chosen(write_export,
-                                                                      monkeypatch) -> None:
+def test_a_code_page_that_cannot_decode_the_whole_file_is_not_chosen(
+    write_export, monkeypatch
+) -> None:
     """The detector sees a sample; the choice is confirmed on every byte. A cp1250 sample with
     a byte cp1250 leaves undefined far below it is not read as cp1250 (which would fail there)."""
     monkeypatch.setattr(readers, "_SAMPLE_BYTES", 2048)

@@ -33,18 +33,28 @@ def test_alt_enter_headers_below_a_title_are_found_and_mapped(tmp_path: Path) ->
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["Candidates exported on 2026-11-20 by HireFlow (First Name, E-Mail, Prénom)"])
-    ws.append(["First\nName", "Last\u00a0Name", "E-Mail\n(private)",
-               unicodedata.normalize("NFD", "Prénom")])
+    ws.append(
+        [
+            "First\nName",
+            "Last\u00a0Name",
+            "E-Mail\n(private)",
+            unicodedata.normalize("NFD", "Prénom"),
+        ]
+    )
     ws.append(["Anna", "Wolf", "a@example.com", "Anne"])
     wb.save(path)
-    table = read_table(path, expected_columns=["First Name", "Last Name", "E-Mail (private)",
-                                                "Prénom"])
+    table = read_table(
+        path, expected_columns=["First Name", "Last Name", "E-Mail (private)", "Prénom"]
+    )
     assert table.header_row == 2
     assert rows_of(table) == [(3, ("Anna", "Wolf", "a@example.com", "Anne"))]
     mapping_path = tmp_path / "mapping.yaml"
-    mapping_path.write_text("candidate:\n  first_name: First Name\n  last_name: last name\n"
-                            "  email_address: E-Mail (private)\n  title: Prénom\n"
-                            "application:\n  job_id: {value: JOB1}\n", encoding="utf-8")
+    mapping_path.write_text(
+        "candidate:\n  first_name: First Name\n  last_name: last name\n"
+        "  email_address: E-Mail (private)\n  title: Prénom\n"
+        "application:\n  job_id: {value: JOB1}\n",
+        encoding="utf-8",
+    )
     mapping = load_mapping(mapping_path)
     mapping.bind(table.headers, table.describe())
     assert len(mapping.bound_headers()) == 4
@@ -76,21 +86,30 @@ def _with_errors(path: Path, rows: list[list[object]]) -> Path:
 def test_excel_error_values_are_read_as_errors_and_reported(tmp_path: Path) -> None:
     """#N/A in a phone cell is a problem on its row, never an empty phone; a row of only errors
     is not lost; a header #NAME? is the header '#NAME?', not 'Column C'."""
-    path = _with_errors(tmp_path / "errors.xlsx", [
-        ["First", "Phone", "#NAME?"],
-        ["Anna", "#N/A", 1],
-        ["#DIV/0!", "#VALUE!", "#REF!"],
-        ["Ben", "+49 30 1234", 2],
-    ])
+    path = _with_errors(
+        tmp_path / "errors.xlsx",
+        [
+            ["First", "Phone", "#NAME?"],
+            ["Anna", "#N/A", 1],
+            ["#DIV/0!", "#VALUE!", "#REF!"],
+            ["Ben", "+49 30 1234", 2],
+        ],
+    )
     table = read_table(path)
     assert table.headers == ["First", "Phone", "#NAME?"]
     rows = list(table.rows)
     assert [(r.row_number, r.values) for r in rows] == [
-        (2, ("Anna", "#N/A", 1)), (3, ("#DIV/0!", "#VALUE!", "#REF!")),
-        (4, ("Ben", "+49 30 1234", 2))]
+        (2, ("Anna", "#N/A", 1)),
+        (3, ("#DIV/0!", "#VALUE!", "#REF!")),
+        (4, ("Ben", "+49 30 1234", 2)),
+    ]
     (problem,) = rows[0].problems
     assert (problem.row, problem.column, problem.code, problem.value) == (
-        2, "Phone", CELL_ERROR, "#N/A")
+        2,
+        "Phone",
+        CELL_ERROR,
+        "#N/A",
+    )
     assert problem.message.startswith("column 'Phone': holds the Excel error #N/A (cell B2)")
     assert "Fix the formula or the cell" in problem.message
     assert [p.column for p in rows[1].problems] == ["First", "Phone", "#NAME?"]
@@ -98,7 +117,8 @@ def test_excel_error_values_are_read_as_errors_and_reported(tmp_path: Path) -> N
 
 
 def test_formula_errors_cached_by_xlsxwriter_are_found_and_the_build_stops_the_row(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """A formula whose cached result is #DIV/0! (as Excel saves it) in a mapped column stops the
     row with cell_error; in a column the mapping does not use it is only a warning."""
     path = tmp_path / "formulas.xlsx"
@@ -108,13 +128,15 @@ def test_formula_errors_cached_by_xlsxwriter_are_found_and_the_build_stops_the_r
     ws.write_row(1, 0, ["Anna", "Wolf", "anna@example.com"])
     ws.write_formula(1, 3, "=1/0", None, "#DIV/0!")
     ws.write_row(2, 0, ["Ben"])
-    ws.write_formula(2, 1, '=VLOOKUP(A3,Z:Z,1,0)', None, "#N/A")
+    ws.write_formula(2, 1, "=VLOOKUP(A3,Z:Z,1,0)", None, "#N/A")
     ws.write(2, 2, "ben@example.com")
     wb.close()
     mapping_path = tmp_path / "mapping.yaml"
-    mapping_path.write_text("candidate:\n  first_name: First\n  last_name: Last\n"
-                            "  email_address: Email\napplication:\n  job_id: {value: JOB1}\n",
-                            encoding="utf-8")
+    mapping_path.write_text(
+        "candidate:\n  first_name: First\n  last_name: Last\n"
+        "  email_address: Email\napplication:\n  job_id: {value: JOB1}\n",
+        encoding="utf-8",
+    )
     mapping = load_mapping(mapping_path)
     table = read_table(path, expected_columns=mapping.columns())
     mapping.bind(table.headers, table.describe())
@@ -122,10 +144,12 @@ def test_formula_errors_cached_by_xlsxwriter_are_found_and_the_build_stops_the_r
     anna, ben = (builder.build(row) for row in table.rows)
     assert anna.request is not None
     assert [(i.code, i.column, i.severity) for i in anna.issues] == [
-        (CELL_ERROR, "Score", Severity.WARNING)]
+        (CELL_ERROR, "Score", Severity.WARNING)
+    ]
     assert ben.request is None
     assert [(i.code, i.column, i.value) for i in ben.issues if i.code == CELL_ERROR] == [
-        (CELL_ERROR, "Last", "#N/A")]
+        (CELL_ERROR, "Last", "#N/A")
+    ]
 
 
 def test_a_sheet_of_only_errors_still_has_rows(tmp_path: Path) -> None:
@@ -146,16 +170,21 @@ def _ods(path: Path, rows_xml: str, sheet: str = "Candidates") -> Path:
         ' xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"'
         ' office:version="1.3"><office:body><office:spreadsheet>'
         f'<table:table table:name="{sheet}">{rows_xml}</table:table>'
-        "</office:spreadsheet></office:body></office:document-content>")
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
     manifest = (
         '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
         '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
         '<manifest:file-entry manifest:full-path="/" manifest:media-type='
         '"application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry'
-        ' manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+        ' manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet",
-                         compress_type=zipfile.ZIP_STORED)
+        archive.writestr(
+            "mimetype",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            compress_type=zipfile.ZIP_STORED,
+        )
         archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
         archive.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
     return path
@@ -163,20 +192,26 @@ def _ods(path: Path, rows_xml: str, sheet: str = "Candidates") -> Path:
 
 def _text(value: str, repeat: int = 1) -> str:
     repeated = f' table:number-columns-repeated="{repeat}"' if repeat > 1 else ""
-    return (f'<table:table-cell office:value-type="string" calcext:value-type="string"{repeated}>'
-            f"<text:p>{value}</text:p></table:table-cell>")
+    return (
+        f'<table:table-cell office:value-type="string" calcext:value-type="string"{repeated}>'
+        f"<text:p>{value}</text:p></table:table-cell>"
+    )
 
 
 def test_ods_error_cells_are_reported_where_they_are(tmp_path: Path) -> None:
     """LibreOffice writes a formula's error as calcext:value-type="error" with the error shown
     as the cell's text; repeated cells and rows are counted to place it."""
-    error = ('<table:table-cell table:formula="of:=1/0" office:value-type="string"'
-             ' office:string-value="" calcext:value-type="error"><text:p>#DIV/0!</text:p>'
-             "</table:table-cell>")
-    rows = (f"<table:table-row>{_text('First')}{_text('Phone')}{_text('City')}</table:table-row>"
-            '<table:table-row table:number-rows-repeated="2"><table:table-cell'
-            ' table:number-columns-repeated="3"/></table:table-row>'
-            f"<table:table-row>{_text('x', 2)}{error}</table:table-row>")
+    error = (
+        '<table:table-cell table:formula="of:=1/0" office:value-type="string"'
+        ' office:string-value="" calcext:value-type="error"><text:p>#DIV/0!</text:p>'
+        "</table:table-cell>"
+    )
+    rows = (
+        f"<table:table-row>{_text('First')}{_text('Phone')}{_text('City')}</table:table-row>"
+        '<table:table-row table:number-rows-repeated="2"><table:table-cell'
+        ' table:number-columns-repeated="3"/></table:table-row>'
+        f"<table:table-row>{_text('x', 2)}{error}</table:table-row>"
+    )
     table = read_table(_ods(tmp_path / "errors.ods", rows))
     (row,) = list(table.rows)
     assert (row.row_number, row.values) == (4, ("x", "x", "#DIV/0!"))
@@ -231,8 +266,11 @@ def test_excel_95_and_older_files_are_refused_with_advice(tmp_path: Path) -> Non
     refused (calamine reads them wrong), naming the version and how to save them."""
     biff4 = tmp_path / "excel4.xls"
     biff4.write_bytes(struct.pack("<HHHH", 0x0409, 6, 0, 0x0010) + b"\x00\x00" + bytes(64))
-    with pytest.raises(InputFileError, match=r"excel4\.xls: is an Excel 4 \(BIFF4\) file, from"
-                       r" before Excel 97; .* save it as \.xlsx"):
+    with pytest.raises(
+        InputFileError,
+        match=r"excel4\.xls: is an Excel 4 \(BIFF4\) file, from"
+        r" before Excel 97; .* save it as \.xlsx",
+    ):
         read_table(biff4)
     bof5 = struct.pack("<HHHH", 0x0809, 8, 0x0500, 0x0005) + bytes(4)
     with pytest.raises(InputFileError, match=r"is an Excel 5/95 \(BIFF5\) file"):
@@ -263,27 +301,38 @@ def test_numbers_files_and_bundles_are_refused_with_advice(tmp_path: Path) -> No
     bundle.mkdir()
     (bundle / "Index.zip").write_bytes(b"PK")
     for path in (packed, renamed, bundle):
-        with pytest.raises(InputFileError, match=r"is an Apple Numbers file, .* File > Export To"
-                           r" > Excel \(or CSV\)"):
+        with pytest.raises(
+            InputFileError,
+            match=r"is an Apple Numbers file, .* File > Export To"
+            r" > Excel \(or CSV\)",
+        ):
             read_table(path)
 
 
 def _time_cell(iso: str) -> str:
-    return (f'<table:table-cell office:value-type="time" office:time-value="{iso}"'
-            ' calcext:value-type="time"><text:p>shown</text:p></table:table-cell>')
+    return (
+        f'<table:table-cell office:value-type="time" office:time-value="{iso}"'
+        ' calcext:value-type="time"><text:p>shown</text:p></table:table-cell>'
+    )
 
 
 def test_ods_durations_are_read_as_times_not_iso_text(tmp_path: Path) -> None:
     """A duration under a day is the time of day it shows (dt.time); 24 hours or more, or a
     negative one, is the dt.timedelta it is, never the text 'PT24H0M0S'. Text that only
     starts like one ('PTA meeting') stays text."""
-    rows = (f"<table:table-row>{_text('Start')}{_text('Notice')}{_text('Late')}{_text('Note')}"
-            f"</table:table-row><table:table-row>{_time_cell('PT09H30M00S')}"
-            f"{_time_cell('PT36H15M10.5S')}{_time_cell('-PT1H0M0S')}{_text('PTA meeting')}"
-            "</table:table-row>")
+    rows = (
+        f"<table:table-row>{_text('Start')}{_text('Notice')}{_text('Late')}{_text('Note')}"
+        f"</table:table-row><table:table-row>{_time_cell('PT09H30M00S')}"
+        f"{_time_cell('PT36H15M10.5S')}{_time_cell('-PT1H0M0S')}{_text('PTA meeting')}"
+        "</table:table-row>"
+    )
     (row,) = read_table(_ods(tmp_path / "times.ods", rows)).rows
-    assert row.values == (dt.time(9, 30), dt.timedelta(hours=36, minutes=15, seconds=10.5),
-                          -dt.timedelta(hours=1), "PTA meeting")
+    assert row.values == (
+        dt.time(9, 30),
+        dt.timedelta(hours=36, minutes=15, seconds=10.5),
+        -dt.timedelta(hours=1),
+        "PTA meeting",
+    )
 
 
 def test_numbers_formatted_with_leading_zeros_are_read_as_the_digits_shown(tmp_path: Path) -> None:
@@ -305,7 +354,9 @@ def test_numbers_formatted_with_leading_zeros_are_read_as_the_digits_shown(tmp_p
     wb.close()
     table = read_table(path, text_columns=["zip", "Zip+4", "Count"])
     assert [r.values for r in table.rows] == [
-        ("Anna", "01067", "01234-5678", 42, 7), ("Ben", 10115, None, None, None)]
+        ("Anna", "01067", "01234-5678", 42, 7),
+        ("Ben", 10115, None, None, None),
+    ]
     assert [r.values[1] for r in read_table(path).rows] == [1067, 10115]  # not asked: numbers
 
 
@@ -324,9 +375,25 @@ def test_a_zero_padded_postal_code_is_sent_with_its_zero_and_no_warning(tmp_path
     sheet["D2"].number_format = "00000"
     path = tmp_path / "padded.xlsx"
     book.save(path)
-    mapping = write_mapping("candidate: {first_name: First, last_name: Last, email_address: Email, phone_number: Phone, location: {zip_code: Zip, country: {value: DE}}}\n"
-                            "application: {job_id: {value: J}}\n")
-    result = CliRunner().invoke(main, ["validate", str(path), "-m", str(mapping), "--report", str(tmp_path / "r.csv"), "--annotated", str(tmp_path / "a.xlsx")])
+    mapping = write_mapping(
+        "candidate: {first_name: First, last_name: Last, email_address: Email, phone_number: Phone, location: {zip_code: Zip, country: {value: DE}}}\n"
+        "application: {job_id: {value: J}}\n"
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "validate",
+            str(path),
+            "-m",
+            str(mapping),
+            "--report",
+            str(tmp_path / "r.csv"),
+            "--annotated",
+            str(tmp_path / "a.xlsx"),
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert [(r["column"], r["code"]) for r in read_csv(tmp_path / "r.csv")] == [("Phone", "numeric_text")]  # no format: a warning
+    assert [(r["column"], r["code"]) for r in read_csv(tmp_path / "r.csv")] == [
+        ("Phone", "numeric_text")
+    ]  # no format: a warning
     assert openpyxl.load_workbook(tmp_path / "a.xlsx").active["E2"].value == "01067"

@@ -32,81 +32,135 @@ def test_the_example_mapping_loads_and_names_its_columns():
 
 
 def test_a_typo_in_a_field_is_an_error_with_a_suggestion(write_mapping):
-    message = error_of(write_mapping, """
+    message = error_of(
+        write_mapping,
+        """
         candidate:
           first_name: First
           last_name: Last
           emial: Email
         application:
           job_id: {value: J}
-        """)
-    assert message.startswith(", line 4, at candidate.emial: 'emial' is not a field of candidate. Did you mean 'email_address'?")
+        """,
+    )
+    assert message.startswith(
+        ", line 4, at candidate.emial: 'emial' is not a field of candidate. Did you mean 'email_address'?"
+    )
 
 
 def test_a_typo_at_the_top_and_deep_inside(write_mapping):
-    assert "at candidat: 'candidat' is not a field of" in error_of(write_mapping, "candidat: {}\ncandidate: {}\napplication: {}\n")
-    message = error_of(write_mapping, """
+    assert "at candidat: 'candidat' is not a field of" in error_of(
+        write_mapping, "candidat: {}\ncandidate: {}\napplication: {}\n"
+    )
+    message = error_of(
+        write_mapping,
+        """
         candidate:
           location: {country: Country, cty: City}
         application: {job_id: J}
-        """)
+        """,
+    )
     assert "line 2, at candidate.location.cty" in message and "Did you mean 'city'?" in message
 
 
 def test_missing_sections_version_and_non_mapping_documents(write_mapping):
-    assert "has no `application:` section" in error_of(write_mapping, "candidate: {first_name: A}\n")
-    assert "version 2 is not supported" in error_of(write_mapping, "version: 2\ncandidate: {}\napplication: {}\n")
+    assert "has no `application:` section" in error_of(
+        write_mapping, "candidate: {first_name: A}\n"
+    )
+    assert "version 2 is not supported" in error_of(
+        write_mapping, "version: 2\ncandidate: {}\napplication: {}\n"
+    )
     assert "a mapping is a YAML document" in error_of(write_mapping, "- just\n- a list\n")
 
 
 def test_invalid_yaml_names_the_line(write_mapping):
-    message = error_of(write_mapping, "candidate:\n  first_name: First\n   last_name: Last\napplication: {}\n")
+    message = error_of(
+        write_mapping, "candidate:\n  first_name: First\n   last_name: Last\napplication: {}\n"
+    )
     assert message.startswith(", line 3: is not valid YAML")
 
 
 def test_a_key_given_twice_is_an_error(write_mapping):
-    message = error_of(write_mapping, "candidate:\n  first_name: A\n  first_name: B\napplication: {job_id: J}\n")
+    message = error_of(
+        write_mapping, "candidate:\n  first_name: A\n  first_name: B\napplication: {job_id: J}\n"
+    )
     assert message == ", line 3, at candidate.first_name: 'first_name' is given twice; keep one."
 
 
 def test_field_options_are_checked(write_mapping):
-    message = error_of(write_mapping, "candidate:\n  first_name: {column: First, trasnform: [strip]}\napplication: {job_id: J}\n")
+    message = error_of(
+        write_mapping,
+        "candidate:\n  first_name: {column: First, trasnform: [strip]}\napplication: {job_id: J}\n",
+    )
     assert "'trasnform' is not an option of a field. Did you mean 'transform'?" in message
-    message = error_of(write_mapping, "candidate:\n  first_name: {column: First, value: Anna}\napplication: {job_id: J}\n")
+    message = error_of(
+        write_mapping,
+        "candidate:\n  first_name: {column: First, value: Anna}\napplication: {job_id: J}\n",
+    )
     assert "give exactly one of column, value or template (found column, value)" in message
-    message = error_of(write_mapping, "candidate:\n  first_name: {colum: First}\napplication: {job_id: J}\n")
+    message = error_of(
+        write_mapping, "candidate:\n  first_name: {colum: First}\napplication: {job_id: J}\n"
+    )
     assert "line 2, at candidate.first_name" in message and "Did you mean 'column'?" in message
 
 
 def test_transforms_and_their_options_are_checked(write_mapping):
     base = "candidate:\n  email_address: {{column: Email, transform: [{t}]}}\napplication: {{job_id: J}}\n"
-    assert "'lowercase' is not a transform. Did you mean 'lower'?" in error_of(write_mapping, base.format(t="lowercase"))
-    assert "'format' is not an option of 'date'. Did you mean 'formats'?" in error_of(write_mapping, base.format(t="{date: {format: '%d'}}"))
-    assert "the options of 'regex' are not usable" in error_of(write_mapping, base.format(t="{regex: {pattern: '(['}}"))
-    assert "unknown phone region 'XX'" in error_of(write_mapping, base.format(t="{phone: {region: XX}}"))
-    assert "decimal must be '.' or ','" in error_of(write_mapping, base.format(t="{number: {decimal: x}}"))
+    assert "'lowercase' is not a transform. Did you mean 'lower'?" in error_of(
+        write_mapping, base.format(t="lowercase")
+    )
+    assert "'format' is not an option of 'date'. Did you mean 'formats'?" in error_of(
+        write_mapping, base.format(t="{date: {format: '%d'}}")
+    )
+    assert "the options of 'regex' are not usable" in error_of(
+        write_mapping, base.format(t="{regex: {pattern: '(['}}")
+    )
+    assert "unknown phone region 'XX'" in error_of(
+        write_mapping, base.format(t="{phone: {region: XX}}")
+    )
+    assert "decimal must be '.' or ','" in error_of(
+        write_mapping, base.format(t="{number: {decimal: x}}")
+    )
 
 
 def test_groups_and_lists_are_checked(write_mapping):
     message = error_of(write_mapping, "candidate:\n  location: City\napplication: {job_id: J}\n")
-    assert "expected the fields of candidate.location (country, city, state, street_1, zip_code)" in message
-    message = error_of(write_mapping, "candidate:\n  salary_expectations: {column: Salary}\napplication: {job_id: J}\n")
+    assert (
+        "expected the fields of candidate.location (country, city, state, street_1, zip_code)"
+        in message
+    )
+    message = error_of(
+        write_mapping,
+        "candidate:\n  salary_expectations: {column: Salary}\napplication: {job_id: J}\n",
+    )
     assert "is a group of fields (period, amount)" in message
-    message = error_of(write_mapping, "candidate: {}\napplication: {job_id: J}\nattachments:\n  - {column: CV, kind: CV}\n")
+    message = error_of(
+        write_mapping,
+        "candidate: {}\napplication: {job_id: J}\nattachments:\n  - {column: CV, kind: CV}\n",
+    )
     assert "line 4, at attachments[0].kind: 'kind' is not an option of an attachment" in message
-    message = error_of(write_mapping, "candidate: {}\napplication: {job_id: J}\nattachments:\n  - {column: CV, type: RESUME}\n")
+    message = error_of(
+        write_mapping,
+        "candidate: {}\napplication: {job_id: J}\nattachments:\n  - {column: CV, type: RESUME}\n",
+    )
     assert "at attachments[0].type" in message and "'CV', 'COVER_LETTER' or 'OTHER'" in message
-    message = error_of(write_mapping, "candidate: {}\napplication: {job_id: J}\nscreening_question_answers: [Skills]\n")
+    message = error_of(
+        write_mapping,
+        "candidate: {}\napplication: {job_id: J}\nscreening_question_answers: [Skills]\n",
+    )
     assert "expected question ids with the column of each answer" in message
 
 
 def test_input_options_are_checked(write_mapping):
-    message = error_of(write_mapping, "input: {sheeet: Candidates}\ncandidate: {}\napplication: {job_id: J}\n")
+    message = error_of(
+        write_mapping, "input: {sheeet: Candidates}\ncandidate: {}\napplication: {job_id: J}\n"
+    )
     assert "at input.sheeet" in message and "Did you mean 'sheet'?" in message
 
 
 def test_remote_fields_the_sdk_would_drop_are_kept_and_unknown_ats_are_errors(write_mapping):
-    mapping = load_mapping(write_mapping("""
+    mapping = load_mapping(
+        write_mapping("""
         candidate: {first_name: F, last_name: L, email_address: E}
         application: {job_id: J}
         remote_fields:
@@ -114,16 +168,20 @@ def test_remote_fields_the_sdk_would_drop_are_kept_and_unknown_ats_are_errors(wr
             candidate: {custom_fields: [{id: {value: 123}, value: {column: Shoe size}}]}
           workday:
             Candidate_Data: {Name_Detail_Data: {Middle_Name: Middle}}
-        """))
+        """)
+    )
     greenhouse = mapping.remote_fields.children["greenhouse"]
     assert isinstance(greenhouse.children["candidate"], ObjectNode)
     assert "Shoe size" in mapping.columns() and "Middle" in mapping.columns()
-    message = error_of(write_mapping, "candidate: {}\napplication: {job_id: J}\nremote_fields:\n  greenhose: {}\n")
+    message = error_of(
+        write_mapping, "candidate: {}\napplication: {job_id: J}\nremote_fields:\n  greenhose: {}\n"
+    )
     assert "'greenhose' is not a field of remote_fields. Did you mean 'greenhouse'?" in message
 
 
 def test_shorthand_list_items_and_constants(write_mapping):
-    mapping = load_mapping(write_mapping("""
+    mapping = load_mapping(
+        write_mapping("""
         candidate:
           first_name: F
           last_name: L
@@ -134,16 +192,21 @@ def test_shorthand_list_items_and_constants(write_mapping):
         application: {job_id: {value: J}}
         sourced_by: {user_id: {value: "remote:42"}}
         gdpr_consent: {given: true}
-        """))
+        """)
+    )
     links = mapping.body.children["candidate"].children["social_links"]
-    assert isinstance(links, ListNode) and [type(i) for i in links.items] == [ObjectNode, ObjectNode]
+    assert isinstance(links, ListNode) and [type(i) for i in links.items] == [
+        ObjectNode,
+        ObjectNode,
+    ]
     given = mapping.body.children["gdpr_consent"].children["given"]
     assert isinstance(given, Leaf) and given.spec.value is True
     assert mapping.columns() == ["F", "L", "E", "LinkedIn", "Links", "Work email"]
 
 
 def test_no_and_yes_are_text_not_booleans(write_mapping):
-    mapping = load_mapping(write_mapping("""
+    mapping = load_mapping(
+        write_mapping("""
         candidate:
           first_name: F
           last_name: L
@@ -151,8 +214,12 @@ def test_no_and_yes_are_text_not_booleans(write_mapping):
           location: {country: {value: NO}}
           gender: {column: G, map: {yes: MALE, no: FEMALE}}
         application: {job_id: J}
-        """))
-    assert mapping.body.children["candidate"].children["location"].children["country"].spec.value == "NO"
+        """)
+    )
+    assert (
+        mapping.body.children["candidate"].children["location"].children["country"].spec.value
+        == "NO"
+    )
     assert set(mapping.body.children["candidate"].children["gender"].value_map) == {"yes", "no"}
 
 
@@ -164,10 +231,17 @@ def test_missing_mapping_file(tmp_path):
 def test_a_constant_that_kombo_would_refuse_is_a_config_error(write_mapping, write_csv):
     from importer.runs import DryRunOptions, dry_run
 
-    mapping = write_mapping("candidate:\n  first_name: F\n  gender: {value: man}\n  last_name: L\n  email_address: E\napplication: {job_id: {value: J}}\n")
+    mapping = write_mapping(
+        "candidate:\n  first_name: F\n  gender: {value: man}\n  last_name: L\n  email_address: E\napplication: {job_id: {value: J}}\n"
+    )
     with pytest.raises(ConfigError) as error:
-        dry_run(DryRunOptions(write_csv([["F", "L", "E"], ["Anna", "Wolf", "a@example.com"]]), mapping))
-    assert str(error.value) == f"{mapping}, line 3, at candidate.gender: the constant 'man' is not one of MALE, FEMALE, OTHER; map the file's values with `map:`."
+        dry_run(
+            DryRunOptions(write_csv([["F", "L", "E"], ["Anna", "Wolf", "a@example.com"]]), mapping)
+        )
+    assert (
+        str(error.value)
+        == f"{mapping}, line 3, at candidate.gender: the constant 'man' is not one of MALE, FEMALE, OTHER; map the file's values with `map:`."
+    )
 
 
 # --- hostile mappings: a clear config error, never a hang, a memory blow-up or a traceback ------
@@ -237,31 +311,41 @@ def test_an_alias_bomb_is_refused_at_once(tmp_path):
 
 def test_an_alias_inside_its_own_anchor_is_refused(write_mapping):
     # PyYAML builds a list that contains itself; walking it overflowed the stack.
-    path = write_mapping("candidate: {first_name: F, last_name: L, email_address: E}\n"
-                         "application: {job_id: J}\nremote_fields: &r {x: [*r]}\n")
+    path = write_mapping(
+        "candidate: {first_name: F, last_name: L, email_address: E}\n"
+        "application: {job_id: J}\nremote_fields: &r {x: [*r]}\n"
+    )
     assert refusal(path).startswith(", line 3: the alias *r is inside its own anchor &r")
 
 
 @pytest.mark.parametrize("nested", ["[" * 5000 + "]" * 5000, "{a: " * 5000 + "1" + "}" * 5000])
 def test_deep_nesting_is_refused_with_its_line(write_mapping, nested):
-    path = write_mapping("candidate: {first_name: F, last_name: L, email_address: E}\n"
-                         f"application: {{job_id: J}}\nremote_fields: {nested}\n")
-    assert refusal(path) == (", line 3: nests more than 50 levels deep; a mapping needs about "
-                             "ten. Check for brackets that are never closed.")
+    path = write_mapping(
+        "candidate: {first_name: F, last_name: L, email_address: E}\n"
+        f"application: {{job_id: J}}\nremote_fields: {nested}\n"
+    )
+    assert refusal(path) == (
+        ", line 3: nests more than 50 levels deep; a mapping needs about "
+        "ten. Check for brackets that are never closed."
+    )
 
 
 def test_aliases_cannot_nest_past_the_limit(write_mapping):
     # Each anchor is 40 levels deep and holds the one before: 1,200 levels once expanded.
-    text = "".join(f"a{i}: &a{i} " + "[" * 40 + (f"*a{i - 1}" if i else "x") + "]" * 40 + "\n"
-                   for i in range(30))
+    text = "".join(
+        f"a{i}: &a{i} " + "[" * 40 + (f"*a{i - 1}" if i else "x") + "]" * 40 + "\n"
+        for i in range(30)
+    )
     message = refusal(write_mapping(text))
     assert message.startswith(", line 2: the alias *a0 nests the mapping more than 50 levels")
 
 
 def test_a_file_too_large_for_a_mapping_is_refused_before_parsing(write_mapping):
     path = write_mapping("remote_fields:\n  x:\n" + "    - a\n" * 800_000)  # 5.6 MB
-    assert refusal(path) == (": is over 5,000,000 characters long; a mapping is a few kilobytes "
-                             "of YAML. Check that this is the mapping file and not the input.")
+    assert refusal(path) == (
+        ": is over 5,000,000 characters long; a mapping is a few kilobytes "
+        "of YAML. Check that this is the mapping file and not the input."
+    )
 
 
 def test_numbers_too_long_to_read_are_refused(write_mapping):
@@ -280,13 +364,15 @@ def test_a_value_yaml_cannot_build_is_a_config_error(write_mapping):
 
 
 def test_anchors_and_merge_keys_still_work(write_mapping):
-    mapping = load_mapping(write_mapping("""
+    mapping = load_mapping(
+        write_mapping("""
         candidate:
           first_name: &text {column: First, transform: [strip, collapse_spaces]}
           last_name: {<<: *text, column: Last}
           email_address: Email
         application: {job_id: J}
-        """))
+        """)
+    )
     assert mapping.columns() == ["First", "Last", "Email", "J"]
     assert [leaf.line for leaf in mapping.leaves()] == [2, 3, 4, 5]
 
@@ -315,8 +401,12 @@ def test_a_catastrophic_regex_is_a_problem_on_its_row_not_a_hang(write_mapping):
     # ^(a|aa)+$ at its timeout.
     nested = write_mapping(REGEX_MAPPING.format(pattern="^(a+)+$"), name="nested.yaml")
     outcome = bounded(lambda: row_issues(nested, "a" * 34 + "!"))
-    assert outcome.value == [("invalid_value", "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!' does not "
-                                                "match the pattern '^(a+)+$'.")]
+    assert outcome.value == [
+        (
+            "invalid_value",
+            "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!' does not match the pattern '^(a+)+$'.",
+        )
+    ]
     branches = write_mapping(REGEX_MAPPING.format(pattern="^(a|aa)+$"), name="branches.yaml")
     outcome = bounded(lambda: row_issues(branches, "a" * 40 + "!"))
     assert outcome.raised is None, outcome
@@ -329,15 +419,19 @@ def test_a_catastrophic_regex_is_a_problem_on_its_row_not_a_hang(write_mapping):
 def test_a_regex_that_would_compile_to_gigabytes_is_refused(write_mapping):
     # The regex module writes x{n} out n times when it compiles: this took 3.8 GB and failed.
     message = refusal(write_mapping(REGEX_MAPPING.format(pattern="((a{1000}){1000}){1000}")))
-    assert message.startswith(", line 5, at candidate.company.transform[0]: the options of "
-                              "'regex' are not usable: the pattern is too large to compile")
+    assert message.startswith(
+        ", line 5, at candidate.company.transform[0]: the options of "
+        "'regex' are not usable: the pattern is too large to compile"
+    )
     mapping = load_mapping(write_mapping(REGEX_MAPPING.format(pattern="a{0,100000}|\\d{4}")))
     assert mapping.columns()[-1] == "Ref"  # an upper bound alone costs nothing
 
 
 def test_regex_syntax_of_re_keeps_working_and_groups_are_checked(write_mapping):
-    base = ("candidate:\n  first_name: {{column: First, transform: [{{regex: {options}}}]}}\n"
-            "  last_name: Last\n  email_address: Email\napplication: {{job_id: J}}\n")
+    base = (
+        "candidate:\n  first_name: {{column: First, transform: [{{regex: {options}}}]}}\n"
+        "  last_name: Last\n  email_address: Email\napplication: {{job_id: J}}\n"
+    )
     zip_code = "{pattern: '(?P<zip>\\d{5})', group: zip}"
     named = load_mapping(write_mapping(base.format(options=zip_code)))
     (leaf,) = [leaf for leaf in named.leaves() if leaf.path == "candidate.first_name"]
@@ -361,8 +455,10 @@ def test_regex_syntax_of_re_keeps_working_and_groups_are_checked(write_mapping):
 )
 def test_templates_only_place_columns(write_mapping, template, problem):
     # str.format_map runs all of these on every row: {First:>1000000000} builds a gigabyte.
-    message = error_of(write_mapping, f"candidate:\n  first_name: {{template: '{template}'}}\n"
-                                      "application: {job_id: J}\n")
+    message = error_of(
+        write_mapping,
+        f"candidate:\n  first_name: {{template: '{template}'}}\napplication: {{job_id: J}}\n",
+    )
     assert message.startswith(f", line 2, at candidate.first_name.template: {problem}")
 
 
@@ -376,6 +472,8 @@ def test_templates_only_place_columns(write_mapping, template, problem):
     ],
 )
 def test_options_that_would_fail_on_every_row_fail_at_load(write_mapping, option, problem):
-    message = error_of(write_mapping, f"candidate:\n  first_name: {{column: First, {option}}}\n"
-                                      "application: {job_id: J}\n")
+    message = error_of(
+        write_mapping,
+        f"candidate:\n  first_name: {{column: First, {option}}}\napplication: {{job_id: J}}\n",
+    )
     assert message.startswith(", line 2, at candidate.first_name") and problem in message

@@ -21,7 +21,11 @@ from importer.errors import InputFileError
 from importer.issues import Severity
 from importer.readers import detect_delimiter, read_table
 
-ROWS = [["First", "Last", "Email"], ["Jürgen", "Müller", "j@example.com"], ["Zoë", "Łukasiewicz", "z@example.com"]]
+ROWS = [
+    ["First", "Last", "Email"],
+    ["Jürgen", "Müller", "j@example.com"],
+    ["Zoë", "Łukasiewicz", "z@example.com"],
+]
 
 
 def rows_of(table):
@@ -33,11 +37,18 @@ def rows_of(table):
     [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("utf-16", "utf-16"), ("cp1252", "cp1252")],
 )
 def test_csv_encodings_are_detected(write_csv, encoding, detected):
-    rows = [["First", "Last", "Email"], ["Jürgen", "Müller", "j@example.com"], ["Zoë", "Ça va – “quoted”", "z@example.com"]]
+    rows = [
+        ["First", "Last", "Email"],
+        ["Jürgen", "Müller", "j@example.com"],
+        ["Zoë", "Ça va – “quoted”", "z@example.com"],
+    ]
     table = read_table(write_csv(rows, encoding=encoding))
     assert table.encoding == detected
     assert table.headers == ["First", "Last", "Email"]
-    assert rows_of(table) == [(2, ("Jürgen", "Müller", "j@example.com")), (3, ("Zoë", "Ça va – “quoted”", "z@example.com"))]
+    assert rows_of(table) == [
+        (2, ("Jürgen", "Müller", "j@example.com")),
+        (3, ("Zoë", "Ça va – “quoted”", "z@example.com")),
+    ]
 
 
 def test_latin1_file_with_bytes_cp1252_leaves_undefined(tmp_path):
@@ -73,7 +84,10 @@ def test_delimiter_is_not_fooled_by_commas_in_semicolon_data():
 def test_quoted_newlines_keep_one_row_per_record(write_csv):
     rows = [["First", "Notes"], ["Anna", "line one\nline two\nline three"], ["Ben", "short"]]
     table = read_table(write_csv(rows))
-    assert rows_of(table) == [(2, ("Anna", "line one\nline two\nline three")), (3, ("Ben", "short"))]
+    assert rows_of(table) == [
+        (2, ("Anna", "line one\nline two\nline three")),
+        (3, ("Ben", "short")),
+    ]
 
 
 def test_blank_csv_lines_are_skipped_but_counted(tmp_path):
@@ -100,7 +114,10 @@ def _workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
 
 
 def test_xlsx_sheet_by_name_and_by_position(tmp_path):
-    path = _workbook(tmp_path / "two.xlsx", {"Notes": [["nothing"]], "Candidates": [["First", "Last"], ["Anna", "Wolf"]]})
+    path = _workbook(
+        tmp_path / "two.xlsx",
+        {"Notes": [["nothing"]], "Candidates": [["First", "Last"], ["Anna", "Wolf"]]},
+    )
     assert read_table(path, sheet="Candidates").headers == ["First", "Last"]
     assert read_table(path, sheet=2).sheet == "Candidates"
     assert read_table(path).sheet == "Notes"
@@ -110,13 +127,26 @@ def test_unknown_sheet_names_the_sheets_and_suggests(tmp_path):
     path = _workbook(tmp_path / "two.xlsx", {"Notes": [["x"]], "Candidates": [["First"]]})
     with pytest.raises(InputFileError) as error:
         read_table(path, sheet="Candidate")
-    assert "has no sheet 'Candidate'. Did you mean 'Candidates'? Sheets: 'Notes', 'Candidates'." in str(error.value)
+    assert (
+        "has no sheet 'Candidate'. Did you mean 'Candidates'? Sheets: 'Notes', 'Candidates'."
+        in str(error.value)
+    )
     with pytest.raises(InputFileError, match="sheet number 3 does not exist"):
         read_table(path, sheet="3")
 
 
 def test_xlsx_header_below_a_title_is_found_from_the_mapped_columns(tmp_path):
-    path = _workbook(tmp_path / "title.xlsx", {"S": [["Export from HireFlow", None, "2026-11-20"], [], ["First", "Last", "Email"], ["Anna", "Wolf", "a@x.de"]]})
+    path = _workbook(
+        tmp_path / "title.xlsx",
+        {
+            "S": [
+                ["Export from HireFlow", None, "2026-11-20"],
+                [],
+                ["First", "Last", "Email"],
+                ["Anna", "Wolf", "a@x.de"],
+            ]
+        },
+    )
     table = read_table(path, expected_columns=["First", "Email"])
     assert table.header_row == 3
     assert rows_of(table) == [(4, ("Anna", "Wolf", "a@x.de"))]
@@ -129,10 +159,19 @@ def test_xlsx_cells_keep_their_meaning(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["Phone", "Zip", "Born", "Salary", "Hired", "Flag"])
-    ws.append([4915112345678, 10115, dt.date(1990, 5, 17), 65000.5, dt.datetime(2026, 1, 2, 9, 30), True])
+    ws.append(
+        [4915112345678, 10115, dt.date(1990, 5, 17), 65000.5, dt.datetime(2026, 1, 2, 9, 30), True]
+    )
     wb.save(path)
     (row,) = list(read_table(path).rows)
-    assert row.values == (4915112345678, 10115, dt.date(1990, 5, 17), 65000.5, dt.datetime(2026, 1, 2, 9, 30), True)
+    assert row.values == (
+        4915112345678,
+        10115,
+        dt.date(1990, 5, 17),
+        65000.5,
+        dt.datetime(2026, 1, 2, 9, 30),
+        True,
+    )
 
 
 def test_formula_cells_are_read_as_their_cached_values(tmp_path):
@@ -201,16 +240,26 @@ def test_text_saved_as_xls_is_read_as_csv_and_html_is_refused(tmp_path):
     table = read_table(fake)
     assert (table.delimiter, rows_of(table)) == ("\t", [(2, ("Anna", "Wolf"))])
     page = tmp_path / "report.xls"
-    page.write_text("<html><body><table><tr><td>First</td></tr></table></body></html>", encoding="utf-8")
+    page.write_text(
+        "<html><body><table><tr><td>First</td></tr></table></body></html>", encoding="utf-8"
+    )
     with pytest.raises(InputFileError, match="is a web page or XML saved under an Excel name"):
         read_table(page)
 
 
 def test_without_a_sheet_named_the_sheet_with_the_mapped_columns_is_read(tmp_path):
-    path = _workbook(tmp_path / "export.xlsx", {"Read me": [["This export was made on 2026-11-20"], ["by HireFlow"]], "Candidates": [["First", "Email"], ["Anna", "a@x.de"]]})
+    path = _workbook(
+        tmp_path / "export.xlsx",
+        {
+            "Read me": [["This export was made on 2026-11-20"], ["by HireFlow"]],
+            "Candidates": [["First", "Email"], ["Anna", "a@x.de"]],
+        },
+    )
     table = read_table(path, expected_columns=["First", "Email"])
     assert (table.sheet, rows_of(table)) == ("Candidates", [(2, ("Anna", "a@x.de"))])
-    assert read_table(path, sheet="Read me", expected_columns=["First"]).sheet == "Read me"  # a named sheet is kept
+    assert (
+        read_table(path, sheet="Read me", expected_columns=["First"]).sheet == "Read me"
+    )  # a named sheet is kept
 
 
 # --- input too big: refused, not swallowed ---------------------------------------------------
@@ -225,25 +274,42 @@ def _xlsx_by_hand(path: Path, sheets: dict[str, Iterable[bytes]]) -> Path:
     """A workbook written part by part with zipfile, each sheet's <sheetData> from the chunks
     given, streamed: so a test writes what no writer would (a zip bomb, a 3 MB cell) cheaply."""
     xml = '<?xml version="1.0" encoding="UTF-8"?>'
-    overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType='
-                        f'"{_TYPE}.worksheet+xml"/>' for i in range(1, len(sheets) + 1))
-    listed = "".join(f'<sheet name="{name}" sheetId="{i}" r:id="rId{i}"/>'
-                     for i, name in enumerate(sheets, 1))
-    targets = "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target='
-                      f'"worksheets/sheet{i}.xml"/>' for i in range(1, len(sheets) + 1))
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_TYPE}.worksheet+xml"/>'
+        for i in range(1, len(sheets) + 1)
+    )
+    listed = "".join(
+        f'<sheet name="{name}" sheetId="{i}" r:id="rId{i}"/>' for i, name in enumerate(sheets, 1)
+    )
+    targets = "".join(
+        f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, len(sheets) + 1)
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", (
-            f'{xml}<Types xmlns="{_PKG}/content-types"><Default Extension="rels" ContentType='
-            '"application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml"'
-            ' ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType='
-            f'"{_TYPE}.sheet.main+xml"/>{overrides}</Types>'))
-        archive.writestr("_rels/.rels", (
-            f'{xml}<Relationships xmlns="{_PKG}/relationships"><Relationship Id="rId1" Type='
-            f'"{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'))
-        archive.writestr("xl/workbook.xml", (
-            f'{xml}<workbook {_MAIN} xmlns:r="{_REL}"><sheets>{listed}</sheets></workbook>'))
-        archive.writestr("xl/_rels/workbook.xml.rels", (
-            f'{xml}<Relationships xmlns="{_PKG}/relationships">{targets}</Relationships>'))
+        archive.writestr(
+            "[Content_Types].xml",
+            (
+                f'{xml}<Types xmlns="{_PKG}/content-types"><Default Extension="rels" ContentType='
+                '"application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml"'
+                ' ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType='
+                f'"{_TYPE}.sheet.main+xml"/>{overrides}</Types>'
+            ),
+        )
+        archive.writestr(
+            "_rels/.rels",
+            (
+                f'{xml}<Relationships xmlns="{_PKG}/relationships"><Relationship Id="rId1" Type='
+                f'"{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+            ),
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            (f'{xml}<workbook {_MAIN} xmlns:r="{_REL}"><sheets>{listed}</sheets></workbook>'),
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            (f'{xml}<Relationships xmlns="{_PKG}/relationships">{targets}</Relationships>'),
+        )
         for i, chunks in enumerate(sheets.values(), 1):
             with archive.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=True) as sheet:
                 sheet.write(f"{xml}<worksheet {_MAIN}><sheetData>".encode())
@@ -255,8 +321,10 @@ def _xlsx_by_hand(path: Path, sheets: dict[str, Iterable[bytes]]) -> Path:
 
 def _row(number: int, *texts: str) -> bytes:
     """One <row> of inline-string cells."""
-    cells = "".join(f'<c r="{readers.column_letter(i)}{number}" t="inlineStr"><is><t>{text}</t>'
-                    "</is></c>" for i, text in enumerate(texts))
+    cells = "".join(
+        f'<c r="{readers.column_letter(i)}{number}" t="inlineStr"><is><t>{text}</t></is></c>'
+        for i, text in enumerate(texts)
+    )
     return f'<row r="{number}">{cells}</row>'.encode()
 
 
@@ -302,8 +370,11 @@ def test_a_part_or_a_workbook_over_the_caps_is_refused(tmp_path, monkeypatch):
     path = _honest_workbook(tmp_path / "export.xlsx", 3000)
     assert len(rows_of(read_table(path))) == 3000  # honest, and under the real caps
     monkeypatch.setattr(readers, "MAX_ZIP_PART_BYTES", 64 << 10)
-    with pytest.raises(InputFileError, match=r"part 'xl/worksheets/sheet1\.xml' of the workbook"
-                       r" unpacks to .* over the 64 KB .* Split the rows"):
+    with pytest.raises(
+        InputFileError,
+        match=r"part 'xl/worksheets/sheet1\.xml' of the workbook"
+        r" unpacks to .* over the 64 KB .* Split the rows",
+    ):
         read_table(path)
     monkeypatch.setattr(readers, "MAX_ZIP_PART_BYTES", 1 << 30)
     monkeypatch.setattr(readers, "MAX_ZIP_TOTAL_BYTES", 64 << 10)
@@ -331,8 +402,11 @@ def test_a_legacy_xls_over_its_cap_is_refused_by_its_size(tmp_path, monkeypatch)
     path = tmp_path / "old.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(8192))
     monkeypatch.setattr(readers, "MAX_XLS_BYTES", 4096)
-    with pytest.raises(InputFileError, match=r"old\.xls: is a 8 KB legacy \.xls file, over the"
-                       r" 4 KB .* Save the candidates sheet as \.xlsx or CSV"):
+    with pytest.raises(
+        InputFileError,
+        match=r"old\.xls: is a 8 KB legacy \.xls file, over the"
+        r" 4 KB .* Save the candidates sheet as \.xlsx or CSV",
+    ):
         read_table(path)
 
 
@@ -365,17 +439,21 @@ def test_csv_quote_that_never_closes_is_refused_at_the_row_where_it_opens(tmp_pa
         list(read_table(path).rows)
     # Ben is the third row the user sees (the sep= line is hidden), on line 5 of the file.
     assert str(error.value).startswith(
-        f"{path}, row 3 (line 5 of the file): a cell longer than 1,048,576 characters")
+        f"{path}, row 3 (line 5 of the file): a cell longer than 1,048,576 characters"
+    )
 
 
 def test_long_cells_reach_the_build_step_unchanged_and_are_not_taken_for_headers(tmp_path):
     assert readers.MAX_CELL_CHARS == 32_767  # Excel's own limit; the build step checks it
     # 3 MB of words, worst case for a header comparison; openpyxl would cut it to 32,767.
     text = "lorem ipsum " * 250_000 + "end"
-    path = _xlsx_by_hand(tmp_path / "long.xlsx", {
-        "Read me": [_row(1, text)],
-        "Candidates": [_row(1, "First", "Email", "Notes"), _row(2, "Anna", "a@x.de", text)],
-    })
+    path = _xlsx_by_hand(
+        tmp_path / "long.xlsx",
+        {
+            "Read me": [_row(1, text)],
+            "Candidates": [_row(1, "First", "Email", "Notes"), _row(2, "Anna", "a@x.de", text)],
+        },
+    )
     tracemalloc.start()
     try:
         table = read_table(path, expected_columns=["First", "Email"])
@@ -396,7 +474,8 @@ def test_a_title_line_above_the_header_does_not_decide_the_delimiter(tmp_path, d
     and the header below them is found from the mapping's columns."""
     path = tmp_path / "titled.csv"
     rows = [["First", "Last", "Email", "Notes"]] + [
-        [f"Anna{i}", "Wolf", f"anna{i}@example.com", "likes a, b, c"] for i in range(5)]
+        [f"Anna{i}", "Wolf", f"anna{i}@example.com", "likes a, b, c"] for i in range(5)
+    ]
     text = "Candidates exported from HireFlow, 2026-11-20\n# all open jobs, all stages\n"
     text += "".join(delimiter.join(row) + "\n" for row in rows)
     path.write_text(text, encoding="utf-8")
@@ -416,9 +495,14 @@ def test_cells_past_the_header_are_a_problem_of_their_row(tmp_path):
     assert ben.values == ("Ben", "Koch", " Jr.")
     (problem,) = ben.problems
     assert (problem.row, problem.column, problem.code, problem.severity) == (
-        3, "", "extra_cells", Severity.ERROR)
-    assert problem.message.startswith("The row has 4 cells where the header has 3: the cells"
-                                      " past it ('b@x.de') are not read")
+        3,
+        "",
+        "extra_cells",
+        Severity.ERROR,
+    )
+    assert problem.message.startswith(
+        "The row has 4 cells where the header has 3: the cells past it ('b@x.de') are not read"
+    )
 
 
 def test_a_note_beside_a_workbook_table_is_a_warning(tmp_path):
@@ -431,7 +515,8 @@ def test_a_note_beside_a_workbook_table_is_a_warning(tmp_path):
     wb.save(path)
     (row,) = read_table(path).rows
     assert [(p.code, p.column, p.severity) for p in row.problems] == [
-        ("extra_cells", "", Severity.WARNING)]
+        ("extra_cells", "", Severity.WARNING)
+    ]
 
 
 def test_chart_sheets_are_skipped_and_a_named_one_is_a_clear_error(tmp_path):
@@ -449,8 +534,11 @@ def test_chart_sheets_are_skipped_and_a_named_one_is_a_clear_error(tmp_path):
     workbook.close()
     table = read_table(path)
     assert (table.sheet, rows_of(table)) == ("Candidates", [(2, ("Anna", 3))])
-    with pytest.raises(InputFileError, match=r"sheet 'Chart' is a chart sheet, which holds no"
-                       r" rows\. Name the sheet with the candidates; the worksheets: 'Candidates'"):
+    with pytest.raises(
+        InputFileError,
+        match=r"sheet 'Chart' is a chart sheet, which holds no"
+        r" rows\. Name the sheet with the candidates; the worksheets: 'Candidates'",
+    ):
         read_table(path, sheet="Chart")
 
 
@@ -458,8 +546,10 @@ def test_a_sheet_that_cannot_be_read_is_skipped_while_searching_but_not_when_nam
     """A damaged notes sheet in front does not stop the search for the mapped columns; the
     summary says it was skipped. Named, it is the error it is."""
     notes = [_row(n, "note") for n in range(1, 3000)]
-    path = _xlsx_by_hand(tmp_path / "damaged.xlsx", {
-        "Notes": notes, "Candidates": [_row(1, "First", "Email"), _row(2, "Anna", "a@x.de")]})
+    path = _xlsx_by_hand(
+        tmp_path / "damaged.xlsx",
+        {"Notes": notes, "Candidates": [_row(1, "First", "Email"), _row(2, "Anna", "a@x.de")]},
+    )
     _announce(path, "xl/worksheets/sheet1.xml", 1024)
     table = read_table(path, expected_columns=["First", "Email"])
     assert (table.sheet, rows_of(table)) == ("Candidates", [(2, ("Anna", "a@x.de"))])

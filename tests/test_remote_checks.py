@@ -22,7 +22,16 @@ HEADER = ["First", "Last", "Email", "Job", "Stage", "Permit", "Work model", "Ski
 def test_jobs_stages_questions_and_answers_are_checked(write_csv, write_mapping, tmp_path):
     rows = [
         HEADER,
-        ["Anna", "Wolf", "anna@example.com", JOB, "8x3YKRDcuRnwShdh96ShBNn1", "ja", "hybrid", "Python"],
+        [
+            "Anna",
+            "Wolf",
+            "anna@example.com",
+            JOB,
+            "8x3YKRDcuRnwShdh96ShBNn1",
+            "ja",
+            "hybrid",
+            "Python",
+        ],
         ["Ben", "Koch", "ben@example.com", "NoSuchJob", "", "", "", ""],
         ["Cem", "Ak", "cem@example.com", "Kq8ClosedJobZ7pXw2mRtY4n", "", "", "", ""],
         ["Dana", "Roth", "dana@example.com", JOB, "NoSuchStage", "vielleicht", "Mars", ""],
@@ -30,7 +39,18 @@ def test_jobs_stages_questions_and_answers_are_checked(write_csv, write_mapping,
     ]
     mapping = write_mapping(MAPPING.format(question="EYJjhMQT3LtVKXnTbnRT8s6U"))
     report = tmp_path / "errors.csv"
-    result = CliRunner().invoke(main, ["validate", str(write_csv(rows)), "-m", str(mapping), "--sandbox", "--report", str(report)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "validate",
+            str(write_csv(rows)),
+            "-m",
+            str(mapping),
+            "--sandbox",
+            "--report",
+            str(report),
+        ],
+    )
     assert result.exit_code == 1, result.output
     assert [(r["row"], r["column"], r["code"]) for r in read_csv(report)] == [
         ("3", "Job", "unknown_job"),
@@ -45,16 +65,51 @@ def test_jobs_stages_questions_and_answers_are_checked(write_csv, write_mapping,
 def test_an_unknown_question_is_reported(write_csv, write_mapping, tmp_path):
     mapping = write_mapping(MAPPING.format(question="NoSuchQuestion"))
     report = tmp_path / "errors.csv"
-    result = CliRunner().invoke(main, ["validate", str(write_csv([HEADER, ["Anna", "Wolf", "anna@example.com", JOB, "", "", "", "Python"]])), "-m", str(mapping), "--sandbox", "--report", str(report)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "validate",
+            str(
+                write_csv([HEADER, ["Anna", "Wolf", "anna@example.com", JOB, "", "", "", "Python"]])
+            ),
+            "-m",
+            str(mapping),
+            "--sandbox",
+            "--report",
+            str(report),
+        ],
+    )
     assert result.exit_code == 1
-    assert [(r["column"], r["field"], r["code"]) for r in read_csv(report)] == [("Skills", "screening_question_answers.NoSuchQuestion", "unknown_question")]
+    assert [(r["column"], r["field"], r["code"]) for r in read_csv(report)] == [
+        ("Skills", "screening_question_answers.NoSuchQuestion", "unknown_question")
+    ]
 
 
 def test_submit_sends_answers_in_the_question_type(sandbox, write_csv, write_mapping, tmp_path):
     mapping = write_mapping(MAPPING.format(question="EYJjhMQT3LtVKXnTbnRT8s6U"))
-    source = write_csv([HEADER, ["Anna", "Wolf", "anna@example.com", JOB, "", "Ja", "remote", "Python"]])
-    result = CliRunner().invoke(main, ["submit", str(source), "-m", str(mapping), "--server-url", sandbox.url, "--integration-id", "sandbox:demo",
-                                       "--api-key", "sandbox-key", "--yes", "--ledger", str(tmp_path / "l.sqlite"), "--results", str(tmp_path / "r.csv")])
+    source = write_csv(
+        [HEADER, ["Anna", "Wolf", "anna@example.com", JOB, "", "Ja", "remote", "Python"]]
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "submit",
+            str(source),
+            "-m",
+            str(mapping),
+            "--server-url",
+            sandbox.url,
+            "--integration-id",
+            "sandbox:demo",
+            "--api-key",
+            "sandbox-key",
+            "--yes",
+            "--ledger",
+            str(tmp_path / "l.sqlite"),
+            "--results",
+            str(tmp_path / "r.csv"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     (created,) = sandbox.state.created
     assert created.body["screening_question_answers"] == [
@@ -64,14 +119,22 @@ def test_submit_sends_answers_in_the_question_type(sandbox, write_csv, write_map
     ]
 
 
-def test_attachments_are_checked_against_the_integrations_rules(sandbox, write_csv, write_mapping, tmp_path):
+def test_attachments_are_checked_against_the_integrations_rules(
+    sandbox, write_csv, write_mapping, tmp_path
+):
     from importer.runs import DryRunOptions, dry_run, fetch_catalog
     from importer.settings import SubmitSettings
 
     sandbox.config.attachment_rules = {
         "total_size_bytes": 3000,
         "types": {
-            "CV": {"is_supported": True, "min_amount": 1, "max_amount": 1, "max_file_size_bytes": 2000, "accepted_mime_types": ["application/pdf"]},
+            "CV": {
+                "is_supported": True,
+                "min_amount": 1,
+                "max_amount": 1,
+                "max_file_size_bytes": 2000,
+                "accepted_mime_types": ["application/pdf"],
+            },
             "COVER_LETTER": {"is_supported": False},
         },
     }
@@ -85,14 +148,22 @@ def test_attachments_are_checked_against_the_integrations_rules(sandbox, write_c
           - {{column: CV, type: CV}}
           - {{column: Letter, type: COVER_LETTER}}
         """)
-    source = write_csv([["First", "Last", "Email", "CV", "Letter"],
-                        ["Anna", "Wolf", "a@example.com", "ok.pdf", ""],
-                        ["Ben", "Koch", "b@example.com", "big.pdf", ""],
-                        ["Cem", "Ak", "c@example.com", "cv.rtf", "ok.pdf"],
-                        ["Dana", "Roth", "d@example.com", "", ""]])
-    settings = SubmitSettings(server_url=sandbox.url, api_key="sandbox-key", integration_id="sandbox:demo")
+    source = write_csv(
+        [
+            ["First", "Last", "Email", "CV", "Letter"],
+            ["Anna", "Wolf", "a@example.com", "ok.pdf", ""],
+            ["Ben", "Koch", "b@example.com", "big.pdf", ""],
+            ["Cem", "Ak", "c@example.com", "cv.rtf", "ok.pdf"],
+            ["Dana", "Roth", "d@example.com", "", ""],
+        ]
+    )
+    settings = SubmitSettings(
+        server_url=sandbox.url, api_key="sandbox-key", integration_id="sandbox:demo"
+    )
     report = tmp_path / "errors.csv"
-    result = dry_run(DryRunOptions(source, mapping, report_path=report), catalog=fetch_catalog(settings))
+    result = dry_run(
+        DryRunOptions(source, mapping, report_path=report), catalog=fetch_catalog(settings)
+    )
     assert result.summary.valid == 1
     assert [(r["row"], r["column"], r["field"], r["code"]) for r in read_csv(report)] == [
         ("3", "CV", "attachments[0]", "file_too_large"),

@@ -67,8 +67,16 @@ def test_every_text_in_the_annotated_workbook_is_a_text_cell_never_a_formula(tmp
         assert not re.search(r"<f[\s>/]", xml), f"a formula in {name}"
     assert sheet_rows(target) == [
         ["source row", *headers, "problems"],
-        [2, "=1+1", "@SUM(A1:A9)", "+49 151 1234", 3.5, dt.datetime(2026, 1, 2), True,
-         f"Name: {message}"],
+        [
+            2,
+            "=1+1",
+            "@SUM(A1:A9)",
+            "+49 151 1234",
+            3.5,
+            dt.datetime(2026, 1, 2),
+            True,
+            f"Name: {message}",
+        ],
         [3, "-2+3+cmd|' /C calc'!A0", "#N/A", "=", 7, at, False, None],
     ]
     sheet = load_workbook(target).active
@@ -160,16 +168,18 @@ def test_the_terminal_summary_carries_no_control_character_from_the_file():
     problem stays on one line."""
     hostile = "'\x1b]0;pwned\x07' \x1b[2J \x9b31m \u202eevil\u2069 a\nb\tc\rd\x08\x7f"
     summary = ValidationSummary()
-    summary.add_issues([
-        Issue(2, "Na\x1bme\u202e", "candidate.first_name", hostile, "bad\x07code", hostile),
-        Issue(2, "Email", "candidate.email", "x", "invalid_email", "'x\u2066' is not valid"),
-    ])
+    summary.add_issues(
+        [
+            Issue(2, "Na\x1bme\u202e", "candidate.first_name", hostile, "bad\x07code", hostile),
+            Issue(2, "Email", "candidate.email", "x", "invalid_email", "'x\u2066' is not valid"),
+        ]
+    )
     lines = summary_lines(summary, "in\x1b[2J.csv, sheet '\x1b]0;x\x07'")
 
     assert [line for line in lines if TERMINAL_CONTROLS.search(line)] == []
     assert lines[0] == "Read in\\x1b[2J.csv, sheet '\\x1b]0;x\\x07'"
     assert ["bad\\x07code", "1"] in [line.split() for line in lines]
-    table = lines[lines.index("First 2 problems:") + 1:]
+    table = lines[lines.index("First 2 problems:") + 1 :]
     assert len(table) == 3  # the heading and one line per problem
     assert "Na\\x1bme\\u202e" in table[1]
     assert "'\\x1b]0;pwned\\x07' \\x1b[2J \\x9b31m \\u202eevil" in table[1]
@@ -221,7 +231,14 @@ def test_csv_outputs_keep_the_exact_text_and_guard_only_formula_starts(tmp_path)
     (row,) = read_csv(rejects_path)
     assert list(row)[0] == "'=Name"
     assert list(row.values())[:-1] == [
-        "Wo\x01lf", "\x1b[2J", "'=1+1", "'\x00=1+1", "'\t=1+1", " =1+1", "+49 151 1234", "-5",
+        "Wo\x01lf",
+        "\x1b[2J",
+        "'=1+1",
+        "'\x00=1+1",
+        "'\t=1+1",
+        " =1+1",
+        "+49 151 1234",
+        "-5",
     ]
 
 
@@ -251,12 +268,15 @@ def test_validate_writes_every_output_from_a_hostile_file(tmp_path, write_csv, w
     assert not TERMINAL_CONTROLS.search(result.output.replace("\n", ""))
     assert "Rows read: 4   valid: 1   invalid: 3   problems: 4" in result.output
     assert [(r["row"], r["code"]) for r in read_csv(report)] == [
-        ("2", "control_character"), ("2", "invalid_email"), ("3", "required"), ("4", "control_character"),
+        ("2", "control_character"),
+        ("2", "invalid_email"),
+        ("3", "required"),
+        ("4", "control_character"),
     ]
     rejected = read_csv(rejects)
     assert [(r["First"], r["Email"]) for r in rejected] == [
         ("Wo\x01lf", "not-an-email"),
-        ("'=HYPERLINK(\"http://evil.example/\",\"x\")", "anna@example.com"),
+        ('\'=HYPERLINK("http://evil.example/","x")', "anna@example.com"),
         ("Jonas", "\x1b]0;pwned\x07jonas@example.com"),
     ]
     assert [r["'" + HYPERLINK] for r in rejected] == ["'=1+1", "'+SUM(1)", "\u202e\x9b2J"]
@@ -264,15 +284,33 @@ def test_validate_writes_every_output_from_a_hostile_file(tmp_path, write_csv, w
         assert not re.search(r"<f[\s>/]", xml) and not NOT_XML.search(xml), name
     assert sheet_rows(annotated) == [
         ["source row", "First", "Last", "Email", HYPERLINK, "problems"],
-        [2, "Wo\\x01lf", "Weber", "not-an-email", "=1+1",
-         "First: holds the control character '\\x01' at position 3, which no ATS shows;"
-         " remove it from the cell.; Email: 'not-an-email' is not an email address;"
-         " expected name@example.com."],
-        [3, '=HYPERLINK("http://evil.example/","x")', None, "anna@example.com", "+SUM(1)",
-         "Last: 'Last' is empty; candidate.last_name is required."],
-        [4, "Jonas", "Klein", "\\x1b]0;pwned\\x07jonas@example.com", "\u202e\x9b2J",
-         "Email: holds the control character '\\x1b' at position 1, which no ATS shows;"
-         " remove it from the cell."],
+        [
+            2,
+            "Wo\\x01lf",
+            "Weber",
+            "not-an-email",
+            "=1+1",
+            "First: holds the control character '\\x01' at position 3, which no ATS shows;"
+            " remove it from the cell.; Email: 'not-an-email' is not an email address;"
+            " expected name@example.com.",
+        ],
+        [
+            3,
+            '=HYPERLINK("http://evil.example/","x")',
+            None,
+            "anna@example.com",
+            "+SUM(1)",
+            "Last: 'Last' is empty; candidate.last_name is required.",
+        ],
+        [
+            4,
+            "Jonas",
+            "Klein",
+            "\\x1b]0;pwned\\x07jonas@example.com",
+            "\u202e\x9b2J",
+            "Email: holds the control character '\\x1b' at position 1, which no ATS shows;"
+            " remove it from the cell.",
+        ],
         [5, "Lena", "Koch", "lena@example.com", "-2+3", None],
     ]
     assert load_workbook(annotated).active["D2"].comment.text.startswith("invalid_email: ")

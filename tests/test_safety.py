@@ -25,12 +25,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def settings(url: str, **overrides) -> SubmitSettings:
-    values = {"server_url": url, "api_key": "sandbox-key", "integration_id": "sandbox:demo", "backoff_initial": 0.01, "backoff_max": 0.05}
+    values = {
+        "server_url": url,
+        "api_key": "sandbox-key",
+        "integration_id": "sandbox:demo",
+        "backoff_initial": 0.01,
+        "backoff_max": 0.05,
+    }
     return SubmitSettings(**(values | overrides))
 
 
 def options(source, mapping, tmp_path, **extra) -> SubmitOptions:
-    return SubmitOptions(DryRunOptions(source, mapping), tmp_path / "results.csv", check_remote=False, **extra)
+    return SubmitOptions(
+        DryRunOptions(source, mapping), tmp_path / "results.csv", check_remote=False, **extra
+    )
 
 
 def cli(*args, **kwargs):
@@ -38,8 +46,26 @@ def cli(*args, **kwargs):
 
 
 def submit_args(source, mapping, url, tmp_path, *extra):
-    return ["submit", source, "-m", mapping, "--server-url", url, "--integration-id", "sandbox:demo", "--api-key", "sandbox-key",
-            "--yes", "-q", "--ledger", tmp_path / "ledger.sqlite", "--results", tmp_path / "results.csv", "--no-check-remote", *extra]
+    return [
+        "submit",
+        source,
+        "-m",
+        mapping,
+        "--server-url",
+        url,
+        "--integration-id",
+        "sandbox:demo",
+        "--api-key",
+        "sandbox-key",
+        "--yes",
+        "-q",
+        "--ledger",
+        tmp_path / "ledger.sqlite",
+        "--results",
+        tmp_path / "results.csv",
+        "--no-check-remote",
+        *extra,
+    ]
 
 
 def ledger_states(path: Path) -> dict[str, str]:
@@ -50,15 +76,24 @@ def ledger_states(path: Path) -> dict[str, str]:
 # --- 1. every row ends with a status; the exit code tells the truth -------------------------
 
 
-def test_an_attachment_that_changes_while_rows_are_sent_fails_those_rows_and_loses_none(sandbox, write_csv, write_mapping, tmp_path):
+def test_an_attachment_that_changes_while_rows_are_sent_fails_those_rows_and_loses_none(
+    sandbox, write_csv, write_mapping, tmp_path
+):
     import threading
 
     cv = tmp_path / "cv.pdf"
     cv.write_bytes(b"%PDF-1.4 the CV as checked")
     (tmp_path / "other.pdf").write_bytes(b"%PDF-1.4 another CV")
-    rows = [["First", "Last", "Email", "CV", "Job"]] + [[f"P{i}", "Wolf", f"p{i}@example.com", "cv.pdf" if i < 30 else "other.pdf", ""] for i in range(40)]
+    rows = [["First", "Last", "Email", "CV", "Job"]] + [
+        [f"P{i}", "Wolf", f"p{i}@example.com", "cv.pdf" if i < 30 else "other.pdf", ""]
+        for i in range(40)
+    ]
     source = write_csv(rows)
-    mapping = write_mapping(SUBMIT_MAPPING.replace("application:", "attachments: [{column: CV, type: CV}]\napplication:"))
+    mapping = write_mapping(
+        SUBMIT_MAPPING.replace(
+            "application:", "attachments: [{column: CV, type: CV}]\napplication:"
+        )
+    )
     sandbox.config.latency = 0.02
     done = threading.Event()
 
@@ -70,14 +105,20 @@ def test_an_attachment_that_changes_while_rows_are_sent_fails_those_rows_and_los
     grower = threading.Thread(target=grow, daemon=True)
     grower.start()
     try:
-        outcome = submit_file(options(source, mapping, tmp_path, ledger_path=tmp_path / "ledger.sqlite"), settings(sandbox.url, concurrency=2))
+        outcome = submit_file(
+            options(source, mapping, tmp_path, ledger_path=tmp_path / "ledger.sqlite"),
+            settings(sandbox.url, concurrency=2),
+        )
     finally:
         done.set()
         grower.join(5)
     results = read_csv(tmp_path / "results.csv")
     assert sorted(int(r["row"]) for r in results) == list(range(2, 42))  # every row, once
     failed = [r for r in results if r["status"] == "failed"]
-    assert failed and all(r["code"] == "file_changed" and "changed since it was checked" in r["message"] for r in failed), failed
+    assert failed and all(
+        r["code"] == "file_changed" and "changed since it was checked" in r["message"]
+        for r in failed
+    ), failed
     assert outcome.stats.by_status["created"] + len(failed) == 40
     assert outcome.stats.by_status["created"] == len(sandbox.state.created)
     states = ledger_states(tmp_path / "ledger.sqlite")
@@ -85,13 +126,17 @@ def test_an_attachment_that_changes_while_rows_are_sent_fails_those_rows_and_los
     assert "sending" not in states.values()  # a file that changed is known not to have been sent
 
 
-def test_a_ledger_that_fails_mid_run_stops_the_run_with_exit_4_and_every_row_has_a_result(sandbox, people, tmp_path):
+def test_a_ledger_that_fails_mid_run_stops_the_run_with_exit_4_and_every_row_has_a_result(
+    sandbox, people, tmp_path
+):
     source, mapping = people(40)
     ledger = tmp_path / "ledger.sqlite"
     args = submit_args(source, mapping, sandbox.url, tmp_path, "--concurrency", "2")
 
     def break_the_ledger(*_args) -> None:
-        with sqlite3.connect(ledger) as db:  # another process's schema change the run cannot write through
+        with sqlite3.connect(
+            ledger
+        ) as db:  # another process's schema change the run cannot write through
             db.execute("DROP TABLE applications")
 
     sandbox.config.latency = 0.02
@@ -105,26 +150,49 @@ def test_a_ledger_that_fails_mid_run_stops_the_run_with_exit_4_and_every_row_has
     finally:
         timer.cancel()
     assert result.exit_code == 4, result.output
-    assert "the ledger cannot be read or written" in result.output and "Traceback" not in result.output
+    assert (
+        "the ledger cannot be read or written" in result.output and "Traceback" not in result.output
+    )
     rows = read_csv(tmp_path / "results.csv")
     assert sorted(int(r["row"]) for r in rows) == list(range(2, 42))
     assert {r["status"] for r in rows} <= {"created", "failed", "not_sent"}
     assert sum(r["status"] == "not_sent" for r in rows) > 0  # it stopped sending
 
 
-@pytest.mark.parametrize("answer", [
-    {"status": "success", "data": {"id": "c1", "applications": "zzz"}},
-    {"status": "success", "data": {"id": "c1", "applications": {}}},
-    {"status": "success", "data": {"id": "c1", "applications": []}, "warnings": ["x"]},
-    {"status": "success", "data": {"id": {"nested": 1}}},
-])
-def test_a_wrongly_shaped_success_is_uncertain_and_looked_up_never_a_traceback(answer, people, tmp_path):
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": "success", "data": {"id": "c1", "applications": "zzz"}},
+        {"status": "success", "data": {"id": "c1", "applications": {}}},
+        {"status": "success", "data": {"id": "c1", "applications": []}, "warnings": ["x"]},
+        {"status": "success", "data": {"id": {"nested": 1}}},
+    ],
+)
+def test_a_wrongly_shaped_success_is_uncertain_and_looked_up_never_a_traceback(
+    answer, people, tmp_path
+):
     def respond(request: Request, sock) -> None:
         if request.method == "POST":
             send(sock, 200, answer)
         else:  # the lookup finds the candidate the odd answer created
-            send(sock, 200, {"status": "success", "data": {"next": None, "results": [
-                {"id": "c1", "applications": [{"id": "a1", "job": {"id": JOB, "remote_id": None}}]}]}})
+            send(
+                sock,
+                200,
+                {
+                    "status": "success",
+                    "data": {
+                        "next": None,
+                        "results": [
+                            {
+                                "id": "c1",
+                                "applications": [
+                                    {"id": "a1", "job": {"id": JOB, "remote_id": None}}
+                                ],
+                            }
+                        ],
+                    },
+                },
+            )
 
     source, mapping = people(1)
     with HostileServer(respond) as server:
@@ -136,17 +204,24 @@ def test_a_wrongly_shaped_success_is_uncertain_and_looked_up_never_a_traceback(a
     assert outcome.stats.sent == 1
 
 
-@pytest.mark.parametrize("page", [
-    {"status": "success", "data": {"results": "nope"}},
-    {"status": "success", "data": {"results": [{"name": "no id"}]}},
-    {"status": "success", "data": None},
-    {"status": "success", "data": {"results": [{"id": "J", "stages": "x"}]}},
-])
+@pytest.mark.parametrize(
+    "page",
+    [
+        {"status": "success", "data": {"results": "nope"}},
+        {"status": "success", "data": {"results": [{"name": "no id"}]}},
+        {"status": "success", "data": None},
+        {"status": "success", "data": {"results": [{"id": "J", "stages": "x"}]}},
+    ],
+)
 def test_a_wrongly_shaped_jobs_listing_is_a_clear_error(page):
     with HostileServer(lambda request, sock: send(sock, 200, page)) as server:
-        result = cli("jobs", "--server-url", server.url, "--integration-id", "x:y", "--api-key", "key-1234")
+        result = cli(
+            "jobs", "--server-url", server.url, "--integration-id", "x:y", "--api-key", "key-1234"
+        )
     assert result.exit_code == 3, result.output
-    assert "the answer is not in Kombo's shape" in result.output and "Traceback" not in result.output
+    assert (
+        "the answer is not in Kombo's shape" in result.output and "Traceback" not in result.output
+    )
 
 
 def test_a_connection_error_says_it_could_not_connect(tmp_path):
@@ -179,18 +254,38 @@ def test_a_full_disk_stops_the_sending_at_the_first_failed_write(sandbox, people
     if not Path("/dev/full").exists():
         pytest.skip("needs /dev/full")
     source, mapping = people(200)
-    result = cli(*[a if a != tmp_path / "results.csv" else "/dev/full" for a in submit_args(source, mapping, sandbox.url, tmp_path, "--batch-size", "1", "--concurrency", "2")])
+    result = cli(
+        *[
+            a if a != tmp_path / "results.csv" else "/dev/full"
+            for a in submit_args(
+                source, mapping, sandbox.url, tmp_path, "--batch-size", "1", "--concurrency", "2"
+            )
+        ]
+    )
     assert result.exit_code == 4, result.output
-    assert "/dev/full: the results cannot be written" in result.output and "Traceback" not in result.output
+    assert (
+        "/dev/full: the results cannot be written" in result.output
+        and "Traceback" not in result.output
+    )
     assert sandbox.state.posts_received <= 10  # stopped at once, not after 200 rows
-    assert set(ledger_states(tmp_path / "ledger.sqlite").values()) <= {"created", "pending", "sending"}
+    assert set(ledger_states(tmp_path / "ledger.sqlite").values()) <= {
+        "created",
+        "pending",
+        "sending",
+    }
 
 
 # --- signals ---------------------------------------------------------------------------------
 
 
 def start(args) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "importer", *map(str, args)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "importer", *map(str, args)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def wait_for_posts(sandbox, count: int, process) -> None:
@@ -213,7 +308,9 @@ def test_sigterm_is_handled_like_ctrl_c_and_every_row_has_a_result(sandbox, peop
     assert sum(r["status"] == "created" for r in rows) == len(sandbox.state.created)
 
 
-def test_a_second_ctrl_c_abandons_rows_in_flight_and_the_next_run_settles_them(sandbox, people, tmp_path):
+def test_a_second_ctrl_c_abandons_rows_in_flight_and_the_next_run_settles_them(
+    sandbox, people, tmp_path
+):
     sandbox.config.latency = 1.0  # every request is still in flight when the second Ctrl-C comes
     source, mapping = people(30)
     args = submit_args(source, mapping, sandbox.url, tmp_path, "--concurrency", "3")
@@ -241,7 +338,11 @@ def test_a_second_ctrl_c_abandons_rows_in_flight_and_the_next_run_settles_them(s
 
 def test_a_key_with_a_windows_line_end_works_and_never_appears(sandbox, people, tmp_path):
     source, mapping = people(3)
-    args = [a for a in submit_args(source, mapping, sandbox.url, tmp_path) if a not in ("--api-key", "sandbox-key")]
+    args = [
+        a
+        for a in submit_args(source, mapping, sandbox.url, tmp_path)
+        if a not in ("--api-key", "sandbox-key")
+    ]
     result = cli(*args, env={"KOMBO_API_KEY": "sandbox-key\r\n"})
     assert result.exit_code == 0, result.output
     assert len(sandbox.state.created) == 3
@@ -251,7 +352,12 @@ def test_a_key_with_a_windows_line_end_works_and_never_appears(sandbox, people, 
 def test_a_key_no_header_can_carry_is_refused_before_any_request(key, people, tmp_path):
     source, mapping = people(1)
     with HostileServer(lambda request, sock: send(sock, 500, b"")) as server:
-        result = cli(*[a if a != "sandbox-key" else key for a in submit_args(source, mapping, server.url, tmp_path)])
+        result = cli(
+            *[
+                a if a != "sandbox-key" else key
+                for a in submit_args(source, mapping, server.url, tmp_path)
+            ]
+        )
     assert result.exit_code == 2, result.output
     assert "--api-key: the API key holds spaces, control or non-ASCII characters" in result.output
     assert key not in result.output and "Traceback" not in result.output and not server.received
@@ -262,34 +368,89 @@ def test_a_key_echoed_by_the_server_is_scrubbed_from_every_output(people, tmp_pa
         if request.method == "GET":
             send(sock, 200, jobs_page(JOB))
         else:
-            send(sock, 400, {"status": "error", "error": {"code": "PLATFORM.INPUT_INVALID", "message": f"bad request with {request.headers['authorization']}"}})
+            send(
+                sock,
+                400,
+                {
+                    "status": "error",
+                    "error": {
+                        "code": "PLATFORM.INPUT_INVALID",
+                        "message": f"bad request with {request.headers['authorization']}",
+                    },
+                },
+            )
 
     source, mapping = people(2)
     with HostileServer(echo) as server:
-        result = cli(*[a for a in submit_args(source, mapping, server.url, tmp_path) if a != "--no-check-remote"], "--api-key", "sk_live_SECRET123")
+        result = cli(
+            *[
+                a
+                for a in submit_args(source, mapping, server.url, tmp_path)
+                if a != "--no-check-remote"
+            ],
+            "--api-key",
+            "sk_live_SECRET123",
+        )
     assert result.exit_code == 1, result.output
-    everything = result.output + (tmp_path / "results.csv").read_text() + (tmp_path / "ledger.sqlite").read_bytes().decode("latin-1")
-    assert "sk_live_SECRET123" not in everything and "[redacted]" in (tmp_path / "results.csv").read_text()
+    everything = (
+        result.output
+        + (tmp_path / "results.csv").read_text()
+        + (tmp_path / "ledger.sqlite").read_bytes().decode("latin-1")
+    )
+    assert (
+        "sk_live_SECRET123" not in everything
+        and "[redacted]" in (tmp_path / "results.csv").read_text()
+    )
 
 
 # --- 3. nothing the user gave us is overwritten ----------------------------------------------
 
 
-@pytest.mark.parametrize("flag,target", [
-    ("--results", "input"), ("--results", "mapping"), ("--report", "ledger"), ("--results", "ledger"),
-    ("--rejects", "report"), ("--report", "hardlink"), ("--results", "symlink"), ("--report", "ledger-wal"),
-])
+@pytest.mark.parametrize(
+    "flag,target",
+    [
+        ("--results", "input"),
+        ("--results", "mapping"),
+        ("--report", "ledger"),
+        ("--results", "ledger"),
+        ("--rejects", "report"),
+        ("--report", "hardlink"),
+        ("--results", "symlink"),
+        ("--report", "ledger-wal"),
+    ],
+)
 def test_no_output_may_be_an_input_or_another_output(flag, target, people, tmp_path):
     source, mapping = people(3)
     ledger = tmp_path / "ledger.sqlite"
     ledger.write_bytes(b"")
     os.link(source, tmp_path / "hardlink.csv")
     os.symlink(source, tmp_path / "symlink.csv")
-    paths = {"input": source, "mapping": mapping, "ledger": ledger, "report": tmp_path / "report.csv", "hardlink": tmp_path / "hardlink.csv",
-             "symlink": tmp_path / "symlink.csv", "ledger-wal": tmp_path / "ledger.sqlite-wal"}
+    paths = {
+        "input": source,
+        "mapping": mapping,
+        "ledger": ledger,
+        "report": tmp_path / "report.csv",
+        "hardlink": tmp_path / "hardlink.csv",
+        "symlink": tmp_path / "symlink.csv",
+        "ledger-wal": tmp_path / "ledger.sqlite-wal",
+    }
     before = {p: p.read_bytes() for p in (source, mapping, ledger)}
-    args = ["submit", source, "-m", mapping, "--sandbox", "--yes", "--ledger", ledger, "--report", tmp_path / "report.csv",
-            "--rejects", tmp_path / "rejects.csv", "--results", tmp_path / "results.csv"]
+    args = [
+        "submit",
+        source,
+        "-m",
+        mapping,
+        "--sandbox",
+        "--yes",
+        "--ledger",
+        ledger,
+        "--report",
+        tmp_path / "report.csv",
+        "--rejects",
+        tmp_path / "rejects.csv",
+        "--results",
+        tmp_path / "results.csv",
+    ]
     args[args.index(flag) + 1] = paths[target]
     result = cli(*args)
     assert result.exit_code == 2, result.output
@@ -311,14 +472,26 @@ def test_a_retry_after_longer_than_max_wait_fails_the_row_for_this_run(sandbox, 
     sandbox.config.retry_after = 99999
     sandbox.config.set_script(["429"])
     source, mapping = people(1)
-    process = subprocess.run([sys.executable, "-m", "importer", *map(str, submit_args(source, mapping, sandbox.url, tmp_path, "--max-wait", "5"))],
-                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "importer",
+            *map(str, submit_args(source, mapping, sandbox.url, tmp_path, "--max-wait", "5")),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert process.returncode == 1, process.stdout + process.stderr
     [row] = read_csv(tmp_path / "results.csv")
     assert row["status"] == "failed" and "more than --max-wait 5 s" in row["message"]
     assert ledger_states(tmp_path / "ledger.sqlite") == {"person0@example.com": "failed"}
     sandbox.config.retry_after = 1.0
-    assert cli(*submit_args(source, mapping, sandbox.url, tmp_path)).exit_code == 0  # sent again next run
+    assert (
+        cli(*submit_args(source, mapping, sandbox.url, tmp_path)).exit_code == 0
+    )  # sent again next run
     assert len(sandbox.state.created) == 1
 
 
@@ -332,7 +505,10 @@ def test_an_answer_that_drips_is_cut_at_the_request_deadline(people, tmp_path):
     source, mapping = people(1)
     started = time.monotonic()
     with HostileServer(respond) as server:
-        submit_file(options(source, mapping, tmp_path), settings(server.url, request_timeout=0.5, max_attempts=1))
+        submit_file(
+            options(source, mapping, tmp_path),
+            settings(server.url, request_timeout=0.5, max_attempts=1),
+        )
     [row] = read_csv(tmp_path / "results.csv")
     assert row["status"] == "failed" and "no whole answer within 0.5 s" in row["message"]
     assert time.monotonic() - started < 8
@@ -341,7 +517,10 @@ def test_an_answer_that_drips_is_cut_at_the_request_deadline(people, tmp_path):
 def test_an_answer_bigger_than_any_of_kombos_is_not_read(people, tmp_path):
     def respond(request: Request, sock) -> None:
         if request.method == "POST":
-            sock.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 10000000000\r\n\r\n" + b" " * 2_000_000)
+            sock.sendall(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 10000000000\r\n\r\n"
+                + b" " * 2_000_000
+            )
         else:
             send(sock, 200, {"status": "success", "data": {"next": None, "results": []}})
 
@@ -349,7 +528,9 @@ def test_an_answer_bigger_than_any_of_kombos_is_not_read(people, tmp_path):
     with HostileServer(respond) as server:
         submit_file(options(source, mapping, tmp_path), settings(server.url, max_attempts=1))
     [row] = read_csv(tmp_path / "results.csv")
-    assert row["status"] == "failed" and "the answer announces 10,000,000,000 bytes" in row["message"]
+    assert (
+        row["status"] == "failed" and "the answer announces 10,000,000,000 bytes" in row["message"]
+    )
 
 
 # --- 7. what the user confirmed is what is sent ----------------------------------------------
@@ -359,11 +540,17 @@ def test_an_input_rewritten_after_the_confirmation_is_not_sent(sandbox, people, 
     source, mapping = people(2)
 
     def rewrite(dry) -> bool:
-        source.write_text("First,Last,Email,Job\n" + "".join(f"X{i},Y,x{i}@example.com,\n" for i in range(50)))
+        source.write_text(
+            "First,Last,Email,Job\n" + "".join(f"X{i},Y,x{i}@example.com,\n" for i in range(50))
+        )
         return True
 
     with pytest.raises(InputFileError, match="changed after it was validated"):
-        submit_file(options(source, mapping, tmp_path, ledger_path=tmp_path / "l.sqlite"), settings(sandbox.url), rewrite)
+        submit_file(
+            options(source, mapping, tmp_path, ledger_path=tmp_path / "l.sqlite"),
+            settings(sandbox.url),
+            rewrite,
+        )
     assert sandbox.state.posts_received == 0
 
 
@@ -375,17 +562,33 @@ def test_submit_without_a_terminal_needs_yes(sandbox, people, tmp_path):
     assert sandbox.state.posts_received == 0
 
 
-
 # --- 6. input that is too big or hostile is refused, not swallowed ---------------------------
 
 
-def test_control_characters_and_overlong_cells_are_problems_on_their_row(write_csv, write_mapping, tmp_path):
+def test_control_characters_and_overlong_cells_are_problems_on_their_row(
+    write_csv, write_mapping, tmp_path
+):
     from conftest import BASIC_MAPPING
 
-    source = write_csv([["First", "Last", "Email"], ["Anna", "Wo\x00lf", "anna@example.com"], ["\x1b]0;pwned\x07", "Wolf", "b@example.com"],
-                        ["Anna", "W" * 40_000, "c@example.com"], ["Zoë", "Łukasz\tWolf", "d@example.com"]])
-    result = cli("validate", source, "-m", write_mapping(BASIC_MAPPING), "--report", tmp_path / "report.csv")
+    source = write_csv(
+        [
+            ["First", "Last", "Email"],
+            ["Anna", "Wo\x00lf", "anna@example.com"],
+            ["\x1b]0;pwned\x07", "Wolf", "b@example.com"],
+            ["Anna", "W" * 40_000, "c@example.com"],
+            ["Zoë", "Łukasz\tWolf", "d@example.com"],
+        ]
+    )
+    result = cli(
+        "validate", source, "-m", write_mapping(BASIC_MAPPING), "--report", tmp_path / "report.csv"
+    )
     assert result.exit_code == 1, result.output
     problems = {(r["row"], r["column"], r["code"]) for r in read_csv(tmp_path / "report.csv")}
-    assert problems == {("2", "Last", "control_character"), ("3", "First", "control_character"), ("4", "Last", "cell_too_long")}
-    assert "\x1b" not in result.output and "\x07" not in result.output  # nothing hostile reaches the terminal
+    assert problems == {
+        ("2", "Last", "control_character"),
+        ("3", "First", "control_character"),
+        ("4", "Last", "cell_too_long"),
+    }
+    assert (
+        "\x1b" not in result.output and "\x07" not in result.output
+    )  # nothing hostile reaches the terminal

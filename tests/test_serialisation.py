@@ -36,8 +36,11 @@ from importer.settings import SubmitSettings
 from importer.issues import RowProblem
 
 ROOT = Path(__file__).resolve().parent.parent
-PERSON = {"first_name": {"value": "Anna"}, "last_name": {"value": "Wolf"},
-          "email_address": {"value": "anna@example.com"}}
+PERSON = {
+    "first_name": {"value": "Anna"},
+    "last_name": {"value": "Wolf"},
+    "email_address": {"value": "anna@example.com"},
+}
 JOB = {"job_id": {"value": "J"}}
 
 
@@ -121,15 +124,19 @@ def _remote_mapping(path: Path_) -> dict[str, Any]:
             break
         kind = _single(info.annotation)
         model = typing.get_args(kind)[0] if typing.get_origin(kind) is list else kind
-        child = {i.alias or n: _filler(i.annotation)
-                 for n, i in model.model_fields.items() if i.is_required()}
+        child = {
+            i.alias or n: _filler(i.annotation)
+            for n, i in model.model_fields.items()
+            if i.is_required()
+        }
         node[key] = [child] if typing.get_origin(kind) is list else child
         node = child
     return root["remote_fields"]
 
 
-def build_one(tmp_path: Path, mapping: dict[str, Any], headers: list[str],
-              cells: tuple[Any, ...]) -> BuiltRow:
+def build_one(
+    tmp_path: Path, mapping: dict[str, Any], headers: list[str], cells: tuple[Any, ...]
+) -> BuiltRow:
     """One row, with the cells exactly as a reader hands them over, through a mapping file."""
     path = tmp_path / "mapping.yaml"
     path.write_text(yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -148,17 +155,24 @@ def _good(kind: Any) -> tuple[Any, Any]:
     """(a cell as a spreadsheet gives it, the JSON value Kombo should receive)."""
     if typing.get_origin(kind) is Literal:
         return typing.get_args(kind)[0], typing.get_args(kind)[0]
-    return {int: (42.0, 42), float: (7, 7.0), bool: ("ja", True),
-            dt.datetime: ("2024-05-01", "2024-05-01T00:00:00Z")}[kind]
+    return {
+        int: (42.0, 42),
+        float: (7, 7.0),
+        bool: ("ja", True),
+        dt.datetime: ("2024-05-01", "2024-05-01T00:00:00Z"),
+    }[kind]
 
 
 def _bad(kind: Any) -> tuple[Any, str]:
     """(a cell that cannot be this type, the problem code the row should carry)."""
     if typing.get_origin(kind) is Literal:
         return "Maybe", "unknown_value"
-    return {int: (42.5, "invalid_number"), float: ("lots", "invalid_number"),
-            bool: ("vielleicht", "unknown_value"),
-            dt.datetime: ("31.02.2024", "invalid_date")}[kind]
+    return {
+        int: (42.5, "invalid_number"),
+        float: ("lots", "invalid_number"),
+        bool: ("vielleicht", "unknown_value"),
+        dt.datetime: ("31.02.2024", "invalid_date"),
+    }[kind]
 
 
 def _name(path: Path_) -> str:
@@ -185,7 +199,8 @@ def test_every_typed_remote_field_goes_out_as_the_sdk_types_it(tmp_path):
             sent = json.loads(encode_request(built.request)[0])
             got = _at(sent, path)
             echoed = PostAtsCandidatesRequestBody.model_validate(sent).model_dump(
-                mode="json", by_alias=True, exclude_none=True)
+                mode="json", by_alias=True, exclude_none=True
+            )
         except Exception as exc:  # noqa: BLE001 - every field's failure is listed at the end
             wrong.append(f"{_name(path)}: {type(exc).__name__}: {exc}")
             continue
@@ -212,8 +227,11 @@ def test_a_wrong_value_in_a_typed_remote_field_is_a_problem_on_its_row(tmp_path)
 
 def test_integer_fields_take_whole_numbers_in_any_spelling(tmp_path):
     """A spreadsheet stores 42 as 42.0 and a CSV as "42": both are the integer 42."""
-    mapping = {"candidate": PERSON, "application": JOB,
-               "remote_fields": {"covetorest": {"candidate": {"status": "V", "mandant": "M"}}}}
+    mapping = {
+        "candidate": PERSON,
+        "application": JOB,
+        "remote_fields": {"covetorest": {"candidate": {"status": "V", "mandant": "M"}}},
+    }
     for cell in (42.0, 42, "42", " 42 ", "42,0"):
         built = build_one(tmp_path, mapping, ["V", "M"], (cell, 3))
         sent = json.loads(encode_request(built.request)[0])["remote_fields"]["covetorest"]
@@ -231,19 +249,31 @@ def test_the_remote_fields_the_sdk_drops_are_put_back_as_json_beside_its_own(tmp
     converts: a date cell in greenhouse.candidate goes out as 2024-05-01T00:00:00Z like every
     other date (it went out as 2024-05-01T00:00:00, which Kombo's date-time validator refuses),
     and a value the model typed is never replaced by the raw one."""
-    mapping = {"candidate": PERSON, "application": JOB, "remote_fields": {
-        "greenhouse": {"post_headers": {"On-Behalf-Of": {"value": "4080"}},
-                       "candidate": {"custom_fields": [{"id": {"value": 11}, "value": "D"}],
-                                     "nickname": "N"}},
-        "workable": {"candidate": {"born": "D"}},
-        "piloga": {"candidate": {"geburtsdatum": "D"}},
-    }}
+    mapping = {
+        "candidate": PERSON,
+        "application": JOB,
+        "remote_fields": {
+            "greenhouse": {
+                "post_headers": {"On-Behalf-Of": {"value": "4080"}},
+                "candidate": {
+                    "custom_fields": [{"id": {"value": 11}, "value": "D"}],
+                    "nickname": "N",
+                },
+            },
+            "workable": {"candidate": {"born": "D"}},
+            "piloga": {"candidate": {"geburtsdatum": "D"}},
+        },
+    }
     built = build_one(tmp_path, mapping, ["D", "N"], (dt.datetime(2024, 5, 1), "Ann"))
     sent = json.loads(encode_request(built.request)[0])
     assert sent["remote_fields"] == {
-        "greenhouse": {"post_headers": {"On-Behalf-Of": "4080"},
-                       "candidate": {"custom_fields": [{"id": 11, "value": "2024-05-01T00:00:00Z"}],
-                                     "nickname": "Ann"}},
+        "greenhouse": {
+            "post_headers": {"On-Behalf-Of": "4080"},
+            "candidate": {
+                "custom_fields": [{"id": 11, "value": "2024-05-01T00:00:00Z"}],
+                "nickname": "Ann",
+            },
+        },
         "workable": {"candidate": {"born": "2024-05-01T00:00:00Z"}},
         "piloga": {"candidate": {"geburtsdatum": "2024-05-01T00:00:00Z"}},
     }
@@ -252,10 +282,16 @@ def test_the_remote_fields_the_sdk_drops_are_put_back_as_json_beside_its_own(tmp
 def test_a_value_json_cannot_carry_is_refused_before_anything_is_sent(tmp_path):
     """NaN is not JSON: a mapping constant .nan in a free-form field used to reach json.dumps,
     which wrote the invalid token NaN into the body."""
-    mapping = {"candidate": PERSON, "application": JOB,
-               "remote_fields": {"lever": {"candidate": {"score": {"value": float("nan")}}}}}
-    with pytest.raises(ConfigError, match=r"remote_fields\.lever\.candidate\.score: the constant "
-                                          r"'nan' is not a finite number"):
+    mapping = {
+        "candidate": PERSON,
+        "application": JOB,
+        "remote_fields": {"lever": {"candidate": {"score": {"value": float("nan")}}}},
+    }
+    with pytest.raises(
+        ConfigError,
+        match=r"remote_fields\.lever\.candidate\.score: the constant "
+        r"'nan' is not a finite number",
+    ):
         build_one(tmp_path, mapping, [], ())
 
 
@@ -277,17 +313,23 @@ def test_a_content_type_that_is_not_type_slash_subtype_is_a_config_error(tmp_pat
     with pytest.raises(ConfigError) as caught:
         load_mapping(path)
     message = str(caught.value)
-    assert message.startswith(f"{path}, line 7, at attachments[1].content_type: 'pdf' is not a "
-                              "content type Kombo accepts")
+    assert message.startswith(
+        f"{path}, line 7, at attachments[1].content_type: 'pdf' is not a content type Kombo accepts"
+    )
     assert "Did you mean 'application/pdf'?" in message
     for bad in ("application/pdf; charset=binary", "image/svg+xml", "application/", "/pdf"):
-        text = ("candidate: {}\napplication: {}\n"
-                f"attachments: [{{column: CV, content_type: '{bad}'}}]\n")
+        text = (
+            "candidate: {}\napplication: {}\n"
+            f"attachments: [{{column: CV, content_type: '{bad}'}}]\n"
+        )
         with pytest.raises(ConfigError, match="line 3, at attachments\\[0\\].content_type"):
             load_mapping(write_mapping(text, name="bad.yaml"))
     (tmp_path / "cv.bin").write_bytes(b"%PDF-1.4 cv")
-    mapping = {"candidate": PERSON, "application": JOB,
-               "attachments": [{"column": "CV", "type": "CV", "content_type": "application/pdf"}]}
+    mapping = {
+        "candidate": PERSON,
+        "application": JOB,
+        "attachments": [{"column": "CV", "type": "CV", "content_type": "application/pdf"}],
+    }
     built = build_one(tmp_path, mapping, ["CV"], ("cv.bin",))
     (attachment,) = json.loads(encode_request(built.request)[0])["attachments"]
     assert attachment["content_type"] == "application/pdf"  # a valid one is sent as given
@@ -316,24 +358,28 @@ def test_an_email_without_an_ascii_form_is_a_problem_that_says_why():
     """Letters beyond ASCII before the @ (RFC 6531) have no ASCII form and Kombo's `email`
     format refuses them; a domain IDNA cannot encode is no domain."""
     message = fails(transforms.check_email, "jürgen@example.com", "invalid_email")
-    assert message.startswith("'jürgen@example.com' has 'ü' (U+00FC) before the @; Kombo takes "
-                              "only ASCII")
+    assert message.startswith(
+        "'jürgen@example.com' has 'ü' (U+00FC) before the @; Kombo takes only ASCII"
+    )
     assert "(U+200B)" in fails(transforms.check_email, "anna\u200b@example.com", "invalid_email")
     message = fails(transforms.check_email, "anna@☕.com", "invalid_email")
     assert message.startswith("'anna@☕.com': the domain '☕.com' has no valid ASCII form (IDNA:")
     assert fails(transforms.check_email, "anna@bü..de", "invalid_email") == (
-        "'anna@bü..de' is not an email address; expected name@example.com.")
+        "'anna@bü..de' is not an email address; expected name@example.com."
+    )
 
 
 def test_a_url_in_another_script_is_sent_as_a_uri():
     """The host in IDNA form, the rest percent-encoded as UTF-8 (an IRI's URI, RFC 3987)."""
     check = transforms.check_url
     assert check("https://münchen.de/straße?q=ä#ü") == (
-        "https://xn--mnchen-3ya.de/stra%C3%9Fe?q=%C3%A4#%C3%BC")
+        "https://xn--mnchen-3ya.de/stra%C3%9Fe?q=%C3%A4#%C3%BC"
+    )
     assert check("münchen.de/jobs") == "https://xn--mnchen-3ya.de/jobs"
     assert check("https://пример.рф:8080/") == "https://xn--e1afmkfd.xn--p1ai:8080/"
     assert check("https://www.linkedin.com/in/jürgen") == (
-        "https://www.linkedin.com/in/j%C3%BCrgen")
+        "https://www.linkedin.com/in/j%C3%BCrgen"
+    )
     assert check("https://anna_wolf.dev") == "https://anna_wolf.dev"  # ASCII stays as it was
     message = fails(check, "https://☕.example", "invalid_url")
     assert message.startswith("'https://☕.example': the domain '☕.example' has no valid ASCII")
@@ -342,8 +388,10 @@ def test_a_url_in_another_script_is_sent_as_a_uri():
 
 
 def test_the_body_carries_the_ascii_forms(tmp_path):
-    mapping = {"candidate": {**PERSON, "email_address": "E", "social_links": ["L"]},
-               "application": JOB}
+    mapping = {
+        "candidate": {**PERSON, "email_address": "E", "social_links": ["L"]},
+        "application": JOB,
+    }
     built = build_one(tmp_path, mapping, ["E", "L"], ("Anna@Bücher.de", "bücher.de/anna"))
     assert built.request is not None, built.issues
     candidate = json.loads(encode_request(built.request)[0])["candidate"]
@@ -375,16 +423,28 @@ def _amount(cell: Any) -> float:
     return float(text.replace(".", "").replace(",", "."))
 
 
-COUNTRIES = {"Germany": "DE", "Deutschland": "DE", "DEU": "DE", "DE": "DE", "Netherlands": "NL",
-             "France": "FR", "Poland": "PL", "Schweiz": "CH", "Österreich": "AT",
-             "United Kingdom": "GB"}
+COUNTRIES = {
+    "Germany": "DE",
+    "Deutschland": "DE",
+    "DEU": "DE",
+    "DE": "DE",
+    "Netherlands": "NL",
+    "France": "FR",
+    "Poland": "PL",
+    "Schweiz": "CH",
+    "Österreich": "AT",
+    "United Kingdom": "GB",
+}
 YES_NO = {"yes": True, "ja": True, "no": False, "nein": False}
-CONTENT_TYPES = {".pdf": "application/pdf",
-                 ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+CONTENT_TYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 
 
 def expected_body(row: dict[str, Any], mapping: dict[str, Any], folder: Path) -> dict[str, Any]:
     """What example.yaml says the row becomes, worked out here without the importer."""
+
     def present(*pairs: tuple[str, Any]) -> dict[str, Any]:
         return {key: value for key, value in pairs if value is not None}
 
@@ -401,39 +461,61 @@ def expected_body(row: dict[str, Any], mapping: dict[str, Any], folder: Path) ->
     for column, kind in (("CV", "CV"), ("Cover letter", "COVER_LETTER")):
         if row[column]:
             file = folder / row[column]
-            attachments.append({"name": file.name, "type": kind,
-                                "content_type": CONTENT_TYPES[file.suffix],
-                                "data": base64.b64encode(file.read_bytes()).decode()})
+            attachments.append(
+                {
+                    "name": file.name,
+                    "type": kind,
+                    "content_type": CONTENT_TYPES[file.suffix],
+                    "data": base64.b64encode(file.read_bytes()).decode(),
+                }
+            )
     questions = list(mapping["screening_question_answers"])
     answers = []
     if row["Work permit"] is not None:
         answers.append({"question_id": questions[0], "answer": YES_NO[row["Work permit"]]})
     if row["Skills"]:
-        answers.append({"question_id": questions[1],
-                        "answer": [s.strip() for s in row["Skills"].split(",")]})
+        answers.append(
+            {"question_id": questions[1], "answer": [s.strip() for s in row["Skills"].split(",")]}
+        )
     amount = _amount(row["Salary expectation"]) if row["Salary expectation"] else None
     application = mapping["application"]
     body = present(
-        ("candidate", present(
-            ("first_name", row["First Name"]), ("last_name", row["Last Name"]),
-            ("email_address", row["E-Mail"].lower()),
-            ("phone_number", _phone(row["Mobile"]) if row["Mobile"] else None),
-            ("gender", mapped("Gender", candidate["gender"]["map"])),
-            ("availability_date",
-             _moment(row["Available from"]) if row["Available from"] else None),
-            ("salary_expectations", {"period": "YEAR", "amount": amount} if amount else None),
-            ("company", row["Current company"]), ("title", row["Current title"]),
-            ("location", {"city": row["City"], "country": COUNTRIES[row["Country"]]}),
-            ("social_links", [{"url": link} for link in links] or None),
-        )),
-        ("application", present(("job_id", mapped("Job", application["job_id"]["map"])),
-                                ("stage_id", mapped("Stage", application["stage_id"]["map"])))),
+        (
+            "candidate",
+            present(
+                ("first_name", row["First Name"]),
+                ("last_name", row["Last Name"]),
+                ("email_address", row["E-Mail"].lower()),
+                ("phone_number", _phone(row["Mobile"]) if row["Mobile"] else None),
+                ("gender", mapped("Gender", candidate["gender"]["map"])),
+                (
+                    "availability_date",
+                    _moment(row["Available from"]) if row["Available from"] else None,
+                ),
+                ("salary_expectations", {"period": "YEAR", "amount": amount} if amount else None),
+                ("company", row["Current company"]),
+                ("title", row["Current title"]),
+                ("location", {"city": row["City"], "country": COUNTRIES[row["Country"]]}),
+                ("social_links", [{"url": link} for link in links] or None),
+            ),
+        ),
+        (
+            "application",
+            present(
+                ("job_id", mapped("Job", application["job_id"]["map"])),
+                ("stage_id", mapped("Stage", application["stage_id"]["map"])),
+            ),
+        ),
         ("attachments", attachments or None),
         ("screening_question_answers", answers or None),
-        ("gdpr_consent", present(
-            ("given", YES_NO[row["GDPR consent"]] if row["GDPR consent"] else None),
-            ("expires_at", _moment(row["Consent until"]) if row["Consent until"] else None),
-        ) or None),
+        (
+            "gdpr_consent",
+            present(
+                ("given", YES_NO[row["GDPR consent"]] if row["GDPR consent"] else None),
+                ("expires_at", _moment(row["Consent until"]) if row["Consent until"] else None),
+            )
+            or None,
+        ),
         ("remote_fields", {"greenhouse": {"post_headers": {"On-Behalf-Of": "4080"}}}),
     )
     return body
@@ -450,13 +532,18 @@ def test_the_example_arrives_at_the_sandbox_exactly_as_the_file_says(tmp_path):
     rows = list(sheet.iter_rows(values_only=True))
     header_at = next(i for i, cells in enumerate(rows) if "E-Mail" in cells)
     headers = rows[header_at]
-    by_row = {header_at + 2 + i: dict(zip(headers, cells, strict=True))
-              for i, cells in enumerate(rows[header_at + 1:])}
+    by_row = {
+        header_at + 2 + i: dict(zip(headers, cells, strict=True))
+        for i, cells in enumerate(rows[header_at + 1 :])
+    }
 
     results = tmp_path / "results.csv"
     with Sandbox() as sandbox:
-        settings = SubmitSettings(server_url=sandbox.url, api_key=sandbox.config.api_key,
-                                  integration_id=sandbox.config.integration_id)
+        settings = SubmitSettings(
+            server_url=sandbox.url,
+            api_key=sandbox.config.api_key,
+            integration_id=sandbox.config.integration_id,
+        )
         options = SubmitOptions(DryRunOptions(source, mapping_path), results, check_remote=False)
         outcome = submit_file(options, settings)
         received = {created.candidate_id: created.body for created in sandbox.state.created}
@@ -465,8 +552,10 @@ def test_the_example_arrives_at_the_sandbox_exactly_as_the_file_says(tmp_path):
     assert len(created) == outcome.dry.summary.valid == len(received) > 40
     for result in created:
         number = int(result["row"])
-        got, expected = received[result["candidate_id"]], expected_body(by_row[number], mapping,
-                                                                       source.parent)
+        got, expected = (
+            received[result["candidate_id"]],
+            expected_body(by_row[number], mapping, source.parent),
+        )
         for part in sorted(expected.keys() | got.keys()):
             mine, theirs = expected.get(part), got.get(part)
             if isinstance(mine, dict) and isinstance(theirs, dict):

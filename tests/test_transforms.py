@@ -72,7 +72,9 @@ def test_dates_with_formats_and_month_first():
     assert "expected a date like 31.03.2025" in message
 
 
-@pytest.mark.parametrize("value", ["31.02.2026", "tomorrow", "2026-13-45", "01.01.1066", "", "12/31"])
+@pytest.mark.parametrize(
+    "value", ["31.02.2026", "tomorrow", "2026-13-45", "01.01.1066", "", "12/31"]
+)
 def test_not_dates(value):
     fails(t.parse_date, value, "invalid_date")
 
@@ -80,7 +82,9 @@ def test_not_dates(value):
 def test_a_bare_date_is_midnight_utc_and_never_shifted():
     assert t.to_utc_datetime(dt.date(2026, 3, 31)) == dt.datetime(2026, 3, 31, tzinfo=dt.UTC)
     cest = dt.timezone(dt.timedelta(hours=2))
-    assert t.to_utc_datetime(dt.datetime(2026, 3, 31, 2, 0, tzinfo=cest)) == dt.datetime(2026, 3, 31, 0, 0, tzinfo=dt.UTC)
+    assert t.to_utc_datetime(dt.datetime(2026, 3, 31, 2, 0, tzinfo=cest)) == dt.datetime(
+        2026, 3, 31, 0, 0, tzinfo=dt.UTC
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,7 +112,21 @@ def test_not_numbers(value):
     fails(t.parse_number, value, "invalid_number")
 
 
-@pytest.mark.parametrize(("value", "expected"), [("yes", True), ("Ja", True), ("x", True), ("1", True), (1, True), ("TRUE", True), ("nein", False), ("No", False), ("0", False), (False, False)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("yes", True),
+        ("Ja", True),
+        ("x", True),
+        ("1", True),
+        (1, True),
+        ("TRUE", True),
+        ("nein", False),
+        ("No", False),
+        ("0", False),
+        (False, False),
+    ],
+)
 def test_booleans(value, expected):
     assert t.parse_bool(value) is expected
 
@@ -119,9 +137,28 @@ def test_not_a_boolean():
 
 @pytest.mark.parametrize(
     ("value", "code"),
-    [("DE", "DE"), ("de", "DE"), ("DEU", "DE"), ("Germany", "DE"), ("Deutschland", "DE"), ("deutschland", "DE"), ("Österreich", "AT"),
-     ("Oesterreich", "AT"), ("Atlantis", None), ("Schweiz", "CH"), ("United Kingdom", "GB"), ("UK", "GB"), ("USA", "US"), ("Vereinigte Staaten", "US"),
-     ("Frankreich", "FR"), ("Czech Republic", "CZ"), ("Niederlande", "NL"), ("NO", "NO"), ("Norwegen", "NO"), ("Spanien", "ES")],
+    [
+        ("DE", "DE"),
+        ("de", "DE"),
+        ("DEU", "DE"),
+        ("Germany", "DE"),
+        ("Deutschland", "DE"),
+        ("deutschland", "DE"),
+        ("Österreich", "AT"),
+        ("Oesterreich", "AT"),
+        ("Atlantis", None),
+        ("Schweiz", "CH"),
+        ("United Kingdom", "GB"),
+        ("UK", "GB"),
+        ("USA", "US"),
+        ("Vereinigte Staaten", "US"),
+        ("Frankreich", "FR"),
+        ("Czech Republic", "CZ"),
+        ("Niederlande", "NL"),
+        ("NO", "NO"),
+        ("Norwegen", "NO"),
+        ("Spanien", "ES"),
+    ],
 )
 def test_countries(value, code):
     if code is None:
@@ -131,7 +168,9 @@ def test_countries(value, code):
 
 
 def test_not_a_country():
-    assert "expected an ISO code such as DE" in fails(t.to_country_code, "Bavaria", "unknown_country")
+    assert "expected an ISO code such as DE" in fails(
+        t.to_country_code, "Bavaria", "unknown_country"
+    )
 
 
 @pytest.mark.parametrize(
@@ -158,7 +197,9 @@ def test_phone_checks_are_lenient_but_not_blind():
     fails(t.to_international_phone, "0151 1234567", "invalid_phone")  # no region, no country code
 
 
-@pytest.mark.parametrize("value", ["anna@example.com", "anna.wolf+jobs@mail.example.co.uk", " anna@example.com "])
+@pytest.mark.parametrize(
+    "value", ["anna@example.com", "anna.wolf+jobs@mail.example.co.uk", " anna@example.com "]
+)
 def test_emails(value):
     assert t.check_email(value) == value.strip()
 
@@ -168,7 +209,17 @@ def test_a_domain_with_umlauts_is_sent_as_punycode_and_an_umlaut_before_the_at_i
     fails(t.check_email, "jürgen@müller.de", "invalid_email")
 
 
-@pytest.mark.parametrize("value", ["anna@example", "anna.example.com", "anna@@example.com", "anna@exa mple.com", "anna..wolf@example.com", "@example.com"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "anna@example",
+        "anna.example.com",
+        "anna@@example.com",
+        "anna@exa mple.com",
+        "anna..wolf@example.com",
+        "@example.com",
+    ],
+)
 def test_not_emails(value):
     fails(t.check_email, value, "invalid_email")
 
@@ -177,7 +228,12 @@ def test_urls():
     assert t.check_url("https://www.linkedin.com/in/anna") == "https://www.linkedin.com/in/anna"
     assert t.check_url("linkedin.com/in/anna") == "https://linkedin.com/in/anna"
     assert t.check_url("www.xing.com/profile/Anna_Wolf") == "https://www.xing.com/profile/Anna_Wolf"
-    for bad in ["linkedin profile on request", "https://", "ftp://example.com/x", "javascript:alert(1)"]:
+    for bad in [
+        "linkedin profile on request",
+        "https://",
+        "ftp://example.com/x",
+        "javascript:alert(1)",
+    ]:
         fails(t.check_url, bad, "invalid_url")
 
 

@@ -21,12 +21,22 @@ from importer.validate import answer_for
 
 
 def settings(**overrides) -> SubmitSettings:
-    values = {"server_url": "https://kombo.test/v1", "api_key": "key-1234", "integration_id": "acme:gh", "backoff_initial": 0.001, "backoff_max": 0.01}
+    values = {
+        "server_url": "https://kombo.test/v1",
+        "api_key": "key-1234",
+        "integration_id": "acme:gh",
+        "backoff_initial": 0.001,
+        "backoff_max": 0.01,
+    }
     return SubmitSettings(**(values | overrides))
 
 
 def answer(status: int, body: dict | None = None, headers: dict | None = None) -> httpx.Response:
-    return httpx.Response(status, json=body, headers=headers) if body is not None else httpx.Response(status, headers=headers)
+    return (
+        httpx.Response(status, json=body, headers=headers)
+        if body is not None
+        else httpx.Response(status, headers=headers)
+    )
 
 
 def request_for(email: str):
@@ -34,7 +44,12 @@ def request_for(email: str):
 
     from importer.build import PostAtsCandidatesRequest
 
-    body = PostAtsCandidatesRequestBody.model_validate({"candidate": {"first_name": "A", "last_name": "W", "email_address": email}, "application": {"job_id": JOB}})
+    body = PostAtsCandidatesRequestBody.model_validate(
+        {
+            "candidate": {"first_name": "A", "last_name": "W", "email_address": email},
+            "application": {"job_id": JOB},
+        }
+    )
     return PostAtsCandidatesRequest(None, body, None, ())
 
 
@@ -44,33 +59,52 @@ def send_all(handler, count: int = 1, **overrides) -> tuple[list[RowResult], Sub
     async def run() -> Submitter:
         async with KomboClient(settings(**overrides), httpx.MockTransport(handler)) as client:
             submitter = Submitter(client, settings(**overrides), on_result=results.append)
-            await submitter.run((row, request_for(f"p{row}@example.com")) for row in range(2, 2 + count))
+            await submitter.run(
+                (row, request_for(f"p{row}@example.com")) for row in range(2, 2 + count)
+            )
             return submitter
 
     return results, asyncio.run(run())
 
 
-CREATED = {"status": "success", "data": {"id": "C1", "applications": [{"id": "A1"}]}, "warnings": [{"message": "gender ignored"}]}
+CREATED = {
+    "status": "success",
+    "data": {"id": "C1", "applications": [{"id": "A1"}]},
+    "warnings": [{"message": "gender ignored"}],
+}
 
 
 def test_a_created_answer_and_its_warnings_reach_the_result_and_the_counts():
     results, submitter = send_all(lambda request: answer(200, CREATED), count=3)
-    assert [(r.status, r.candidate_id, r.application_id) for r in results] == [("created", "C1", "A1")] * 3
+    assert [(r.status, r.candidate_id, r.application_id) for r in results] == [
+        ("created", "C1", "A1")
+    ] * 3
     assert submitter.stats.kombo_warnings == {"gender ignored": 3}
     assert results[0].message == "warning: gender ignored"
 
 
 def test_retry_after_as_an_http_date_and_in_milliseconds_is_honoured():
-    later = email.utils.format_datetime(email.utils.localtime().replace(microsecond=0)).replace("+0000", "GMT")
+    later = email.utils.format_datetime(email.utils.localtime().replace(microsecond=0)).replace(
+        "+0000", "GMT"
+    )
     assert Limits.from_headers(httpx.Headers({"retry-after": later})).retry_after is not None
     assert Limits.from_headers(httpx.Headers({"retry-after-ms": "250"})).retry_after == 0.25
-    assert Limits.from_headers(httpx.Headers({"retry-after": "inf"})).retry_after is None  # a hostile value is ignored
+    assert (
+        Limits.from_headers(httpx.Headers({"retry-after": "inf"})).retry_after is None
+    )  # a hostile value is ignored
     calls = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(time.monotonic())
         if len(calls) == 1:
-            return answer(429, {"status": "error", "error": {"code": "PLATFORM.RATE_LIMIT_EXCEEDED", "message": "slow"}}, {"retry-after-ms": "200"})
+            return answer(
+                429,
+                {
+                    "status": "error",
+                    "error": {"code": "PLATFORM.RATE_LIMIT_EXCEEDED", "message": "slow"},
+                },
+                {"retry-after-ms": "200"},
+            )
         return answer(200, CREATED)
 
     results, submitter = send_all(handler)
@@ -145,16 +179,34 @@ def test_lookups_retry_what_is_transient_then_fail_clearly():
 
 
 def test_an_unknown_error_code_is_read_not_crashed_on():
-    outcome = classify(httpx.Response(400, json={"status": "error", "error": {"code": "ATS.SOMETHING_NEW", "message": "new"}}))
-    assert (type(outcome).__name__, outcome.code, outcome.message) == ("Rejected", "ATS.SOMETHING_NEW", "new")
+    outcome = classify(
+        httpx.Response(
+            400, json={"status": "error", "error": {"code": "ATS.SOMETHING_NEW", "message": "new"}}
+        )
+    )
+    assert (type(outcome).__name__, outcome.code, outcome.message) == (
+        "Rejected",
+        "ATS.SOMETHING_NEW",
+        "new",
+    )
 
 
-@pytest.mark.parametrize("question,answer_given,expected", [
-    ({"type": "NUMBER"}, "1.500,5", 1500.5),
-    ({"type": "DATE"}, "31.03.2026", "2026-03-31T00:00:00Z"),
-    ({"type": "MULTI_SELECT", "options": [{"id": "o1", "name": "Python"}, {"id": "o2", "name": "SQL"}]}, ["python", " SQL "], ["o1", "o2"]),
-    ({"type": "TEXT", "max_length": 5}, "short", "short"),
-])
+@pytest.mark.parametrize(
+    "question,answer_given,expected",
+    [
+        ({"type": "NUMBER"}, "1.500,5", 1500.5),
+        ({"type": "DATE"}, "31.03.2026", "2026-03-31T00:00:00Z"),
+        (
+            {
+                "type": "MULTI_SELECT",
+                "options": [{"id": "o1", "name": "Python"}, {"id": "o2", "name": "SQL"}],
+            },
+            ["python", " SQL "],
+            ["o1", "o2"],
+        ),
+        ({"type": "TEXT", "max_length": 5}, "short", "short"),
+    ],
+)
 def test_answers_become_what_each_question_type_needs(question, answer_given, expected):
     assert answer_for(question, answer_given) == expected
 
@@ -170,8 +222,16 @@ def test_the_body_sent_is_the_encoded_request():
 
     def handler(request: httpx.Request) -> httpx.Response:
         bodies.append(json.loads(request.content))
-        assert request.headers["authorization"] == "Bearer key-1234" and request.headers["x-integration-id"] == "acme:gh"
+        assert (
+            request.headers["authorization"] == "Bearer key-1234"
+            and request.headers["x-integration-id"] == "acme:gh"
+        )
         return answer(200, CREATED)
 
     send_all(handler)
-    assert bodies == [{"candidate": {"first_name": "A", "last_name": "W", "email_address": "p2@example.com"}, "application": {"job_id": JOB}}]
+    assert bodies == [
+        {
+            "candidate": {"first_name": "A", "last_name": "W", "email_address": "p2@example.com"},
+            "application": {"job_id": JOB},
+        }
+    ]

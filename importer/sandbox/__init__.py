@@ -9,4 +9,11 @@ from .server import (
     SandboxConfig,
 )
 
-__all__ = ["DEFAULT_API_KEY", "DEFAULT_INTEGRATION_ID", "DEFAULT_PORT", "FAULTS", "Sandbox", "SandboxConfig"]
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_INTEGRATION_ID",
+    "DEFAULT_PORT",
+    "FAULTS",
+    "Sandbox",
+    "SandboxConfig",
+]
