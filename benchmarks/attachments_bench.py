@@ -36,7 +36,8 @@ from importer.runs import DryRunOptions, dry_run
 started = time.perf_counter()
 result = dry_run(DryRunOptions(Path(sys.argv[1]), Path(sys.argv[2])))
 seconds = time.perf_counter() - started
-print(json.dumps({"rows": result.summary.rows_read, "invalid": result.summary.invalid, "seconds": seconds,
+print(json.dumps({"rows": result.summary.rows_read, "invalid": result.summary.invalid,
+                  "seconds": seconds,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -91,7 +92,8 @@ def main() -> None:
         started = time.perf_counter()
         table, mapping = generate(args.rows, folder, args.dense)
         print(
-            f"generated {args.rows:,} files of 1 MB ({'dense' if args.dense else 'sparse'}) in {time.perf_counter() - started:.1f}s; median of {args.repeat} runs\n"
+            f"generated {args.rows:,} files of 1 MB ({'dense' if args.dense else 'sparse'}) in "
+            f"{time.perf_counter() - started:.1f}s; median of {args.repeat} runs\n"
         )
         runs, floors = [], []
         for _ in range(args.repeat):
@@ -115,10 +117,13 @@ def main() -> None:
         seconds = statistics.median(r["seconds"] for r in runs)
         floor = statistics.median(floors)
         print(
-            f"{'rows':>8}{'invalid':>9}{'seconds':>9}{'rows/s':>9}{'fs floor s':>12}{'fs share':>10}{'peak MB':>9}"
+            f"{'rows':>8}{'invalid':>9}{'seconds':>9}{'rows/s':>9}{'fs floor s':>12}"
+            f"{'fs share':>10}{'peak MB':>9}"
         )
         print(
-            f"{runs[0]['rows']:>8,}{runs[0]['invalid']:>9,}{seconds:>9.2f}{runs[0]['rows'] / seconds:>9,.0f}{floor:>12.2f}{floor / seconds:>10.0%}{max(r['peak_mb'] for r in runs):>9.0f}"
+            f"{runs[0]['rows']:>8,}{runs[0]['invalid']:>9,}{seconds:>9.2f}"
+            f"{runs[0]['rows'] / seconds:>9,.0f}{floor:>12.2f}{floor / seconds:>10.0%}"
+            f"{max(r['peak_mb'] for r in runs):>9.0f}"
         )
 
 

@@ -132,7 +132,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         print(
-            f"{'case':<34}{'requests':>9}{'seconds':>9}{'req/s':>8}{'target':>8}{'ratio':>7}{'CPU ms/req':>11}"
+            f"{'case':<34}{'requests':>9}{'seconds':>9}{'req/s':>8}{'target':>8}{'ratio':>7}"
+            f"{'CPU ms/req':>11}"
         )
         runs = []
         for attempt in range(args.repeat):
@@ -146,7 +147,8 @@ def main() -> None:
         cpu = statistics.median(r[1] / r[2] for r in runs)
         requests = runs[0][2]
         print(
-            f"{'limit 200/s, latency 100 ms, c=30':<34}{requests:>9,}{seconds:>9.2f}{requests / seconds:>8.1f}{200:>8}{requests / seconds / 200:>7.2f}{cpu * 1000:>11.2f}"
+            f"{'limit 200/s, latency 100 ms, c=30':<34}{requests:>9,}{seconds:>9.2f}"
+            f"{requests / seconds:>8.1f}{200:>8}{requests / seconds / 200:>7.2f}{cpu * 1000:>11.2f}"
         )
         for concurrency in (1, 10, 30):
             rows = min(args.rows, max(100, int(concurrency / latency * 10)))  # about 10 s each
@@ -165,7 +167,8 @@ def main() -> None:
             ideal = concurrency / latency
             rate = runs[0][2] / seconds
             print(
-                f"{f'no limit, latency 100 ms, c={concurrency}':<34}{runs[0][2]:>9,}{seconds:>9.2f}{rate:>8.1f}{ideal:>8.0f}{rate / ideal:>7.2f}{cpu * 1000:>11.2f}"
+                f"{f'no limit, latency 100 ms, c={concurrency}':<34}{runs[0][2]:>9,}{seconds:>9.2f}"
+                f"{rate:>8.1f}{ideal:>8.0f}{rate / ideal:>7.2f}{cpu * 1000:>11.2f}"
             )
         rates = {}
         for with_ledger in (False, True):
@@ -192,7 +195,8 @@ def main() -> None:
             name = "with ledger" if with_ledger else "without ledger"
             cost = f"{1 - rates[True] / rates[False]:>7.1%}" if with_ledger else f"{'':>7}"
             print(
-                f"{f'no latency, c=10, {name}':<34}{runs[0][2]:>9,}{seconds:>9.2f}{rates[with_ledger]:>8.1f}{'':>8}{cost}{cpu * 1000:>11.2f}"
+                f"{f'no latency, c=10, {name}':<34}{runs[0][2]:>9,}{seconds:>9.2f}"
+                f"{rates[with_ledger]:>8.1f}{'':>8}{cost}{cpu * 1000:>11.2f}"
             )
         print("(ratio column of the last line: the ledger's cost in requests/s)")
 

@@ -143,7 +143,8 @@ def generate(rows: int, folder: Path) -> tuple[Path, Path, Path]:
             rng.choice(first_names),
             rng.choice(last_names),
             f"person{i}@example.com",
-            f"0{rng.choice(['151', '160', '171', '176', '30', '89'])} {rng.randint(1000000, 9999999)}",
+            f"0{rng.choice(['151', '160', '171', '176', '30', '89'])} "
+            f"{rng.randint(1000000, 9999999)}",
             rng.choice(["m", "f", "d", ""]),
             day.strftime("%d.%m.%Y"),
             rng.choice([f"{rng.randint(40, 120)}.{rng.choice(['000', '500'])} €", ""]),
@@ -194,7 +195,8 @@ seconds = time.perf_counter() - started
 peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 worker_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker process
 workers = int(sys.argv[4])
-print(json.dumps({"rows": result.summary.rows_read, "invalid": result.summary.invalid, "seconds": seconds,
+print(json.dumps({"rows": result.summary.rows_read, "invalid": result.summary.invalid,
+                  "seconds": seconds,
                   "peak_mb": (peak_kb + workers * worker_kb) / 1024}))
 """
 
@@ -237,28 +239,36 @@ def main() -> None:
         "--workers",
         type=int,
         default=2,
-        help="worker processes for the parallel lines (validate picks min(cores, 4) for CSV, min(cores, 2) for Excel)",
+        help=(
+            "worker processes for the parallel lines"
+            " (validate picks min(cores, 4) for CSV, min(cores, 2) for Excel)"
+        ),
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
         csv_path, xlsx_path, mapping_path = generate(args.rows, Path(folder))
         print(
-            f"generated {args.rows:,} rows in {time.perf_counter() - started:.1f}s ({dt.date.today()}, median of {args.repeat} runs)\n"
+            f"generated {args.rows:,} rows in {time.perf_counter() - started:.1f}s ("
+            f"{dt.date.today()}, median of {args.repeat} runs)\n"
         )
         targets = {"csv": 40_000, "xlsx": 25_000}
         print(
-            f"{'file':<6}{'workers':>8}{'rows':>10}{'invalid':>9}{'seconds':>9}{'rows/s':>10}{'target':>9}{'ratio':>7}{'peak MB':>9}"
+            f"{'file':<6}{'workers':>8}{'rows':>10}{'invalid':>9}{'seconds':>9}{'rows/s':>10}"
+            f"{'target':>9}{'ratio':>7}{'peak MB':>9}"
         )
         for name, path in (("csv", csv_path), ("xlsx", xlsx_path)):
             for workers in (0, args.workers):
                 m = measure(path, mapping_path, args.repeat, workers)
                 rate = m["rows"] / m["seconds"]
                 print(
-                    f"{name:<6}{workers:>8}{m['rows']:>10,}{m['invalid']:>9,}{m['seconds']:>9.2f}{rate:>10,.0f}{targets[name]:>9,}{rate / targets[name]:>7.2f}{m['peak_mb']:>9.0f}"
+                    f"{name:<6}{workers:>8}{m['rows']:>10,}{m['invalid']:>9,}{m['seconds']:>9.2f}"
+                    f"{rate:>10,.0f}{targets[name]:>9,}{rate / targets[name]:>7.2f}"
+                    f"{m['peak_mb']:>9.0f}"
                 )
         print(
-            "(workers 0: one process; peak MB adds the largest worker's peak once per worker, an upper bound)"
+            "(workers 0: one process; peak MB adds the largest worker's peak once per worker, an"
+            " upper bound)"
         )
 
 

@@ -29,12 +29,20 @@ _EXPORTS = {
 
 __all__ = [*sorted(_EXPORTS), "__version__"]
 
-if TYPE_CHECKING:
-    from .build import BuiltRow, PostAtsCandidatesRequest, RequestBuilder
-    from .mapping import Mapping, load_mapping
-    from .readers import SourceRow, Table, read_table
-    from .runs import DryRunOptions, dry_run
-    from .validate import RowChecker, ValidationSummary, validate_rows
+if TYPE_CHECKING:  # what the type checker and editors see; at run time, __getattr__ below
+    from .build import BuiltRow as BuiltRow
+    from .build import PostAtsCandidatesRequest as PostAtsCandidatesRequest
+    from .build import RequestBuilder as RequestBuilder
+    from .mapping import Mapping as Mapping
+    from .mapping import load_mapping as load_mapping
+    from .readers import SourceRow as SourceRow
+    from .readers import Table as Table
+    from .readers import read_table as read_table
+    from .runs import DryRunOptions as DryRunOptions
+    from .runs import dry_run as dry_run
+    from .validate import RowChecker as RowChecker
+    from .validate import ValidationSummary as ValidationSummary
+    from .validate import validate_rows as validate_rows
 
 
 def __getattr__(name: str) -> Any:

@@ -11,6 +11,7 @@ row instead of sending something from elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib
 import ipaddress
@@ -28,8 +29,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse, urlsplit
 
 from . import issues
-from .issues import RowProblem
 from .errors import InputFileError
+from .issues import RowProblem
 
 DEFAULT_MAX_BYTES = 10_000_000  # Kombo: keep the attachments of one application below 10 MB
 SNIFF_BYTES = 8192
@@ -114,10 +115,8 @@ def _zip_damage_errors() -> tuple[type[Exception], ...]:
     """What zipfile raises for a damaged member: its own error, or the decompressor's."""
     errors: list[type[Exception]] = [zipfile.BadZipFile, EOFError, OSError]
     for module, name in (("zlib", "error"), ("lzma", "LZMAError")):
-        try:
+        with contextlib.suppress(ImportError):  # ImportError: a Python built without it
             errors.append(getattr(importlib.import_module(module), name))
-        except ImportError:  # pragma: no cover - a Python built without it
-            pass
     return tuple(errors)
 
 
@@ -184,7 +183,8 @@ def _relative_parts(text: str) -> list[str]:
             if not parts:
                 raise RowProblem(
                     issues.OUTSIDE_BASE_DIR,
-                    f"'{text}' points outside the attachments folder; only files inside it are read.",
+                    f"'{text}' points outside the attachments folder; only files inside it are"
+                    " read.",
                 )
             parts.pop()
             continue
@@ -253,13 +253,15 @@ class AttachmentSource:
         if size > self.max_bytes:
             raise RowProblem(
                 issues.FILE_TOO_LARGE,
-                f"'{text}' has {size:,} bytes; the limit is {self.max_bytes:,} (--max-attachment-mb).",
+                f"'{text}' has {size:,} bytes; the limit is {self.max_bytes:,}"
+                " (--max-attachment-mb).",
             )
         content_type = sniff_content_type(head, name)
         if content_type is None:
             raise RowProblem(
                 issues.UNSUPPORTED_FILE,
-                f"'{text}' is neither a document, an image nor text (by its content and its name); ATSs refuse such files.",
+                f"'{text}' is neither a document, an image nor text (by its content and its name);"
+                " ATSs refuse such files.",
             )
         return AttachmentRef(
             name=name,
@@ -309,7 +311,8 @@ class FolderSource(AttachmentSource):
             if not self._inside(absolute):
                 raise RowProblem(
                     issues.OUTSIDE_BASE_DIR,
-                    f"'{text}' is outside the attachments folder {base}; only files inside it are read. Move the file there or pass --attachments-dir.",
+                    f"'{text}' is outside the attachments folder {base}; only files inside it are"
+                    " read. Move the file there or pass --attachments-dir.",
                 )
             relative = os.path.relpath(absolute, base)
         else:
@@ -435,7 +438,8 @@ class FolderSource(AttachmentSource):
                 shown = ", ".join(sorted(names))
                 raise RowProblem(
                     issues.AMBIGUOUS_FILE,
-                    f"'{text}' matches several files that differ only in case: {shown}; write the name exactly.",
+                    f"'{text}' matches several files that differ only in case: {shown}; write the"
+                    " name exactly.",
                 )
             current = os.path.join(current, names[0])
         try:
@@ -553,7 +557,9 @@ class ZipSource(AttachmentSource):
         total = sum(info.file_size for info in members)
         if total > ZIP_MAX_TOTAL_BYTES:
             raise InputFileError(
-                f"{self.archive}: announces {total:,} bytes when unpacked (more than {ZIP_MAX_TOTAL_BYTES:,}); this looks like a zip bomb. Unpack what you need and pass the folder instead."
+                f"{self.archive}: announces {total:,} bytes when unpacked (more than "
+                f"{ZIP_MAX_TOTAL_BYTES:,}); this looks like a zip bomb. Unpack what you need and"
+                " pass the folder instead."
             )
         self._members: dict[str, zipfile.ZipInfo] = {}
         self._folded: dict[str, list[str]] = {}
@@ -572,7 +578,8 @@ class ZipSource(AttachmentSource):
         if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
             raise RowProblem(
                 issues.OUTSIDE_BASE_DIR,
-                f"'{text}' is an absolute path; with a ZIP of attachments, write paths inside {self.archive.name}.",
+                f"'{text}' is an absolute path; with a ZIP of attachments, write paths inside "
+                f"{self.archive.name}.",
             )
         parts = _relative_parts(text)
         if not parts:
@@ -583,7 +590,8 @@ class ZipSource(AttachmentSource):
         if _fold(wanted) in self._unsafe:
             raise RowProblem(
                 issues.OUTSIDE_BASE_DIR,
-                f"'{text}' is stored in {self.archive.name} under a name that leaves the archive; it is never read.",
+                f"'{text}' is stored in {self.archive.name} under a name that leaves the archive;"
+                " it is never read.",
             )
         name = wanted if wanted in self._members else None
         if name is None:
@@ -591,7 +599,8 @@ class ZipSource(AttachmentSource):
             if len(matches) > 1:
                 raise RowProblem(
                     issues.AMBIGUOUS_FILE,
-                    f"'{text}' matches several files in {self.archive.name} that differ only in case: {', '.join(sorted(matches))}; write the name exactly.",
+                    f"'{text}' matches several files in {self.archive.name} that differ only in"
+                    f" case: {', '.join(sorted(matches))}; write the name exactly.",
                 )
             if not matches:
                 if any(m.startswith(wanted + "/") for m in self._members):
@@ -607,7 +616,8 @@ class ZipSource(AttachmentSource):
         if info.file_size > self.max_bytes:
             raise RowProblem(
                 issues.FILE_TOO_LARGE,
-                f"'{text}' has {info.file_size:,} bytes unpacked; the limit is {self.max_bytes:,} (--max-attachment-mb).",
+                f"'{text}' has {info.file_size:,} bytes unpacked; the limit is {self.max_bytes:,}"
+                " (--max-attachment-mb).",
             )
         if (
             info.compress_size
@@ -616,7 +626,8 @@ class ZipSource(AttachmentSource):
         ):
             raise RowProblem(
                 issues.UNSUPPORTED_FILE,
-                f"'{text}' unpacks to {info.file_size / info.compress_size:,.0f} times its packed size; refused as a possible zip bomb.",
+                f"'{text}' unpacks to {info.file_size / info.compress_size:,.0f} times its packed"
+                " size; refused as a possible zip bomb.",
             )
         head = self._unpack(info, text, SNIFF_BYTES) if info.file_size else b""
         return self._checked(text, name, posixpath.basename(name), info.file_size, head)
@@ -677,7 +688,8 @@ def open_attachment_source(
     path = Path(where)
     if not path.exists():
         raise InputFileError(
-            f"{path}: attachments folder or ZIP not found. Pass --attachments-dir with the folder (or .zip) that holds the files."
+            f"{path}: attachments folder or ZIP not found. Pass --attachments-dir with the folder"
+            " (or .zip) that holds the files."
         )
     if path.is_dir():
         return FolderSource(path, max_bytes, allow_private_urls)

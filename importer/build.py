@@ -266,7 +266,8 @@ def _compile_object(node: ObjectNode, ctx: _Context) -> Evaluator:
                         where,
                         None,
                         issues.REQUIRED,
-                        f"{where} is required but the mapping does not set it; add it to the mapping.",
+                        f"{where} is required but the mapping does not set it; add it to the "
+                        "mapping.",
                     )
                 )
             else:
@@ -288,7 +289,8 @@ def _report_missing(row: _Row, leaf: Leaf) -> None:
             leaf,
             raw,
             issues.REQUIRED,
-            f"'{as_text(raw)}' leaves nothing for {leaf.path} after its transforms; it is required.",
+            f"'{as_text(raw)}' leaves nothing for {leaf.path} after its transforms; it is "
+            "required.",
         )
 
 
@@ -399,9 +401,11 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
             for name, function in leaf.transforms
         ]
         if leaf.kind == "datetime" and "date" not in {name for name, _ in leaf.transforms}:
-            coerce = lambda value: _moment(
-                transforms.parse_date_in_order(value, dated.order, dated.settled_by)
-            )  # noqa: E731
+
+            def coerce_in_order(value: Any) -> dt.datetime:
+                return _moment(transforms.parse_date_in_order(value, dated.order, dated.settled_by))
+
+            coerce = coerce_in_order
 
     if spec.value is not None and not steps and value_map is None:
         try:
@@ -542,14 +546,17 @@ def _warnings(
         found.append(
             (
                 issues.NUMERIC_TEXT,
-                f"the cell is a number, sent as '{as_text(value)}'; if the spreadsheet stored a phone number, postal code or id as a number, a leading 0 or + was lost there. Format the column as text in the export.",
+                f"the cell is a number, sent as '{as_text(value)}'; if the spreadsheet stored a "
+                "phone number, postal code or id as a number, a leading 0 or + was lost there. "
+                "Format the column as text in the export.",
             )
         )
     if type(value) is str and _MOJIBAKE.search(value):
         found.append(
             (
                 issues.MOJIBAKE,
-                f"'{value[:60]}' looks like text decoded with the wrong encoding (Ã¼ for ü); check the file's encoding (--encoding).",
+                f"'{value[:60]}' looks like text decoded with the wrong encoding (Ã¼ for ü); check "
+                "the file's encoding (--encoding).",
             )
         )
     return tuple(found)
@@ -581,7 +588,8 @@ def _mapped(leaf: Leaf, value: Any) -> Any:
         if table[key] is None:
             raise RowProblem(
                 issues.UNKNOWN_VALUE,
-                f"'{as_text(value)}' has no value yet in the map of {leaf.path}; fill it in under `map:`.",
+                f"'{as_text(value)}' has no value yet in the map of {leaf.path}; fill it in under "
+                "`map:`.",
             )
         return table[key]
     if leaf.kind == "enum" and _enum_member(leaf.enum, value) is not None:
@@ -589,7 +597,8 @@ def _mapped(leaf: Leaf, value: Any) -> Any:
     shown = ", ".join(str(k) for k in list(table)[:12])
     raise RowProblem(
         issues.UNKNOWN_VALUE,
-        f"'{as_text(value)}' is not in the value map of {leaf.path}; expected one of: {shown}. Add it under `map:`.",
+        f"'{as_text(value)}' is not in the value map of {leaf.path}; expected one of: {shown}. Add "
+        "it under `map:`.",
     )
 
 
@@ -611,7 +620,8 @@ def _coercer(leaf: Leaf) -> Callable[[Any], Any]:
             if found is None:
                 raise RowProblem(
                     issues.UNKNOWN_VALUE,
-                    f"'{as_text(value)}' is not one of {', '.join(members)}; map the file's values with `map:`.",
+                    f"'{as_text(value)}' is not one of {', '.join(members)}; map the file's values "
+                    "with `map:`.",
                 )
             return found
 
@@ -636,13 +646,15 @@ def _text(value: Any) -> str:
     if len(text) > MAX_CELL_CHARS:
         raise RowProblem(
             issues.CELL_TOO_LONG,
-            f"the value has {len(text):,} characters; no ATS field holds more than {MAX_CELL_CHARS:,}. Check that the column is the right one.",
+            f"the value has {len(text):,} characters; no ATS field holds more than "
+            f"{MAX_CELL_CHARS:,}. Check that the column is the right one.",
         )
     found = _CONTROL.search(text)
     if found:
         raise RowProblem(
             issues.CONTROL_CHARACTER,
-            f"holds the control character {found.group()!r} at position {found.start() + 1}, which no ATS shows; remove it from the cell.",
+            f"holds the control character {found.group()!r} at position {found.start() + 1}, which "
+            "no ATS shows; remove it from the cell.",
         )
     return text
 
@@ -654,7 +666,8 @@ def _moment(value: Any) -> dt.datetime:
 
 
 def _answer(value: Any) -> Any:
-    """Screening answers go as the cell gives them: text, yes/no cells as booleans, dates as dates."""
+    """Screening answers go as the cell gives them: text, yes/no cells as booleans, dates as
+    dates."""
     if isinstance(value, bool):
         return value
     if isinstance(value, dt.date):

@@ -96,7 +96,8 @@ class _Group(click.Group):
         except Exception as exc:  # a bug of ours: its own exit code, never 1 ("some rows")
             _fail(
                 ctx,
-                f"internal error, a bug in kombo-import: {describe(exc)}. Run again with --verbose for the details, and report it.",
+                f"internal error, a bug in kombo-import: {describe(exc)}. Run again with --verbose "
+                "for the details, and report it.",
                 EXIT_INTERNAL,
             )
 
@@ -116,7 +117,8 @@ def _known_encoding(name: str | None) -> str | None:
             codecs.lookup(name)
         except LookupError:
             raise click.BadParameter(
-                f"'{name}' is not an encoding Python knows; try utf-8, cp1252, cp1250, mac-roman or shift_jis.",
+                f"'{name}' is not an encoding Python knows; try utf-8, cp1252, cp1250, mac-roman "
+                "or shift_jis.",
                 param_hint="--encoding",
             ) from None
     return name
@@ -144,7 +146,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
     \b
         kombo-import validate example_data/candidates.xlsx -m mappings/example.yaml --report errors.csv
-    """
+    """  # noqa: E501 (a command to copy whole, unbroken in --help)
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     with contextlib.suppress(ValueError):  # not the main thread (a test runner, a notebook)
@@ -155,7 +157,10 @@ text_file_options = [
     click.option(
         "--encoding",
         callback=lambda ctx, param, value: _known_encoding(value),
-        help="Encoding of a CSV file (utf-8, cp1252, cp1250, mac-roman, shift_jis, ...). Default: the mapping's, else detected.",
+        help=(
+            "Encoding of a CSV file (utf-8, cp1252, cp1250, mac-roman, shift_jis, ...). Default: "
+            "the mapping's, else detected."
+        ),
     ),
     click.option(
         "--delimiter",
@@ -182,7 +187,10 @@ def input_options(command: Any) -> Any:
             ),
             click.option(
                 "--sheet",
-                help="Excel sheet by name, or by position counting from 1. Default: the mapping's, else the first.",
+                help=(
+                    "Excel sheet by name, or by position counting from 1. Default: the mapping's, "
+                    "else the first."
+                ),
             ),
             click.option(
                 "--header-row",
@@ -193,7 +201,10 @@ def input_options(command: Any) -> Any:
             click.option(
                 "--attachments-dir",
                 type=click.Path(path_type=Path),
-                help="Folder, or .zip archive, that attachment paths are relative to; nothing outside it is read. Default: the input's folder.",
+                help=(
+                    "Folder, or .zip archive, that attachment paths are relative to; nothing "
+                    "outside it is read. Default: the input's folder."
+                ),
             ),
             click.option(
                 "--max-attachment-mb",
@@ -205,12 +216,18 @@ def input_options(command: Any) -> Any:
             click.option(
                 "--strict",
                 is_flag=True,
-                help="Treat warnings (numbers in text fields, text that looks wrongly decoded, dates read by their column's order) as problems that stop the row.",
+                help=(
+                    "Treat warnings (numbers in text fields, text that looks wrongly decoded, "
+                    "dates read by their column's order) as problems that stop the row."
+                ),
             ),
             click.option(
                 "--allow-private-urls",
                 is_flag=True,
-                help="Let attachment cells name http(s) URLs on loopback, link-local or private addresses (refused by default: Kombo would fetch them).",
+                help=(
+                    "Let attachment cells name http(s) URLs on loopback, link-local or private "
+                    "addresses (refused by default: Kombo would fetch them)."
+                ),
             ),
         ]
     ):
@@ -224,7 +241,10 @@ def api_options(command: Any) -> Any:
         [
             click.option(
                 "--integration-id",
-                help="Kombo integration id (e.g. acme:greenhouse). Default with --sandbox: sandbox:demo.",
+                help=(
+                    "Kombo integration id (e.g. acme:greenhouse). Default with --sandbox: "
+                    "sandbox:demo."
+                ),
             ),
             click.option(
                 "--api-key",
@@ -338,18 +358,26 @@ def _dry_run_options(
     "--rejects",
     "rejects_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Write the invalid rows, original columns plus 'errors', to this CSV to fix and import again.",
+    help=(
+        "Write the invalid rows, original columns plus 'errors', to this CSV to fix and import "
+        "again."
+    ),
 )
 @click.option(
     "--annotated",
     "annotated_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Write every row to this .xlsx with the cells that have problems filled red and commented.",
+    help=(
+        "Write every row to this .xlsx with the cells that have problems filled red and commented."
+    ),
 )
 @click.option(
     "--check-remote",
     is_flag=True,
-    help="Also check jobs, stages and screening questions against the integration (needs --integration-id and a key), and convert answers to each question's type.",
+    help=(
+        "Also check jobs, stages and screening questions against the integration (needs "
+        "--integration-id and a key), and convert answers to each question's type."
+    ),
 )
 @api_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
@@ -386,7 +414,7 @@ def validate(
 
     \b
         kombo-import validate example_data/candidates.xlsx -m mappings/example.yaml --report errors.csv --rejects rejects.csv
-    """
+    """  # noqa: E501 (a command to copy whole, unbroken in --help)
     options = _dry_run_options(
         input_path,
         mapping_path,
@@ -473,8 +501,11 @@ class _SubmitProgress:
         filled = int(width * min(done / self.total, 1))
         bar = "#" * filled + "-" * (width - filled)
         return (
-            f"[{bar}] {done:,}/{self.total:,} rows  created {stats.by_status[Status.CREATED]:,}  skipped {stats.by_status[Status.SKIPPED]:,}  "
-            f"failed {stats.by_status[Status.FAILED]:,}  retries {stats.retries:,}  {rate:,.1f} req/s  ETA {eta:,.0f}s"
+            f"[{bar}] {done:,}/{self.total:,} rows  "
+            f"created {stats.by_status[Status.CREATED]:,}  "
+            f"skipped {stats.by_status[Status.SKIPPED]:,}  "
+            f"failed {stats.by_status[Status.FAILED]:,}  "
+            f"retries {stats.retries:,}  {rate:,.1f} req/s  ETA {eta:,.0f}s"
         )
 
     def done(self) -> None:
@@ -509,14 +540,20 @@ class _SubmitProgress:
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_MAX_WAIT,
     show_default=True,
-    help="Longest wait in seconds that Kombo may ask for (Retry-After, rate-limit reset); a row asked to wait longer fails for this run and is sent again next run.",
+    help=(
+        "Longest wait in seconds that Kombo may ask for (Retry-After, rate-limit reset); a row "
+        "asked to wait longer fails for this run and is sent again next run."
+    ),
 )
 @click.option(
     "--request-timeout",
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_REQUEST_TIMEOUT,
     show_default=True,
-    help="Seconds one request may take, from connecting to the last byte of the answer; then its outcome is uncertain and it is looked up before any resend.",
+    help=(
+        "Seconds one request may take, from connecting to the last byte of the answer; then its "
+        "outcome is uncertain and it is looked up before any resend."
+    ),
 )
 @click.option(
     "--check-remote/--no-check-remote",
@@ -540,13 +577,19 @@ class _SubmitProgress:
     "--results",
     "results_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Write one line per row: row,status,candidate_id,application_id,code,message. Default: INPUT.results.csv.",
+    help=(
+        "Write one line per row: row,status,candidate_id,application_id,code,message. Default: "
+        "INPUT.results.csv."
+    ),
 )
 @click.option(
     "--ledger",
     "ledger_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="The SQLite ledger that makes a re-run skip what was created. Default: INPUT.kombo-ledger.sqlite.",
+    help=(
+        "The SQLite ledger that makes a re-run skip what was created. Default: "
+        "INPUT.kombo-ledger.sqlite."
+    ),
 )
 @click.option(
     "--retry-failed",
@@ -602,7 +645,8 @@ def submit(
     """
     if not (dry_run or yes or sys.stdin.isatty()):
         raise click.UsageError(
-            "standard input is not a terminal, so nobody can confirm the sending: pass --yes to send without asking (or --dry-run)."
+            "standard input is not a terminal, so nobody can confirm the sending: pass --yes to "
+            "send without asking (or --dry-run)."
         )
     results_path = results_path or input_path.with_name(input_path.name + ".results.csv")
     scratch = None
@@ -617,7 +661,10 @@ def submit(
         validating.done()
         for line in summary_lines(result.summary, result.table.describe()):
             click.echo(line)
-        target = f"{result.summary.valid:,} valid rows to integration {settings.integration_id} at {settings.server_url}"
+        target = (
+            f"{result.summary.valid:,} valid rows to integration {settings.integration_id} at "
+            f"{settings.server_url}"
+        )
         if result.summary.valid == 0:
             click.echo("Nothing to send: no row is valid.")
             return False
@@ -625,7 +672,8 @@ def submit(
             click.echo("Nothing sent.")
             return False
         click.echo(
-            f"Sending {target} (concurrency {settings.concurrency}{f', at most {settings.rate_limit:g}/s' if settings.rate_limit else ''})."
+            f"Sending {target} (concurrency {settings.concurrency}"
+            f"{f', at most {settings.rate_limit:g}/s' if settings.rate_limit else ''})."
         )
         progress.start(result.summary.rows_read)
         return True
@@ -677,14 +725,17 @@ def submit(
         sys.exit(EXIT_OK if outcome.dry.summary.invalid == 0 else EXIT_ROWS_FAILED)
     counts = outcome.stats.by_status
     click.echo(
-        f"Created {counts[Status.CREATED]:,}   skipped (already there) {counts[Status.SKIPPED]:,}   failed {counts[Status.FAILED]:,}   not sent {counts[Status.NOT_SENT]:,}   "
+        f"Created {counts[Status.CREATED]:,}   "
+        f"skipped (already there) {counts[Status.SKIPPED]:,}   "
+        f"failed {counts[Status.FAILED]:,}   not sent {counts[Status.NOT_SENT]:,}   "
         f"({outcome.stats.sent:,} requests, {outcome.stats.retries:,} retries)"
     )
     for message, count in outcome.stats.kombo_warnings.most_common():
         click.echo(f"Kombo's warning: {printable(message)}: {count:,} rows")
     if outcome.stats.changed:
         click.echo(
-            f"{outcome.stats.changed:,} rows were created in an earlier run and have changed since; they were not sent again (code changed_since_import)."
+            f"{outcome.stats.changed:,} rows were created in an earlier run and have changed "
+            "since; they were not sent again (code changed_since_import)."
         )
     click.echo(
         f"Wrote the results to {results_path}; "
@@ -696,12 +747,14 @@ def submit(
     )
     if outcome.stats.stopped_by == "interrupt":
         click.echo(
-            "Interrupted: rows in flight were finished and recorded; run the same command again to go on.",
+            "Interrupted: rows in flight were finished and recorded; run the same command again to "
+            "go on.",
             err=True,
         )
     elif outcome.stats.stopped_by == "abandoned":
         click.echo(
-            "Interrupted twice: rows in flight were abandoned; the ledger keeps them as sending, and the next run looks them up in Kombo before sending anything.",
+            "Interrupted twice: rows in flight were abandoned; the ledger keeps them as sending, "
+            "and the next run looks them up in Kombo before sending anything.",
             err=True,
         )
     if outcome.stats.stopped_by in ("interrupt", "abandoned"):
@@ -741,7 +794,8 @@ def status(ledger_path: Path) -> None:
             for r in records:
                 detail = f" {r.error_code}: {r.error_message}" if r.error_code else ""
                 click.echo(
-                    f"  {Path(r.source).name} row {r.row_number}  {r.email}  job {r.job_id}  [{r.state}]{detail}"
+                    f"  {Path(r.source).name} row {r.row_number}  {r.email}  job {r.job_id}  "
+                    f"[{r.state}]{detail}"
                 )
 
 
@@ -794,7 +848,10 @@ def status(ledger_path: Path) -> None:
     "faults",
     multiple=True,
     metavar="NAME=RATE",
-    help="Inject a fault into that share of POSTs: 429, 500, 502, 503, drop, drop_after_create, task_timeout, job_closed. Repeatable.",
+    help=(
+        "Inject a fault into that share of POSTs: 429, 500, 502, 503, drop, drop_after_create, "
+        "task_timeout, job_closed. Repeatable."
+    ),
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault dice.")
 def sandbox(
@@ -852,7 +909,8 @@ def sandbox(
         while not ready.is_set() and not task.done():
             await asyncio.sleep(0.01)
         click.echo(
-            f"Kombo sandbox on {server.url}\n  API key:        {sandbox_key}\n  Integration id: {integration_id}\nCtrl-C to stop."
+            f"Kombo sandbox on {server.url}\n  API key:        {sandbox_key}\n  Integration id: "
+            f"{integration_id}\nCtrl-C to stop."
         )
         await task
 
@@ -937,7 +995,8 @@ def init(
         input_path, output_path, sheet, header_row, force, encoding, _delimiter(delimiter)
     )
     click.echo(
-        f"Wrote {output_path}: {len(draft.placed)} columns placed, {len(draft.unplaced)} not placed (listed at its end)."
+        f"Wrote {output_path}: {len(draft.placed)} columns placed, {len(draft.unplaced)} not "
+        "placed (listed at its end)."
     )
     click.echo(
         f"Next: fill in its TODOs, then  kombo-import validate {input_path} -m {output_path}"

@@ -205,7 +205,8 @@ class KomboClient:
         except (TimeoutError, httpx.TimeoutException) as exc:
             return Uncertain(
                 None,
-                f"no whole answer within {self.settings.request_timeout:g} s ({describe(exc)}){maybe}",
+                f"no whole answer within {self.settings.request_timeout:g} s "
+                f"({describe(exc)}){maybe}",
             )
         except AnswerTooLarge as exc:
             return Uncertain(None, f"{exc}, more than any answer of Kombo's{maybe}")

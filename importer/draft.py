@@ -281,8 +281,10 @@ def render_mapping(draft: Draft, table: Table) -> str:
     """The YAML text of the draft, commented."""
     p = draft.placed
     out = [
-        f"# Drafted by `kombo-import init` from {table.path.name}. Check every line, fill in the TODOs,",
-        "# then run `kombo-import validate` on the file with this mapping. Format: mappings/example.yaml.",
+        f"# Drafted by `kombo-import init` from {table.path.name}."
+        " Check every line, fill in the TODOs,",
+        "# then run `kombo-import validate` on the file with this mapping."
+        " Format: mappings/example.yaml.",
         "version: 1",
         "",
         "input:",
@@ -316,7 +318,10 @@ def render_mapping(draft: Draft, table: Table) -> str:
         )
         if national:
             out.append(
-                f"  phone_number: {{column: {_q(p['phone_number'])}, transform: [{{phone: {{region: DE}}}}]}}  # TODO: the country of numbers written without +CC ({national} in the sample)"
+                f"  phone_number: {{column: {_q(p['phone_number'])},"
+                " transform: [{phone: {region: DE}}]}"
+                "  # TODO: the country of numbers written without +CC"
+                f" ({national} in the sample)"
             )
         else:
             out.append(f"  phone_number: {_q(p['phone_number'])}")
@@ -333,7 +338,8 @@ def render_mapping(draft: Draft, table: Table) -> str:
             )
     if "availability_date" in p:
         out.append(
-            f"  availability_date: {_date_spec(p['availability_date'], draft.samples[p['availability_date']])}"
+            "  availability_date: "
+            f"{_date_spec(p['availability_date'], draft.samples[p['availability_date']])}"
         )
     if "salary" in p:
         comma = sum(
@@ -365,7 +371,9 @@ def render_mapping(draft: Draft, table: Table) -> str:
         if role in p:
             values = _distinct(draft.samples[p[role]])
             out.append(
-                f"  {key}:\n    column: {_q(p[role])}\n    map:  # TODO: the Kombo {role} id of each value; list them with `kombo-import jobs`"
+                f"  {key}:\n    column: {_q(p[role])}\n"
+                f"    map:  # TODO: the Kombo {role} id of each value;"
+                " list them with `kombo-import jobs`"
             )
             out += [f"      {_q(v)}: ~" for v in values[:MAX_MAPPED_VALUES]]
             if len(values) > MAX_MAPPED_VALUES:
@@ -374,7 +382,8 @@ def render_mapping(draft: Draft, table: Table) -> str:
                 )
         elif key == "job_id":
             out.append(
-                "  job_id: {value: TODO}  # no job column: the Kombo job id every row applies to (`kombo-import jobs`)"
+                "  job_id: {value: TODO}  # no job column: the Kombo job id every row applies to"
+                " (`kombo-import jobs`)"
             )
     files = [
         (role, kind)
@@ -384,7 +393,8 @@ def render_mapping(draft: Draft, table: Table) -> str:
     if files:
         out += [
             "",
-            "attachments:  # paths relative to the file's folder, or --attachments-dir (a folder or a .zip)",
+            "attachments:  # paths relative to the file's folder, or --attachments-dir (a folder"
+            " or a .zip)",
         ]
         out += [f"  - {{column: {_q(p[role])}, type: {kind}}}" for role, kind in files]
     if "gdpr_given" in p or "gdpr_until" in p:
@@ -400,7 +410,8 @@ def render_mapping(draft: Draft, table: Table) -> str:
         out += [
             "",
             "# Columns not placed (ignored). Map them if Kombo should get them: a screening answer",
-            "# (screening_question_answers: {QUESTION_ID: column}), or an ATS's own field under remote_fields:",
+            "# (screening_question_answers: {QUESTION_ID: column}), or an ATS's own field under"
+            " remote_fields:",
         ]
         out += [
             f"#   {c}"
@@ -421,7 +432,10 @@ def _date_spec(column: str, samples: list[Any]) -> str:
     formats = [fmt for pattern, fmt in _DATE_SHAPES if any(pattern.match(t) for t in texts)]
     if not formats:
         return _q(column)  # date cells and ISO dates need nothing
-    return f"{{column: {_q(column)}, transform: [{{date: {{formats: [{', '.join(repr(f) for f in formats)}]}}}}]}}"
+    return (
+        f"{{column: {_q(column)}, transform:"
+        f" [{{date: {{formats: [{', '.join(repr(f) for f in formats)}]}}}}]}}"
+    )
 
 
 def _distinct(values: list[Any]) -> list[str]:

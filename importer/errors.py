@@ -82,13 +82,23 @@ class FatalApiError(ImporterError):
     def from_outcome(cls, code: str | None, message: str) -> FatalApiError:
         advice = {
             "PLATFORM.AUTHENTICATION_INVALID": "Check the API key (--api-key or KOMBO_API_KEY).",
-            "PLATFORM.INTEGRATION_NOT_FOUND": "Check --integration-id: it must be an integration of this API key's environment.",
-            "PLATFORM.IP_NOT_WHITELISTED": "Add this machine's IP address to the allowed IPs in Kombo's dashboard.",
-            "INTEGRATION.PERMISSION_MISSING": "Give the integration the scope 'Create applications and candidates' in Kombo's dashboard.",
-            "INTEGRATION.SETUP_SYNC_PENDING": "The integration's first sync is still running; try again later.",
+            "PLATFORM.INTEGRATION_NOT_FOUND": (
+                "Check --integration-id: it must be an integration of this API key's environment."
+            ),
+            "PLATFORM.IP_NOT_WHITELISTED": (
+                "Add this machine's IP address to the allowed IPs in Kombo's dashboard."
+            ),
+            "INTEGRATION.PERMISSION_MISSING": (
+                "Give the integration the scope 'Create applications and candidates' in Kombo's "
+                "dashboard."
+            ),
+            "INTEGRATION.SETUP_SYNC_PENDING": (
+                "The integration's first sync is still running; try again later."
+            ),
         }.get(
             code or "",
-            "Fix this in Kombo's dashboard or with the customer, then run again: rows already created are skipped."
+            "Fix this in Kombo's dashboard or with the customer, then run again: rows already "
+            "created are skipped."
             if (code or "").startswith("INTEGRATION.")
             else "",
         )

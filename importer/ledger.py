@@ -89,7 +89,10 @@ class Record:
     error_message: str | None
 
 
-_SELECT = "SELECT integration_id, email, job_id, source, row_number, fingerprint, state, retryable, attempts, candidate_id, application_id, error_code, error_message FROM applications"
+_SELECT = (
+    "SELECT integration_id, email, job_id, source, row_number, fingerprint, state, retryable, "
+    "attempts, candidate_id, application_id, error_code, error_message FROM applications"
+)
 
 
 def _record(row: tuple[Any, ...]) -> Record:
@@ -177,7 +180,8 @@ class Ledger:
         except sqlite3.DatabaseError as exc:
             self._unlock()
             raise InputFileError(
-                f"{self.path}: is not a usable ledger ({exc}). Pass another --ledger, or move this file away."
+                f"{self.path}: is not a usable ledger ({exc}). Pass another --ledger, or move this "
+                "file away."
             ) from exc
 
     def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
@@ -220,7 +224,8 @@ class Ledger:
         """State counts per integration."""
         found: dict[str, Counter[str]] = {}
         for integration, state, count in self._execute(
-            "SELECT integration_id, state, COUNT(*) FROM applications GROUP BY integration_id, state ORDER BY integration_id"
+            "SELECT integration_id, state, COUNT(*) FROM applications GROUP BY integration_id, "
+            "state ORDER BY integration_id"
         ):
             found.setdefault(integration, Counter())[state] = count
         return found
@@ -228,14 +233,17 @@ class Ledger:
     def to_do(self, limit: int = 20) -> list[Record]:
         """Records a run would still send or settle: pending, sending, failed-but-retryable."""
         rows = self._execute(
-            f"{_SELECT} WHERE state IN ('pending', 'sending') OR (state = 'failed' AND retryable = 1) ORDER BY integration_id, source, row_number LIMIT ?",
+            f"{_SELECT} WHERE state IN ('pending', 'sending') "
+            "OR (state = 'failed' AND retryable = 1) ORDER BY integration_id, source, row_number "
+            "LIMIT ?",
             (limit,),
         )
         return [_record(row) for row in rows]
 
     def permanent_failures(self, limit: int = 20) -> list[Record]:
         rows = self._execute(
-            f"{_SELECT} WHERE state = 'failed' AND retryable = 0 ORDER BY integration_id, source, row_number LIMIT ?",
+            f"{_SELECT} WHERE state = 'failed' AND retryable = 0 ORDER BY integration_id, source, "
+            "row_number LIMIT ?",
             (limit,),
         )
         return [_record(row) for row in rows]
@@ -254,16 +262,19 @@ class Ledger:
         """Make sure a record exists (pending when new); keep where the row was last read."""
         now = time.time()
         self._execute(
-            "INSERT INTO applications (integration_id, email, job_id, source, row_number, fingerprint, state, created_at, updated_at) "
+            "INSERT INTO applications (integration_id, email, job_id, source, row_number, "
+            "fingerprint, state, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
-            "ON CONFLICT (integration_id, email, job_id) DO UPDATE SET source = excluded.source, row_number = excluded.row_number, updated_at = excluded.updated_at",
+            "ON CONFLICT (integration_id, email, job_id) DO UPDATE SET source = excluded.source, "
+            "row_number = excluded.row_number, updated_at = excluded.updated_at",
             (integration_id, email.casefold(), job_id, source, row_number, digest, now, now),
         )
 
     def mark_sending(self, integration_id: str, email: str, job_id: str, digest: str) -> None:
         """Committed before the request leaves: a crash from here on leaves it `sending`."""
         self._execute(
-            "UPDATE applications SET state = 'sending', fingerprint = ?, attempts = attempts + 1, updated_at = ? WHERE integration_id = ? AND email = ? AND job_id = ?",
+            "UPDATE applications SET state = 'sending', fingerprint = ?, attempts = attempts + 1, "
+            "updated_at = ? WHERE integration_id = ? AND email = ? AND job_id = ?",
             (digest, time.time(), integration_id, email.casefold(), job_id),
         )
 
@@ -278,7 +289,9 @@ class Ledger:
         note: str | None = None,
     ) -> None:
         self._execute(
-            "UPDATE applications SET state = 'created', fingerprint = ?, candidate_id = ?, application_id = ?, error_code = NULL, error_message = ?, retryable = 0, updated_at = ? "
+            "UPDATE applications SET state = 'created', fingerprint = ?, candidate_id = ?, "
+            "application_id = ?, error_code = NULL, error_message = ?, retryable = 0, "
+            "updated_at = ? "
             "WHERE integration_id = ? AND email = ? AND job_id = ?",
             (
                 digest,
@@ -303,7 +316,9 @@ class Ledger:
         retryable: bool,
     ) -> None:
         self._execute(
-            "UPDATE applications SET state = 'failed', fingerprint = ?, error_code = ?, error_message = ?, retryable = ?, updated_at = ? WHERE integration_id = ? AND email = ? AND job_id = ?",
+            "UPDATE applications SET state = 'failed', fingerprint = ?, error_code = ?, "
+            "error_message = ?, retryable = ?, updated_at = ? "
+            "WHERE integration_id = ? AND email = ? AND job_id = ?",
             (
                 digest,
                 code,
@@ -319,7 +334,8 @@ class Ledger:
     def mark_pending(self, integration_id: str, email: str, job_id: str) -> None:
         """Back to pending: the run stopped before this row's request left."""
         self._execute(
-            "UPDATE applications SET state = 'pending', updated_at = ? WHERE integration_id = ? AND email = ? AND job_id = ? AND state = 'sending'",
+            "UPDATE applications SET state = 'pending', updated_at = ? WHERE integration_id = ? "
+            "AND email = ? AND job_id = ? AND state = 'sending'",
             (time.time(), integration_id, email.casefold(), job_id),
         )
 
@@ -334,7 +350,8 @@ def _lock(path: Path) -> IO[bytes]:
     except OSError:
         handle.close()
         raise InputFileError(
-            f"{path}: the ledger is in use by another run. Wait for it to end, or pass another --ledger."
+            f"{path}: the ledger is in use by another run. Wait for it to end, or pass another "
+            "--ledger."
         ) from None
     return handle
 
@@ -359,7 +376,8 @@ def ledger_summary(path: Path) -> tuple[dict[str, Counter[str]], list[Record], l
     """For `kombo-import status`: counts by state, rows still to do, permanent failures."""
     if not path.exists():
         raise InputFileError(
-            f"{path}: no such ledger. A ledger is written by `kombo-import submit` (default: beside the input file)."
+            f"{path}: no such ledger. A ledger is written by `kombo-import submit` (default: "
+            "beside the input file)."
         )
     with Ledger(path, read_only=True) as ledger:
         return ledger.counts(), ledger.to_do(), ledger.permanent_failures()
@@ -420,7 +438,10 @@ class LedgerJournal(Journal):
                 earlier.candidate_id,
                 earlier.application_id,
                 code="changed_since_import",
-                message="created in an earlier run, and the row has changed since; not sent again. Update the candidate in the ATS by hand.",
+                message=(
+                    "created in an earlier run, and the row has changed since; not sent again. "
+                    "Update the candidate in the ATS by hand."
+                ),
             )
         if earlier.state == State.SENDING:
             return Prior.MAY_EXIST  # a run stopped while this was in flight
@@ -431,7 +452,10 @@ class LedgerJournal(Journal):
             row,
             Status.FAILED,
             code=earlier.error_code,
-            message=f"failed in an earlier run and unchanged since: {earlier.error_message} Fix the row to send it again, or pass --retry-failed.",
+            message=(
+                f"failed in an earlier run and unchanged since: {earlier.error_message} Fix the "
+                "row to send it again, or pass --retry-failed."
+            ),
         )
 
     def sending(

@@ -103,7 +103,8 @@ class FieldSpec(BaseModel):
         given = [k for k in SOURCE_KEYS if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
-                f"give exactly one of column, value or template (found {', '.join(given) or 'none'})"
+                "give exactly one of column, value or template"
+                f" (found {', '.join(given) or 'none'})"
             )
         return self
 
@@ -249,7 +250,8 @@ class Mapping:
                 self.path,
                 leaf.line,
                 leaf.path,
-                f"column '{column}' is not in {source}.{did_you_mean(column, headers)} The file's columns: {shown}.",
+                f"column '{column}' is not in {source}.{did_you_mean(column, headers)} The file's"
+                f" columns: {shown}.",
             )
 
         used: set[int] = set()
@@ -413,7 +415,8 @@ def _parse_yaml(path: Path, text: str) -> tuple[Any, dict[tuple[Any, ...], int]]
             path,
             line,
             None,
-            f"is not valid YAML: {problem}. Check indentation and quotes (a value holding ': ' or '#' needs quotes).",
+            f"is not valid YAML: {problem}. Check indentation and quotes (a value holding ': ' or"
+            " '#' needs quotes).",
         ) from None
     except RecursionError:  # the checks above bound the depth; this is the last line of defence
         message = f"nests too deeply to read; a mapping needs at most {MAX_DEPTH} levels."
@@ -456,8 +459,9 @@ def _check_events(path: Path, text: str) -> None:
                 open_[-1][3] = max(open_[-1][3], deepest)
             depth -= 1
         elif isinstance(event, yaml.AliasEvent):
-            name = event.anchor
-            size, levels = anchors.get(name, (1, 0))  # an unknown anchor: the composer says so
+            name = event.anchor  # never None for an alias (typed Optional for other events)
+            # an unknown anchor: the composer says so
+            size, levels = (1, 0) if name is None else anchors.get(name, (1, 0))
             nodes += size
             if open_:
                 open_[-1][3] = max(open_[-1][3], depth + levels)
@@ -495,7 +499,8 @@ def _check_events(path: Path, text: str) -> None:
                 "Check that this is the mapping file."
             )
         if problem is not None:
-            raise ConfigError.at(path, event.start_mark.line + 1, None, problem)
+            mark = event.start_mark  # the parser sets it on every event
+            raise ConfigError.at(path, None if mark is None else mark.line + 1, None, problem)
 
 
 def _is_number(event: yaml.ScalarEvent) -> bool:
@@ -545,7 +550,8 @@ def _dotted(at: tuple[Any, ...]) -> str:
 
 
 class _Compiler:
-    """Walks the YAML data beside the SDK model and builds the tree, raising on the first mistake."""
+    """Walks the YAML data beside the SDK model and builds the tree, raising on the first
+    mistake."""
 
     def __init__(self, path: Path, lines: dict[tuple[Any, ...], int]) -> None:
         self.path = path
@@ -564,7 +570,8 @@ class _Compiler:
         if not isinstance(data, dict):
             raise self.fail(
                 at,
-                f"expected the fields of {_dotted(at)} ({', '.join(_field_names(model))}), got {_describe(data)}.",
+                f"expected the fields of {_dotted(at)} ({', '.join(_field_names(model))}), got "
+                f"{_describe(data)}.",
             )
         children: dict[str, Node] = {}
         names = _field_names(model)
@@ -578,7 +585,8 @@ class _Compiler:
             if fname is None:
                 raise self.fail(
                     at + (key,),
-                    f"'{key}' is not a field of {_dotted(at)}.{did_you_mean(key, names)} Fields: {', '.join(names)}.",
+                    f"'{key}' is not a field of {_dotted(at)}.{did_you_mean(key, names)} Fields: "
+                    f"{', '.join(names)}.",
                 )
             info = model.model_fields[fname]
             wire = info.alias or fname
@@ -605,7 +613,8 @@ class _Compiler:
             if _is_spec(data):
                 raise self.fail(
                     at,
-                    f"{_dotted(at)} is a group of fields ({', '.join(_field_names(inner))}); map each field on its own line below it.",
+                    f"{_dotted(at)} is a group of fields ({', '.join(_field_names(inner))}); map"
+                    " each field on its own line below it.",
                 )
             return self.model_object(data, inner, at)
         if shape == "list":
@@ -660,7 +669,8 @@ class _Compiler:
                     where = f"{node.path}.{key}" if node.path else key
                     raise self.fail(
                         at,
-                        f"{where} is required by Kombo but the mapping does not set it; map a column to it (or a {{value: …}}).",
+                        f"{where} is required by Kombo but the mapping does not set it; map a"
+                        " column to it (or a {value: …}).",
                     )
             for child in node.children.values():
                 self.require_fields(child)
@@ -693,13 +703,17 @@ class _Compiler:
             if unknown:
                 raise self.fail(
                     at + (str(unknown[0]),),
-                    f"'{unknown[0]}' is not an option of a field.{did_you_mean(str(unknown[0]), SPEC_KEYS)} Options: {', '.join(sorted(SPEC_KEYS))}.",
+                    f"'{unknown[0]}' is not an option of a field."
+                    f"{did_you_mean(str(unknown[0]), SPEC_KEYS)} Options: "
+                    f"{', '.join(sorted(SPEC_KEYS))}.",
                 )
             spec = self._spec(FieldSpec, data, at)
         elif isinstance(data, dict):
             raise self.fail(
                 at,
-                f"expected a column name or {{column: …}}, {{value: …}} or {{template: …}}; '{next(iter(data), '')}' is none of these.{did_you_mean(str(next(iter(data), '')), SOURCE_KEYS)}",
+                "expected a column name or {column: …}, {value: …} or {template: …};"
+                f" '{next(iter(data), '')}' is none of these."
+                f"{did_you_mean(str(next(iter(data), '')), SOURCE_KEYS)}",
             )
         elif isinstance(data, (int, float, bool, dt.date)):
             spec = FieldSpec(
@@ -720,7 +734,8 @@ class _Compiler:
             except ValueError as exc:
                 raise self.fail(
                     at + ("template",),
-                    f"is not a valid template: {exc}. Write columns as {{Column name}} and a literal brace as {{{{.",
+                    f"is not a valid template: {exc}. Write columns as {{Column name}} and a"
+                    " literal brace as {{.",
                 ) from None
             problem = _template_problem(spec.template)
             if problem:
@@ -749,19 +764,22 @@ class _Compiler:
         if name not in TRANSFORMS:
             raise self.fail(
                 at,
-                f"'{name}' is not a transform.{did_you_mean(str(name), TRANSFORMS)} Transforms: {', '.join(TRANSFORMS)}.",
+                f"'{name}' is not a transform.{did_you_mean(str(name), TRANSFORMS)} Transforms: "
+                f"{', '.join(TRANSFORMS)}.",
             )
         function, allowed = TRANSFORMS[name]
         if not isinstance(options, dict):
             raise self.fail(
                 at,
-                f"the options of '{name}' must be a mapping such as {{{', '.join(f'{a}: …' for a in allowed) or ''}}}.",
+                f"the options of '{name}' must be a mapping such as {{"
+                f"{', '.join(f'{a}: …' for a in allowed) or ''}}}.",
             )
         for option in options:
             if option not in allowed:
                 raise self.fail(
                     at + (name, option),
-                    f"'{option}' is not an option of '{name}'.{did_you_mean(str(option), allowed)} Options: {', '.join(allowed) or 'none'}.",
+                    f"'{option}' is not an option of '{name}'.{did_you_mean(str(option), allowed)}"
+                    f" Options: {', '.join(allowed) or 'none'}.",
                 )
         options = dict(options)
         try:
@@ -796,13 +814,16 @@ class _Compiler:
             if not isinstance(item, dict):
                 raise self.fail(
                     where,
-                    f"expected an attachment such as {{column: CV, type: CV}}, got {_describe(item)}.",
+                    "expected an attachment such as {column: CV, type: CV}, got "
+                    f"{_describe(item)}.",
                 )
             unknown = [k for k in item if k not in AttachmentSpec.model_fields]
             if unknown:
                 raise self.fail(
                     where + (str(unknown[0]),),
-                    f"'{unknown[0]}' is not an option of an attachment.{did_you_mean(str(unknown[0]), AttachmentSpec.model_fields)} Options: {', '.join(AttachmentSpec.model_fields)}.",
+                    f"'{unknown[0]}' is not an option of an attachment."
+                    f"{did_you_mean(str(unknown[0]), AttachmentSpec.model_fields)} Options: "
+                    f"{', '.join(AttachmentSpec.model_fields)}.",
                 )
             spec = self._spec(AttachmentSpec, item, where)
             if spec.content_type is not None and not _CONTENT_TYPE.fullmatch(spec.content_type):
@@ -821,7 +842,8 @@ class _Compiler:
         if not isinstance(data, dict):
             raise self.fail(
                 at,
-                "expected question ids with the column of each answer, e.g. `3phFBNXRweGnDmsU9o2vdPuQ: Work permit` (list them with `kombo-import jobs`).",
+                "expected question ids with the column of each answer, e.g."
+                " `3phFBNXRweGnDmsU9o2vdPuQ: Work permit` (list them with `kombo-import jobs`).",
             )
         answers = {
             str(qid): self.leaf(spec, at + (str(qid),), "answer", None, None)
@@ -854,13 +876,17 @@ def _template_problem(template: str) -> str | None:
     `str.format_map`, which also runs format specs (`{First:>999999999}` builds a gigabyte per
     row), conversions (`!r`), attribute and index lookups (`{First.__class__}`) and positional
     fields (`{0}`, a KeyError on every row): none of that belongs in a mapping."""
-    fields = [f for f in string.Formatter().parse(template) if f[1] is not None]
+    fields = [
+        (name, spec, conversion)
+        for _, name, spec, conversion in string.Formatter().parse(template)
+        if name is not None
+    ]
     if len(fields) > MAX_TEMPLATE_COLUMNS:
         return (
             f"the template places {len(fields):,} columns; at most {MAX_TEMPLATE_COLUMNS} "
             "are allowed. Split it, or map the columns one by one."
         )
-    for _, name, spec, conversion in fields:
+    for name, spec, conversion in fields:
         shown = (
             "{"
             + _clip(name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else ""))
@@ -981,7 +1007,8 @@ def compile_mapping(
     if not isinstance(data, dict):
         raise compiler.fail(
             (),
-            f"a mapping is a YAML document with `candidate:` and `application:` sections, got {_describe(data)}. See mappings/example.yaml.",
+            "a mapping is a YAML document with `candidate:` and `application:` sections, got "
+            f"{_describe(data)}. See mappings/example.yaml.",
         )
     data = dict(data)
     version = data.pop("version", 1)
@@ -1028,7 +1055,8 @@ def compile_mapping(
 
 
 def _shape(annotation: Any) -> tuple[str, Any]:
-    """("model", cls) | ("list", item) | ("dict", None) | ("enum", Literal) | (scalar kind, None)."""
+    """("model", cls) | ("list", item) | ("dict", None) | ("enum", Literal)
+    | (scalar kind, None)."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Union:

@@ -221,7 +221,8 @@ def file_kind(path: Path) -> str:
             .startswith((b"<html", b"<!doctype", b"<table", b"<?xml"))
         ):
             raise InputFileError(
-                f"{path}: is a web page or XML saved under an Excel name, not a workbook. Open it in Excel and save it as .xlsx or CSV."
+                f"{path}: is a web page or XML saved under an Excel name, not a workbook. Open it"
+                " in Excel and save it as .xlsx or CSV."
             )
         return "csv"
     return "excel" if path.suffix.lower() in EXCEL_SUFFIXES else "csv"
@@ -801,7 +802,8 @@ def _csv_rows(path: Path, choice: EncodingChoice, delimiter: str | None) -> tupl
             sample = fh.read(64 * 1024)
     except (UnicodeDecodeError, LookupError) as exc:
         raise InputFileError(
-            f"{path}: cannot be read as {encoding}: {exc}. Give the encoding with `input: {{encoding: ...}}` in the mapping."
+            f"{path}: cannot be read as {encoding}: {exc}. Give the encoding with"
+            " `input: {encoding: ...}` in the mapping."
         ) from exc
     # Excel's "sep=;" first line names the delimiter; Excel hides that line, so rows count after it.
     hint = _SEP_HINT.match(sample.lstrip("\ufeff"))
@@ -1363,8 +1365,8 @@ def _put_errors(
                 CELL_ERROR,
                 (
                     f"holds the Excel error {text} (cell {cell}), not a value: the export wrote the"
-                    " error its formula gave. Fix the formula or the cell in the workbook and export"
-                    " again"
+                    " error its formula gave. Fix the formula or the cell in the workbook and"
+                    " export again"
                 ),
                 text,
             )
@@ -1459,7 +1461,8 @@ def _choose_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
         if 1 <= position <= len(names):
             return names[position - 1]
         raise InputFileError(
-            f"{path}: has {len(names)} sheet(s); sheet number {position} does not exist (sheets count from 1)."
+            f"{path}: has {len(names)} sheet(s); sheet number {position} does not exist (sheets"
+            " count from 1)."
         )
     listed = ", ".join(f"'{n}'" for n in names)
     raise InputFileError(

@@ -17,10 +17,10 @@ import httpx
 
 from .attachments import DEFAULT_MAX_BYTES, open_attachment_source
 from .build import DateOrder, PostAtsCandidatesRequest, RequestBuilder, date_order_columns
-from .issues import Issue, errors_in
 from .client import KomboClient
 from .draft import SYNONYMS, Draft, place_columns, render_mapping
 from .errors import ConfigError, InputFileError, OutputError
+from .issues import Issue, errors_in
 from .ledger import Ledger, LedgerJournal, sidecar_paths
 from .mapping import Mapping, load_mapping
 from .readers import SourceRow, Table, file_kind, fold_header, read_table
@@ -185,7 +185,8 @@ def column_date_orders(options: DryRunOptions) -> dict[int, DateOrder]:
 
 def _notices(mapping: Mapping) -> list[str]:
     return [
-        f"the mapping sets {name}, which Kombo has deprecated and will remove; move its value to a field that is not deprecated."
+        f"the mapping sets {name}, which Kombo has deprecated and will remove; move its value to a "
+        "field that is not deprecated."
         for name in mapping.deprecated_fields()
     ]
 
@@ -276,7 +277,8 @@ def refuse_overwrites(reads: dict[str, Path | None], writes: dict[str, Path | No
         identity = _identity(path)
         if identity in seen:
             raise ConfigError(
-                f"{label} {path} would overwrite {seen[identity]} (the same file); choose another file name."
+                f"{label} {path} would overwrite {seen[identity]} (the same file); choose another "
+                "file name."
             )
         seen[identity] = f"{label} {path}"
 
@@ -319,7 +321,8 @@ class FileSnapshot:
             reason = "its content differs"
         if now is None or now.sha256 != self.sha256:
             raise InputFileError(
-                f"{self.path}: changed after it was validated ({reason}); nothing was sent. Run the command again to check and send what it holds now."
+                f"{self.path}: changed after it was validated ({reason}); nothing was sent. Run "
+                "the command again to check and send what it holds now."
             )
 
 
@@ -462,7 +465,8 @@ async def _send_file(
 
 def _unwritable(path: Path | None, exc: OSError) -> OutputError:
     return OutputError(
-        f"{path}: the results cannot be written ({exc.strerror or exc}); sending stopped at once. The ledger holds what was created: free some space and run the same command again."
+        f"{path}: the results cannot be written ({exc.strerror or exc}); sending stopped at once. "
+        "The ledger holds what was created: free some space and run the same command again."
     )
 
 

@@ -9,6 +9,7 @@ follows Kombo's `Concurrency-Limit`/`Concurrency-Remaining`; the pacer spaces re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
@@ -17,7 +18,6 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import NamedTuple
 
-from .issues import RowProblem
 from .build import PostAtsCandidatesRequest
 from .client import (
     AlreadyExists,
@@ -32,6 +32,7 @@ from .client import (
     encode_request,
 )
 from .errors import FatalApiError, ImporterError, InternalError, OutputError, describe
+from .issues import RowProblem
 from .settings import SubmitSettings
 
 
@@ -260,8 +261,11 @@ class Submitter:
         def forget(task: asyncio.Task[None]) -> None:
             self._tasks.discard(task)
             live.release()
-            if not task.cancelled() and task.exception() is not None:  # a bug in _row itself
-                self._fail(InternalError(f"a row's task failed: {describe(task.exception())}"))
+            if task.cancelled():
+                return
+            error = task.exception()
+            if error is not None:  # a bug in _row itself
+                self._fail(InternalError(f"a row's task failed: {describe(error)}"))
 
         return forget
 
@@ -272,7 +276,8 @@ class Submitter:
         }.get(self.stats.stopped_by or "", "not sent: the run was interrupted")
 
     def record(self, result: RowResult) -> None:
-        """Count a row settled without a request (invalid, already done): it is in the results too."""
+        """Count a row settled without a request (invalid, already done): it is in the results
+        too."""
         self._record(result)
 
     def _record(self, result: RowResult) -> None:
@@ -407,7 +412,10 @@ class Submitter:
                             row,
                             Status.NOT_SENT,
                             code="api.ATS.JOB_CLOSED",
-                            message=f"not sent: job {job_id} is closed (an earlier row was refused for it)",
+                            message=(
+                                f"not sent: job {job_id} is closed (an earlier row was refused for "
+                                "it)"
+                            ),
                             attempts=attempt - 1,
                         ),
                         True,
@@ -493,7 +501,8 @@ class Submitter:
                 asked = _asked_wait(outcome)
                 if asked is not None and asked > self.settings.max_wait:
                     message = (
-                        f"Kombo asked to wait {asked:,.0f} s before a retry, more than --max-wait {self.settings.max_wait:g} s;"
+                        f"Kombo asked to wait {asked:,.0f} s before a retry, more than --max-wait "
+                        f"{self.settings.max_wait:g} s;"
                         " not retried in this run. Run again later: it is sent again then."
                     )
                     return Settled(
@@ -543,10 +552,8 @@ async def _sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
     """Sleep, but wake as soon as the run stops."""
     if seconds <= 0:
         return
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stopping.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
 
 
 def _api(code: str | None) -> str:
@@ -568,7 +575,10 @@ def _unfinished(row: int, last: Outcome | None, attempts: int, gave_up: bool = F
             row,
             Status.FAILED,
             code=_api(last.code) if last.code else "uncertain",
-            message=f"may or may not have been created ({last.message}); {why}. Run again with the same ledger to settle it.",
+            message=(
+                f"may or may not have been created ({last.message}); {why}. Run again with the "
+                "same ledger to settle it."
+            ),
             attempts=attempts,
         )
     return RowResult(

@@ -85,7 +85,8 @@ _NAME_PARTICLES = {
 
 
 def split_full_name(value: Any) -> tuple[str, str]:
-    """("Anna Maria", "van der Berg") from "Anna Maria van der Berg" or "van der Berg, Anna Maria"."""
+    """("Anna Maria", "van der Berg") from "Anna Maria van der Berg" or
+    "van der Berg, Anna Maria"."""
     text = collapse_spaces(value)
     if "," in text:
         last, _, first = text.partition(",")
@@ -127,7 +128,8 @@ def _checked(day: dt.date, value: Any) -> dt.date:
     if not MIN_YEAR <= day.year <= MAX_YEAR:
         raise RowProblem(
             issues.INVALID_DATE,
-            f"'{as_text(value)}' is a date in the year {day.year}; expected a year between {MIN_YEAR} and {MAX_YEAR}.",
+            f"'{as_text(value)}' is a date in the year {day.year}; expected a year between "
+            f"{MIN_YEAR} and {MAX_YEAR}.",
         )
     return day
 
@@ -307,12 +309,15 @@ def parse_date_in_order(
     if evidence == "ambiguous" and order is None:
         raise RowProblem(
             issues.AMBIGUOUS_DATE,
-            f"'{as_text(value).strip()}' could be read day first or month first, and no date in its column settles it; set `dayfirst:` on the date transform, or `input: {{date_order: day_first}}` (or month_first) in the mapping.",
+            f"'{as_text(value).strip()}' could be read day first or month first, and no date in"
+            " its column settles it; set `dayfirst:` on the date transform, or"
+            " `input: {date_order: day_first}` (or month_first) in the mapping.",
         )
     if evidence in (DAY_FIRST, MONTH_FIRST) and order is not None and evidence != order:
         raise RowProblem(
             issues.INVALID_DATE,
-            f"'{as_text(value).strip()}' is {evidence.replace('_', ' ')}, but its column is {order.replace('_', ' ')} ({settled_by}); check this cell.",
+            f"'{as_text(value).strip()}' is {evidence.replace('_', ' ')}, but its column is "
+            f"{order.replace('_', ' ')} ({settled_by}); check this cell.",
         )
     return parse_date(value, formats, dayfirst=order != MONTH_FIRST)
 
@@ -521,7 +526,8 @@ def to_country_code(value: Any) -> str:
     if code is None:
         raise RowProblem(
             issues.UNKNOWN_COUNTRY,
-            f"'{text}' is not a country; expected an ISO code such as DE or a country name in English or German.",
+            f"'{text}' is not a country; expected an ISO code such as DE or a country name in"
+            " English or German.",
         )
     return code
 
@@ -545,7 +551,8 @@ def check_phone(value: Any) -> str:
     if not MIN_PHONE_DIGITS <= len(digits) <= MAX_PHONE_DIGITS:
         raise RowProblem(
             issues.INVALID_PHONE,
-            f"'{text}' has {len(digits)} digits; a phone number has {MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS}.",
+            f"'{text}' has {len(digits)} digits; a phone number has {MIN_PHONE_DIGITS} to "
+            f"{MAX_PHONE_DIGITS}.",
         )
     return text
 
@@ -562,7 +569,8 @@ def _phone_digits(text: str, original: Any) -> str:
     if not body.isdigit():
         raise RowProblem(
             issues.INVALID_PHONE,
-            f"'{as_text(original)}' is not a phone number; expected digits, spaces and an optional leading +.",
+            f"'{as_text(original)}' is not a phone number; expected digits, spaces and an optional"
+            " leading +.",
         )
     return bare
 
@@ -604,7 +612,8 @@ def to_international_phone(value: Any, region: str | None = None) -> str:
     if not MIN_PHONE_DIGITS <= len(international) <= MAX_PHONE_DIGITS:
         raise RowProblem(
             issues.INVALID_PHONE,
-            f"'{text}' has {len(international)} digits with its country code; expected {MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS}.",
+            f"'{text}' has {len(international)} digits with its country code; expected "
+            f"{MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS}.",
         )
     return "+" + international
 

@@ -41,7 +41,10 @@ class DuplicateEmailCheck:
         first = self.first_row.setdefault(f"{job_id}\x00{email.casefold()}", row)
         if first == row:
             return []
-        message = f"'{email}' already applies to job {job_id} in row {first}; each person can apply to a job once. Remove one of the rows."
+        message = (
+            f"'{email}' already applies to job {job_id} in row {first}; each person can apply to a "
+            "job once. Remove one of the rows."
+        )
         return [
             Issue(
                 row,
@@ -81,7 +84,8 @@ class DateOrderProfile:
                 proven = max(day, month)
                 decided[index] = DateOrder(
                     order,
-                    f"{proven:,} date{'s' if proven > 1 else ''} in the column {'are' if proven > 1 else 'is'} {order.replace('_', ' ')}",
+                    f"{proven:,} date{'s' if proven > 1 else ''} in the column "
+                    f"{'are' if proven > 1 else 'is'} {order.replace('_', ' ')}",
                     inferred=True,
                 )
             elif self.columns[index] is not None:
@@ -135,7 +139,8 @@ class JobCatalog:
                     "application.job_id",
                     job_id,
                     issues.UNKNOWN_JOB,
-                    f"'{job_id}' is not a job of this integration; list them with `kombo-import jobs`.",
+                    f"'{job_id}' is not a job of this integration; list them with `kombo-import "
+                    "jobs`.",
                 ),
             )
         if str(job.get("status") or "").upper() in CLOSED_STATUSES:
@@ -147,7 +152,8 @@ class JobCatalog:
                     "application.job_id",
                     job_id,
                     issues.JOB_NOT_OPEN,
-                    f"job '{job.get('name') or job_id}' is {job.get('status')}; Kombo refuses applications to it.",
+                    f"job '{job.get('name') or job_id}' is {job.get('status')}; Kombo refuses "
+                    "applications to it.",
                 ),
             )
         found: list[Issue] = []
@@ -163,7 +169,8 @@ class JobCatalog:
                     "application.stage_id",
                     stage_id,
                     issues.UNKNOWN_STAGE,
-                    f"'{stage_id}' is not a stage of job '{job.get('name') or job_id}'; list its stages with `kombo-import jobs`.",
+                    f"'{stage_id}' is not a stage of job '{job.get('name') or job_id}'; list its "
+                    "stages with `kombo-import jobs`.",
                 )
             )
         answers = self._answers(row, job, body, mapping, found)
@@ -183,7 +190,8 @@ class JobCatalog:
         )
 
     def _attachments(self, built: BuiltRow, mapping: Mapping) -> list[Issue]:
-        """The integration's own limits (GET /ats/actions/ats_create_candidate), where it has them."""
+        """The integration's own limits (GET /ats/actions/ats_create_candidate), where it has
+        them."""
         rules = self.attachment_rules
         if not rules or built.request is None:
             return []
@@ -215,7 +223,8 @@ class JobCatalog:
             problem(
                 None,
                 issues.FILE_TOO_LARGE,
-                f"the attachments have {total:,} bytes together; this ATS takes at most {rules['total_size_bytes']:,}.",
+                f"the attachments have {total:,} bytes together; this ATS takes at most "
+                f"{rules['total_size_bytes']:,}.",
             )
         by_type = Counter(item.type for item, _ in pairs)
         for kind, rule in types.items():
@@ -230,13 +239,15 @@ class JobCatalog:
                 problem(
                     None,
                     issues.UNSUPPORTED_FILE,
-                    f"{by_type[kind]} {kind} attachments; this ATS takes at most {rule['max_amount']}.",
+                    f"{by_type[kind]} {kind} attachments; this ATS takes at most "
+                    f"{rule['max_amount']}.",
                 )
             elif rule.get("min_amount") and by_type[kind] < rule["min_amount"]:
                 problem(
                     None,
                     issues.REQUIRED,
-                    f"this ATS needs at least {rule['min_amount']} {kind} attachment(s); the row has {by_type[kind]}.",
+                    f"this ATS needs at least {rule['min_amount']} {kind} attachment(s); the row "
+                    f"has {by_type[kind]}.",
                 )
         for index, (item, ref) in enumerate(pairs):
             rule = types.get(item.type) or {}
@@ -244,14 +255,16 @@ class JobCatalog:
                 problem(
                     index,
                     issues.FILE_TOO_LARGE,
-                    f"'{item.name}' has {ref.size:,} bytes; this ATS takes {item.type} files of at most {rule['max_file_size_bytes']:,}.",
+                    f"'{item.name}' has {ref.size:,} bytes; this ATS takes {item.type} files of at "
+                    f"most {rule['max_file_size_bytes']:,}.",
                 )
             accepted = rule.get("accepted_mime_types")
             if accepted and item.content_type and item.content_type not in accepted:
                 problem(
                     index,
                     issues.UNSUPPORTED_FILE,
-                    f"'{item.name}' is {item.content_type}; this ATS takes {item.type} files of type {', '.join(accepted)}.",
+                    f"'{item.name}' is {item.content_type}; this ATS takes {item.type} files of "
+                    f"type {', '.join(accepted)}.",
                 )
         return found
 
@@ -280,7 +293,8 @@ class JobCatalog:
                         field_path,
                         answer.question_id,
                         issues.UNKNOWN_QUESTION,
-                        f"'{answer.question_id}' is not a screening question of job '{job.get('name')}'; list them with `kombo-import jobs`.",
+                        f"'{answer.question_id}' is not a screening question of job "
+                        f"'{job.get('name')}'; list them with `kombo-import jobs`.",
                     )
                 )
                 continue
@@ -330,7 +344,8 @@ def answer_for(question_format: dict[str, Any], answer: Any) -> Any:
                 shown = ", ".join(str(o.get("name")) for o in options[:12])
                 raise RowProblem(
                     issues.UNKNOWN_VALUE,
-                    f"'{as_text(value)}' is not an option of this question; expected one of: {shown}.",
+                    f"'{as_text(value)}' is not an option of this question; expected one of: "
+                    f"{shown}.",
                 )
             ids.append(by_name[key])
         if kind == "SINGLE_SELECT":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -216,7 +217,8 @@ def test_a_5_mb_attachment_round_trips_through_base64(tmp_path, write_mapping, w
     (tmp_path / "big cv.pdf").write_bytes(payload)
     mapping = load_mapping(
         write_mapping(
-            "candidate: {first_name: F, last_name: L, email_address: E}\napplication: {job_id: {value: J}}\nattachments: [{column: CV, type: CV}]\n"
+            "candidate: {first_name: F, last_name: L, email_address: E}\n"
+            "application: {job_id: {value: J}}\nattachments: [{column: CV, type: CV}]\n"
         )
     )
     table = read_table(
@@ -241,7 +243,8 @@ def test_a_5_mb_attachment_round_trips_through_base64(tmp_path, write_mapping, w
 
 def test_cli_takes_a_zip_of_resumes(archive, write_mapping, write_csv):
     mapping = write_mapping(
-        "candidate: {first_name: F, last_name: L, email_address: E}\napplication: {job_id: {value: J}}\nattachments: [{column: CV, type: CV}]\n"
+        "candidate: {first_name: F, last_name: L, email_address: E}\n"
+        "application: {job_id: {value: J}}\nattachments: [{column: CV, type: CV}]\n"
     )
     source = write_csv(
         [
@@ -295,10 +298,8 @@ def bounded(call: Callable[[], Any], fifo: Path, seconds: float = 5.0) -> Any:
     thread.start()
     thread.join(seconds)
     if thread.is_alive():
-        try:
+        with contextlib.suppress(OSError):
             os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # releases a blocked reader
-        except OSError:
-            pass
         thread.join(seconds)
         pytest.fail(f"blocked on the FIFO {fifo} for {seconds:.0f}s")
     if "error" in outcome:
@@ -500,7 +501,8 @@ def test_an_unreadable_zip_member_is_a_problem_of_its_row_only(
     _broken_zip(archive, breakage)
     assert problem(ZipSource(archive), "resumes/Ben Koch.pdf") == code
     mapping = write_mapping(
-        "candidate: {first_name: F, last_name: L, email_address: E}\napplication: {job_id: {value: J}}\nattachments: [{column: CV, type: CV}]\n"
+        "candidate: {first_name: F, last_name: L, email_address: E}\n"
+        "application: {job_id: {value: J}}\nattachments: [{column: CV, type: CV}]\n"
     )
     rows = [
         ["F", "L", "E", "CV"],

@@ -9,9 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from importer.issues import errors_in
 from importer.attachments import FolderSource
 from importer.build import RequestBuilder
+from importer.issues import errors_in
 from importer.mapping import load_mapping
 from importer.readers import read_table
 from importer.validate import RowChecker, ValidationSummary, validate_rows
@@ -105,15 +105,23 @@ def test_a_required_field_the_mapping_forgets_is_a_config_error(write_mapping):
     )
     with pytest.raises(
         ConfigError,
-        match=r"line 1, at candidate: candidate.email_address is required by Kombo but the mapping does not set it",
+        match=(
+            r"line 1, at candidate: candidate.email_address is required by Kombo"
+            r" but the mapping does not set it"
+        ),
     ):
         load_mapping(mapping)
     mapping = write_mapping(
-        "candidate: {first_name: F, last_name: L, email_address: E, additional_email_addresses: [{email_address: X}]}\napplication: {job_id: J}\n"
+        "candidate: {first_name: F, last_name: L, email_address: E,"
+        " additional_email_addresses: [{email_address: X}]}\n"
+        "application: {job_id: J}\n"
     )
     with pytest.raises(
         ConfigError,
-        match=r"at candidate.additional_email_addresses\[0\]: candidate.additional_email_addresses\[0\].type is required",
+        match=(
+            r"at candidate.additional_email_addresses\[0\]:"
+            r" candidate.additional_email_addresses\[0\].type is required"
+        ),
     ):
         load_mapping(mapping)
 
@@ -261,7 +269,8 @@ def test_remote_fields_travel_as_mapped_even_where_the_sdk_drops_them(write_mapp
 
 def test_duplicate_emails_for_the_same_job_are_flagged_on_later_rows(write_mapping, write_csv):
     mapping = write_mapping(
-        "candidate: {first_name: First, last_name: Last, email_address: Email}\napplication: {job_id: Job}\n"
+        "candidate: {first_name: First, last_name: Last, email_address: Email}\n"
+        "application: {job_id: Job}\n"
     )
     rows = [
         ["First", "Last", "Email", "Job"],
@@ -360,7 +369,8 @@ def test_too_large_attachments(write_mapping, write_csv, tmp_path):
 def test_required_attachment(write_mapping, write_csv, tmp_path, cell, code):
     (tmp_path / "anna.pdf").write_bytes(b"%PDF")
     mapping = write_mapping(
-        "candidate: {first_name: F, last_name: L, email_address: E}\napplication: {job_id: {value: J}}\nattachments: [{column: CV, type: CV, required: true}]\n"
+        "candidate: {first_name: F, last_name: L, email_address: E}\n"
+        "application: {job_id: {value: J}}\nattachments: [{column: CV, type: CV, required: true}]\n"
     )
     (built,) = build_all(
         mapping, write_csv([["F", "L", "E", "CV"], ["A", "B", "a@example.com", cell]])

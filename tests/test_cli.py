@@ -155,7 +155,8 @@ def test_all_valid_exits_0(write_csv, write_mapping):
 
 def test_a_column_the_file_lacks_is_a_config_error_with_a_suggestion(write_csv, write_mapping):
     mapping = write_mapping(
-        "candidate:\n  first_name: First\n  last_name: Last\n  email_address: E-mail\napplication: {job_id: {value: J}}\n"
+        "candidate:\n  first_name: First\n  last_name: Last\n  email_address: E-mail\n"
+        "application: {job_id: {value: J}}\n"
     )
     result = CliRunner().invoke(
         main,
@@ -315,7 +316,9 @@ def test_rejects_of_a_file_whose_header_is_not_on_row_1_import_again_with_the_sa
     wb.active.append(["Anna", "Wolf", "anna@example"])
     wb.save(source)
     mapping = write_mapping(
-        "input: {header_row: 2}\ncandidate: {first_name: First, last_name: Last, email_address: Email}\napplication: {job_id: {value: J}}\n"
+        "input: {header_row: 2}\n"
+        "candidate: {first_name: First, last_name: Last, email_address: Email}\n"
+        "application: {job_id: {value: J}}\n"
     )
     rejects = tmp_path / "rejects.csv"
     assert run("validate", source, "-m", mapping, "--rejects", rejects).exit_code == 1
@@ -351,7 +354,8 @@ def test_encoding_and_delimiter_options_override_detection(tmp_path, write_mappi
     source = tmp_path / "polish.csv"
     source.write_bytes("Imię;Nazwisko;E-mail\nŁukasz;Żółć;lukasz@example.com\n".encode("cp1250"))
     mapping = write_mapping(
-        "candidate: {first_name: Imię, last_name: Nazwisko, email_address: E-mail}\napplication: {job_id: {value: J}}\n"
+        "candidate: {first_name: Imię, last_name: Nazwisko, email_address: E-mail}\n"
+        "application: {job_id: {value: J}}\n"
     )
     report = tmp_path / "report.csv"
     result = run(

@@ -156,7 +156,8 @@ def test_a_deprecated_field_is_noted_once_in_the_summary(write_csv, write_mappin
         [["First", "Last", "Email", "Where"], ["A", "W", "a@example.com", "Job fair"]]
     )
     mapping = write_mapping(
-        "candidate: {first_name: First, last_name: Last, email_address: Email}\napplication: {job_id: {value: J}}\nsource: {name: Where}\n"
+        "candidate: {first_name: First, last_name: Last, email_address: Email}\n"
+        "application: {job_id: {value: J}}\nsource: {name: Where}\n"
     )
     result = CliRunner().invoke(main, ["validate", str(source), "-m", str(mapping)])
     assert result.exit_code == 0, result.output

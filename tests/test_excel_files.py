@@ -376,7 +376,8 @@ def test_a_zero_padded_postal_code_is_sent_with_its_zero_and_no_warning(tmp_path
     path = tmp_path / "padded.xlsx"
     book.save(path)
     mapping = write_mapping(
-        "candidate: {first_name: First, last_name: Last, email_address: Email, phone_number: Phone, location: {zip_code: Zip, country: {value: DE}}}\n"
+        "candidate: {first_name: First, last_name: Last, email_address: Email, phone_number: Phone,"
+        " location: {zip_code: Zip, country: {value: DE}}}\n"
         "application: {job_id: {value: J}}\n"
     )
     result = CliRunner().invoke(

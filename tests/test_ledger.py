@@ -3,7 +3,6 @@ subprocesses killed with real signals, against the sandbox on 127.0.0.1."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import sqlite3
@@ -249,7 +248,9 @@ def test_the_ledger_holds_no_file_contents_and_no_key(sandbox, write_csv, write_
         [["First", "Last", "Email", "CV"], ["Anna", "Wolf", "anna@example.com", "cv.pdf"]]
     )
     mapping = write_mapping(
-        "candidate: {first_name: First, last_name: Last, email_address: Email}\napplication: {job_id: {value: BDpgnpZ148nrGh4mYHNxJBgx}}\nattachments: [{column: CV, type: CV}]\n"
+        "candidate: {first_name: First, last_name: Last, email_address: Email}\n"
+        "application: {job_id: {value: BDpgnpZ148nrGh4mYHNxJBgx}}\n"
+        "attachments: [{column: CV, type: CV}]\n"
     )
     ledger = tmp_path / "ledger.sqlite"
     assert (

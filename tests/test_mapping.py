@@ -44,7 +44,8 @@ def test_a_typo_in_a_field_is_an_error_with_a_suggestion(write_mapping):
         """,
     )
     assert message.startswith(
-        ", line 4, at candidate.emial: 'emial' is not a field of candidate. Did you mean 'email_address'?"
+        ", line 4, at candidate.emial: 'emial' is not a field of candidate. Did you mean"
+        " 'email_address'?"
     )
 
 
@@ -105,7 +106,10 @@ def test_field_options_are_checked(write_mapping):
 
 
 def test_transforms_and_their_options_are_checked(write_mapping):
-    base = "candidate:\n  email_address: {{column: Email, transform: [{t}]}}\napplication: {{job_id: J}}\n"
+    base = (
+        "candidate:\n  email_address: {{column: Email, transform: [{t}]}}\n"
+        "application: {{job_id: J}}\n"
+    )
     assert "'lowercase' is not a transform. Did you mean 'lower'?" in error_of(
         write_mapping, base.format(t="lowercase")
     )
@@ -232,7 +236,8 @@ def test_a_constant_that_kombo_would_refuse_is_a_config_error(write_mapping, wri
     from importer.runs import DryRunOptions, dry_run
 
     mapping = write_mapping(
-        "candidate:\n  first_name: F\n  gender: {value: man}\n  last_name: L\n  email_address: E\napplication: {job_id: {value: J}}\n"
+        "candidate:\n  first_name: F\n  gender: {value: man}\n  last_name: L\n  email_address: E\n"
+        "application: {job_id: {value: J}}\n"
     )
     with pytest.raises(ConfigError) as error:
         dry_run(
@@ -240,7 +245,8 @@ def test_a_constant_that_kombo_would_refuse_is_a_config_error(write_mapping, wri
         )
     assert (
         str(error.value)
-        == f"{mapping}, line 3, at candidate.gender: the constant 'man' is not one of MALE, FEMALE, OTHER; map the file's values with `map:`."
+        == f"{mapping}, line 3, at candidate.gender: the constant 'man' is not one of MALE, FEMALE,"
+        " OTHER; map the file's values with `map:`."
     )
 
 
@@ -300,7 +306,7 @@ def refusal(path: Path) -> str:
 def test_an_alias_bomb_is_refused_at_once(tmp_path):
     # "Billion laughs": 9 aliases of 9 aliases, nine times over; it ran for minutes at 3 GB.
     lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
-    for previous, name in zip("abcdefgh", "bcdefghi"):
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]")
     path = tmp_path / "bomb.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -290,7 +290,8 @@ def _xlsx_by_hand(path: Path, sheets: dict[str, Iterable[bytes]]) -> Path:
             "[Content_Types].xml",
             (
                 f'{xml}<Types xmlns="{_PKG}/content-types"><Default Extension="rels" ContentType='
-                '"application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml"'
+                '"application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml"'
                 ' ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType='
                 f'"{_TYPE}.sheet.main+xml"/>{overrides}</Types>'
             ),

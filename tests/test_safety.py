@@ -518,8 +518,8 @@ def test_an_answer_bigger_than_any_of_kombos_is_not_read(people, tmp_path):
     def respond(request: Request, sock) -> None:
         if request.method == "POST":
             sock.sendall(
-                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 10000000000\r\n\r\n"
-                + b" " * 2_000_000
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                b"content-length: 10000000000\r\n\r\n" + b" " * 2_000_000
             )
         else:
             send(sock, 200, {"status": "success", "data": {"next": None, "results": []}})

@@ -28,12 +28,12 @@ from importer.attachments import FolderSource
 from importer.build import BuiltRow, RequestBuilder
 from importer.client import encode_request
 from importer.errors import ConfigError
+from importer.issues import RowProblem
 from importer.mapping import load_mapping
 from importer.readers import SourceRow
 from importer.runs import DryRunOptions, SubmitOptions, submit_file
 from importer.sandbox import Sandbox
 from importer.settings import SubmitSettings
-from importer.issues import RowProblem
 
 ROOT = Path(__file__).resolve().parent.parent
 PERSON = {

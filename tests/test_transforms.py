@@ -22,7 +22,7 @@ def fails(function, value, code, **options):
 
 
 def test_text_transforms():
-    assert t.strip("  Anna ") == "Anna"
+    assert t.strip("  Anna ") == "Anna"  # noqa: B005 - transforms.strip, not str.strip
     assert t.lower("ANNA@Example.COM") == "anna@example.com"
     assert t.upper("de") == "DE"
     assert t.title("anna-lena wolf") == "Anna-Lena Wolf"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import read_csv
+
 from importer.runs import DryRunOptions, dry_run
 
 
@@ -15,7 +16,8 @@ def test_parallel_and_serial_dry_runs_agree(write_csv, write_mapping, tmp_path, 
         rows.append([f"P{i}", "" if i % 311 == 0 else "Wolf", email, "J1"])
     source = write_csv(rows)
     mapping = write_mapping(
-        "candidate: {first_name: First, last_name: Last, email_address: Email}\napplication: {job_id: Job}\n"
+        "candidate: {first_name: First, last_name: Last, email_address: Email}\n"
+        "application: {job_id: Job}\n"
     )
     results = {}
     for workers in ("0", "2"):

@@ -9,6 +9,7 @@ unchanged: answers use Kombo's shapes, validated against the SDK's models in the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import math
@@ -152,10 +153,8 @@ class Sandbox:
         ready = threading.Event()
 
         def run() -> None:
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 asyncio.run(self.serve(ready))
-            except asyncio.CancelledError:
-                pass
 
         self._thread = threading.Thread(target=run, name="kombo-sandbox", daemon=True)
         self._thread.start()
@@ -172,10 +171,8 @@ class Sandbox:
                 for task in asyncio.all_tasks(loop):
                     task.cancel()
 
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop has ended already
                 loop.call_soon_threadsafe(shut_down)
-            except RuntimeError:  # the loop has ended already
-                pass
         if self._thread is not None:
             self._thread.join(10)
 
@@ -414,7 +411,10 @@ class Sandbox:
         known = {q["id"] for q in job["screening_questions"]}
         warnings = [
             {
-                "message": f"Screening question {a.question_id} does not exist on this job; its answer was not submitted."
+                "message": (
+                    f"Screening question {a.question_id} does not exist on this job; its answer "
+                    "was not submitted."
+                )
             }
             for a in body.screening_question_answers or []
             if a.question_id not in known
