@@ -27,7 +27,6 @@ from typing import Any, NamedTuple
 from .errors import InputFileError, did_you_mean
 from .issues import CELL_ERROR, ENCODING_ERROR, EXTRA_CELLS, Issue, Severity
 
-CSV_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 30  # how far down an unannounced header row is looked for
