@@ -64,6 +64,12 @@ MAX_ZIP_TOTAL_BYTES = 8 << 30
 MAX_ZIP_RATIO = 200
 ZIP_RATIO_FROM_BYTES = 100 << 20
 MAX_ZIP_PARTS = 100_000
+# calamine holds a sheet as a dense grid from its first to its last cell with a value: a stray
+# value in XFD10000 of a five-row table costs 16,384 x 10,000 cells (5 GB), in XFD1048576 it
+# aborts the process. A million rows of 40 columns is 42 million cells; over 60 million is refused.
+# The sheet's <dimension> is only a trigger (formatting alone can stretch it): when it is that
+# large, the cells that hold a value are scanned for their real extent.
+MAX_SHEET_CELLS = 60_000_000
 # A legacy .xls (OLE2, not compressed) holds at most 65,536 rows x 256 columns, some 250 MB of
 # cell records; calamine reads the file whole, so a bigger one is refused.
 MAX_XLS_BYTES = 1 << 30
@@ -962,6 +968,53 @@ def _check_workbook_size(path: Path) -> None:
             f" {_size(MAX_ZIP_TOTAL_BYTES)} this importer reads. Save the candidates sheet"
             " alone as .xlsx or CSV (without other sheets and pictures) and import that."
         )
+    _check_sheet_extents(path, [m.filename for m in members])
+
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=[\"']([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?")
+_VALUE_CELL = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=[\"']([A-Z]{1,3})(\d{1,7})[\"'][^>]*?(?<!/)>")
+
+
+def _check_sheet_extents(path: Path, names: list[str]) -> None:
+    """Refuse a worksheet whose cells with a value span more than MAX_SHEET_CELLS (see there);
+    only sheets whose <dimension> announces that much are scanned."""
+    with zipfile.ZipFile(path) as archive:
+        for name in names:
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            with archive.open(name) as fh:
+                head = fh.read(4096)
+            found = _DIMENSION.search(head)
+            if found is None or not found.group(3):
+                continue
+            if _column_index(found.group(3).decode()) * int(found.group(4)) <= MAX_SHEET_CELLS:
+                continue
+            columns, rows, last = _value_extent(archive, name)
+            if columns * rows > MAX_SHEET_CELLS:
+                raise InputFileError(
+                    f"{path}: a value in cell {last} of part '{name}' stretches its sheet to"
+                    f" {columns:,} columns x {rows:,} rows, over the {MAX_SHEET_CELLS:,} cells"
+                    " this importer holds in memory. Delete the stray cells far from the table"
+                    " (Ctrl+End in Excel shows the last one), or export the candidates as CSV."
+                )
+
+
+def _value_extent(archive: zipfile.ZipFile, name: str) -> tuple[int, int, str]:
+    """(columns, rows, reference of the farthest cell) of the cells in a sheet part that hold
+    something (an element with content, not an empty `<c .../>` left by formatting)."""
+    columns = rows = 0
+    last, carry = "A1", b""
+    with archive.open(name) as fh:
+        while chunk := fh.read(_CHUNK):
+            buffer = carry + chunk
+            cut = buffer.rfind(b"<")
+            for match in _VALUE_CELL.finditer(buffer, 0, cut if cut > 0 else len(buffer)):
+                column, row = _column_index(match.group(1).decode()) + 1, int(match.group(2))
+                if column > columns or row > rows:
+                    columns, rows = max(columns, column), max(rows, row)
+                    last = (match.group(1) + match.group(2)).decode()
+            carry = buffer[cut:] if cut > 0 else b""
+    return columns, rows, last
 
 
 def _zip_part_count(path: Path) -> int | None:

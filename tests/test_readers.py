@@ -557,3 +557,32 @@ def test_a_sheet_that_cannot_be_read_is_skipped_while_searching_but_not_when_nam
     assert "skipped sheet 'Notes': cannot be read" in table.describe()
     with pytest.raises(InputFileError, match="sheet 'Notes': cannot be read"):
         read_table(path, sheet="Notes")
+
+
+def test_a_stray_value_far_from_the_table_is_refused_before_calamine_builds_its_grid(
+    tmp_path, monkeypatch
+):
+    """calamine holds a sheet as a dense grid up to its farthest value: one stray value in
+    XFD10000 cost 5 GB. Formatting alone (an empty styled cell far away) is not refused."""
+    import openpyxl
+    from openpyxl.styles import PatternFill
+
+    from importer import readers
+
+    monkeypatch.setattr(readers, "MAX_SHEET_CELLS", 1_000)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["First", "Last", "Email"])
+    sheet.append(["Anna", "Wolf", "anna@example.com"])
+    sheet["AX999"].fill = PatternFill("solid", fgColor="FFFF00")  # formatting only
+    formatted = tmp_path / "formatted.xlsx"
+    book.save(formatted)
+    assert [r.values for r in read_table(formatted).rows] == [("Anna", "Wolf", "anna@example.com")]
+    sheet["AX999"] = "stray"
+    stray = tmp_path / "stray.xlsx"
+    book.save(stray)
+    with pytest.raises(InputFileError) as refused:
+        read_table(stray)
+    assert "a value in cell AX999" in str(refused.value) and "50 columns x 999 rows" in str(
+        refused.value
+    )
