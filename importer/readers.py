@@ -982,8 +982,11 @@ def _check_sheet_extents(path: Path, names: list[str]) -> None:
         for name in names:
             if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
                 continue
-            with archive.open(name) as fh:
-                head = fh.read(4096)
+            try:
+                with archive.open(name) as fh:
+                    head = fh.read(4096)
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError):
+                continue  # a damaged part: calamine says so, with the advice that goes with it
             found = _DIMENSION.search(head)
             if found is None or not found.group(3):
                 continue
