@@ -16,7 +16,9 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
@@ -374,66 +376,95 @@ def _json_ready(value: Any) -> Any:
 
 
 def classify(response: httpx.Response) -> Outcome:
-    """Kombo's answer -> what it means for the row. Branch on `error.code`, never on the message;
-    fall back to the HTTP status only when there is no code (Kombo's own advice)."""
+    """Kombo's answer -> what it means for the row: `_created` for a success, else the first of
+    `ERROR_RULES` that fits the error."""
     limits = Limits.from_headers(response.headers)
-    status = response.status_code
     payload = _json(response)
-    if 200 <= status < 300:
-        return _created(payload, status, limits)
+    if 200 <= response.status_code < 300:
+        return _created(payload, response.status_code, limits)
     code, message = _error_of(payload, response)
-    if code == ALREADY_EXISTS:
-        return AlreadyExists(code, message, limits)
-    if code == JOB_CLOSED:
-        return Rejected(code, message, limits, job_closed=True)
-    if code in TRANSIENT_CODES:
-        return Transient(
-            code, message, limits, slow_down=code == "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED"
-        )
-    if code in UNCERTAIN_CODES or (code == "PLATFORM.UNKNOWN_ERROR" and status >= 500):
-        return Uncertain(code, message, limits)
-    if code in FATAL_CODES or (code or "").startswith("INTEGRATION.") or status == 401:
-        return Fatal(code, message, limits)
-    if code in PERMANENT_CODES or (code and status < 500):
-        return Rejected(code, message, limits)
-    # No code we know: the status decides.
-    if status == 429 or (payload is None and status in (502, 503, 504)):
-        return Transient(code, message, limits)
-    if status >= 500:
-        return Uncertain(code, message, limits)
-    return Rejected(code, message, limits)
+    error = ErrorAnswer(code, response.status_code, without_json=payload is None)
+    outcome = next(outcome for fits, outcome in ERROR_RULES if fits(error))
+    return outcome(code, message, limits)
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """What the rules look at in an error answer."""
+
+    code: str | None  # Kombo's `error.code`
+    status: int
+    without_json: bool  # no JSON body: a load balancer's page, say
+
+
+CONCURRENCY_EXCEEDED = "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED"  # transient, and too many in flight
+UNKNOWN_ERROR = "PLATFORM.UNKNOWN_ERROR"  # with a 5xx: uncertain
+
+# Builds the outcome from (code, message, limits).
+OutcomeOf = Callable[[str | None, str, Limits], Outcome]
+
+# What an error answer means: the first rule that fits decides, so the order matters. Branch on
+# `error.code`, never on the message; the HTTP status decides only when there is no code we know
+# (Kombo's own advice). The outcomes are the README's ("What happens to each answer").
+ERROR_RULES: tuple[tuple[Callable[[ErrorAnswer], bool], OutcomeOf], ...] = (
+    # skipped: the person already applied to the job
+    (lambda e: e.code == ALREADY_EXISTS, AlreadyExists),
+    # failed, and every later row for the job not sent
+    (lambda e: e.code == JOB_CLOSED, partial(Rejected, job_closed=True)),
+    # retried: too many requests in flight (also lowers the concurrency), too many requests
+    (lambda e: e.code == CONCURRENCY_EXCEEDED, partial(Transient, slow_down=True)),
+    (lambda e: e.code in TRANSIENT_CODES, Transient),
+    # looked up before anything is sent again: the write may have happened
+    (lambda e: e.code in UNCERTAIN_CODES, Uncertain),
+    (lambda e: e.code == UNKNOWN_ERROR and e.status >= 500, Uncertain),
+    # fatal: every further request would fail the same way
+    (lambda e: e.code in FATAL_CODES, Fatal),
+    (lambda e: (e.code or "").startswith("INTEGRATION."), Fatal),
+    (lambda e: e.status == 401, Fatal),
+    # failed: fix the row
+    (lambda e: e.code in PERMANENT_CODES, Rejected),
+    (lambda e: bool(e.code) and e.status < 500, Rejected),
+    # no code we know: the status decides
+    (lambda e: e.status == 429, Transient),
+    (lambda e: e.without_json and e.status in (502, 503, 504), Transient),
+    (lambda e: e.status >= 500, Uncertain),
+    (lambda e: True, Rejected),
+)
 
 
 def _created(payload: Any, status: int, limits: Limits) -> Outcome:
     """A success answer in Kombo's shape is `Created`; any other shape leaves the write
     uncertain (looked up before anything is sent again), never a crash."""
     data = payload.get("data") if isinstance(payload, dict) else None
-    candidate_id = data.get("id") if isinstance(data, dict) else None
-    if not isinstance(candidate_id, str) or not candidate_id:
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
         return Uncertain(None, f"HTTP {status} without a candidate id in the answer", limits)
-    assert isinstance(data, dict) and isinstance(payload, dict)
-    applications = data.get("applications")
-    applications = [] if applications is None else applications
-    warnings = payload.get("warnings")
-    warnings = [] if warnings is None else warnings
-    shapes = (
-        isinstance(applications, list)
-        and all(
-            isinstance(a, dict) and isinstance(a.get("id"), (str, type(None))) for a in applications
-        )
-        and isinstance(warnings, list)
-        and all(isinstance(w, dict) and isinstance(w.get("message"), str) for w in warnings)
-    )
-    if not shapes:
+    applications = _list_of(data.get("applications"), _is_application)
+    warnings = _list_of(payload.get("warnings"), _is_warning)
+    if applications is None or warnings is None:
         return Uncertain(
             None,
             f"HTTP {status}, but the answer's applications or warnings are not in Kombo's shape",
             limits,
         )
     application_id = applications[0].get("id") if applications else None
-    return Created(
-        None, "", limits, candidate_id, application_id, tuple(w["message"] for w in warnings)
-    )
+    messages = tuple(warning["message"] for warning in warnings)
+    return Created(None, "", limits, data["id"], application_id, messages)
+
+
+def _list_of(value: Any, fits: Callable[[Any], bool]) -> list[dict[str, Any]] | None:
+    """`value` if it is a list whose every item fits (absent or null: an empty list), else
+    None."""
+    items = [] if value is None else value
+    return items if isinstance(items, list) and all(fits(item) for item in items) else None
+
+
+def _is_application(item: Any) -> bool:
+    """`{"id": "…"}` or `{"id": null}` (an ATS that files no application)."""
+    return isinstance(item, dict) and isinstance(item.get("id"), (str, type(None)))
+
+
+def _is_warning(item: Any) -> bool:
+    return isinstance(item, dict) and isinstance(item.get("message"), str)
 
 
 def _error_of(payload: Any, response: httpx.Response) -> tuple[str | None, str]:

@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kombo.models import PostAtsCandidatesRequestBody
+from kombo.models import PostAtsCandidatesRequestBody, PostAtsCandidatesRequestBodyAttachment
 
 from . import issues, transforms
+from .attachments import AttachmentRef
 from .build import BuiltRow, DateOrder, RequestBuilder
 from .issues import Issue, RowProblem, Severity, errors_in
 from .mapping import Mapping
@@ -191,81 +192,24 @@ class JobCatalog:
 
     def _attachments(self, built: BuiltRow, mapping: Mapping) -> list[Issue]:
         """The integration's own limits (GET /ats/actions/ats_create_candidate), where it has
-        them."""
+        them: first the row's files together, then each file."""
         rules = self.attachment_rules
         if not rules or built.request is None:
             return []
-        pairs = list(
+        files = list(
             zip(built.request.body.attachments or [], built.request.attachments, strict=True)
         )
-        columns = mapping.label_for("attachments")
-        found: list[Issue] = []
-
-        def problem(index: int | None, code: str, message: str) -> None:
-            if index is None:
-                found.append(Issue(built.row_number, columns, "attachments", None, code, message))
-            else:
-                item, ref = pairs[index]
-                found.append(
-                    Issue(
-                        built.row_number,
-                        ref.column or columns,
-                        f"attachments[{index}]",
-                        ref.cell or item.name,
-                        code,
-                        message,
-                    )
-                )
-
-        types = rules.get("types") or {}
-        total = sum(ref.size or 0 for _, ref in pairs)
-        if rules.get("total_size_bytes") and total > rules["total_size_bytes"]:
-            problem(
-                None,
-                issues.FILE_TOO_LARGE,
-                f"the attachments have {total:,} bytes together; this ATS takes at most "
-                f"{rules['total_size_bytes']:,}.",
-            )
-        by_type = Counter(item.type for item, _ in pairs)
-        for kind, rule in types.items():
-            rule = rule or {}
-            if by_type[kind] and rule.get("is_supported") is False:
-                problem(
-                    None,
-                    issues.UNSUPPORTED_FILE,
-                    f"this ATS takes no {kind} attachments; leave them out of the mapping.",
-                )
-            elif rule.get("max_amount") is not None and by_type[kind] > rule["max_amount"]:
-                problem(
-                    None,
-                    issues.UNSUPPORTED_FILE,
-                    f"{by_type[kind]} {kind} attachments; this ATS takes at most "
-                    f"{rule['max_amount']}.",
-                )
-            elif rule.get("min_amount") and by_type[kind] < rule["min_amount"]:
-                problem(
-                    None,
-                    issues.REQUIRED,
-                    f"this ATS needs at least {rule['min_amount']} {kind} attachment(s); the row "
-                    f"has {by_type[kind]}.",
-                )
-        for index, (item, ref) in enumerate(pairs):
-            rule = types.get(item.type) or {}
-            if rule.get("max_file_size_bytes") and (ref.size or 0) > rule["max_file_size_bytes"]:
-                problem(
-                    index,
-                    issues.FILE_TOO_LARGE,
-                    f"'{item.name}' has {ref.size:,} bytes; this ATS takes {item.type} files of at "
-                    f"most {rule['max_file_size_bytes']:,}.",
-                )
-            accepted = rule.get("accepted_mime_types")
-            if accepted and item.content_type and item.content_type not in accepted:
-                problem(
-                    index,
-                    issues.UNSUPPORTED_FILE,
-                    f"'{item.name}' is {item.content_type}; this ATS takes {item.type} files of "
-                    f"type {', '.join(accepted)}.",
-                )
+        row, columns = built.row_number, mapping.label_for("attachments")
+        found = [
+            Issue(row, columns, "attachments", None, code, message)
+            for code, message in _problems_together(rules, files)
+        ]
+        for index, (item, ref) in enumerate(files):
+            column, value = ref.column or columns, ref.cell or item.name
+            found += [
+                Issue(row, column, f"attachments[{index}]", value, code, message)
+                for code, message in _problems_of_file(rules, item, ref)
+            ]
         return found
 
     def _answers(
@@ -316,57 +260,197 @@ class JobCatalog:
         return converted
 
 
+# --- the integration's attachment rules ------------------------------------------------------
+#
+# Each rule is a function that returns its problem, (issue code, message), or None.
+
+Finding = tuple[str, str]
+File = tuple[PostAtsCandidatesRequestBodyAttachment, AttachmentRef]  # as in the body, as read
+
+
+def _problems_together(rules: dict[str, Any], files: list[File]) -> list[Finding]:
+    """The row's files together: their total size, then for each type of file the rules
+    name, the first of TYPE_RULES that finds a problem with how many the row has."""
+    found = _found([_too_large_together(rules.get("total_size_bytes"), files)])
+    count = Counter(item.type for item, _ in files)
+    for kind, rule in (rules.get("types") or {}).items():
+        found += _found(check(kind, rule or {}, count[kind]) for check in TYPE_RULES)[:1]
+    return found
+
+
+def _problems_of_file(
+    rules: dict[str, Any], item: PostAtsCandidatesRequestBodyAttachment, ref: AttachmentRef
+) -> list[Finding]:
+    """One file against its type's rule: every one of FILE_RULES that finds a problem."""
+    rule = (rules.get("types") or {}).get(item.type) or {}
+    return _found(check(item, ref, rule) for check in FILE_RULES)
+
+
+def _found(findings: Iterable[Finding | None]) -> list[Finding]:
+    return [finding for finding in findings if finding is not None]
+
+
+def _too_large_together(most: int | None, files: list[File]) -> Finding | None:
+    total = sum(ref.size or 0 for _, ref in files)
+    if most and total > most:
+        message = f"the attachments have {total:,} bytes together; this ATS takes at most {most:,}."
+        return issues.FILE_TOO_LARGE, message
+    return None
+
+
+def _type_not_taken(kind: str, rule: dict[str, Any], count: int) -> Finding | None:
+    if count and rule.get("is_supported") is False:
+        message = f"this ATS takes no {kind} attachments; leave them out of the mapping."
+        return issues.UNSUPPORTED_FILE, message
+    return None
+
+
+def _too_many(kind: str, rule: dict[str, Any], count: int) -> Finding | None:
+    most = rule.get("max_amount")
+    if most is not None and count > most:
+        message = f"{count} {kind} attachments; this ATS takes at most {most}."
+        return issues.UNSUPPORTED_FILE, message
+    return None
+
+
+def _too_few(kind: str, rule: dict[str, Any], count: int) -> Finding | None:
+    least = rule.get("min_amount")
+    if least and count < least:
+        message = f"this ATS needs at least {least} {kind} attachment(s); the row has {count}."
+        return issues.REQUIRED, message
+    return None
+
+
+def _file_too_large(
+    item: PostAtsCandidatesRequestBodyAttachment, ref: AttachmentRef, rule: dict[str, Any]
+) -> Finding | None:
+    most = rule.get("max_file_size_bytes")
+    if most and (ref.size or 0) > most:
+        message = (
+            f"'{item.name}' has {ref.size:,} bytes; this ATS takes {item.type} files of at "
+            f"most {most:,}."
+        )
+        return issues.FILE_TOO_LARGE, message
+    return None
+
+
+def _file_type_not_accepted(
+    item: PostAtsCandidatesRequestBodyAttachment, ref: AttachmentRef, rule: dict[str, Any]
+) -> Finding | None:
+    accepted = rule.get("accepted_mime_types")
+    if accepted and item.content_type and item.content_type not in accepted:
+        message = (
+            f"'{item.name}' is {item.content_type}; this ATS takes {item.type} files of "
+            f"type {', '.join(accepted)}."
+        )
+        return issues.UNSUPPORTED_FILE, message
+    return None
+
+
+# Per type, in this order; only the first problem found is reported.
+TYPE_RULES: tuple[Callable[[str, dict[str, Any], int], Finding | None], ...] = (
+    _type_not_taken,
+    _too_many,
+    _too_few,
+)
+# Per file; every problem found is reported.
+FILE_RULES: tuple[
+    Callable[
+        [PostAtsCandidatesRequestBodyAttachment, AttachmentRef, dict[str, Any]], Finding | None
+    ],
+    ...,
+] = (_file_too_large, _file_type_not_accepted)
+
+
+# --- screening answers ---------------------------------------------------------------------
+
+
 def answer_for(question_format: dict[str, Any], answer: Any) -> Any:
-    """An answer as the question's type needs it (Kombo validates answers against it)."""
+    """An answer as the question's type needs it (Kombo validates answers against it): the
+    converter ANSWER_TYPES has for the type, or the answer as it is (a date as ISO text)."""
     kind = question_format.get("type")
-    if kind == "BOOLEAN":
-        return transforms.parse_bool(
-            answer[0] if isinstance(answer, list) and len(answer) == 1 else answer
+    convert = ANSWER_TYPES.get(kind) if isinstance(kind, str) else None
+    return _as_is(answer) if convert is None else convert(question_format, answer)
+
+
+def _yes_or_no(question_format: dict[str, Any], answer: Any) -> Any:
+    """A list of one answer (a multi-value column) counts as that answer."""
+    one = answer[0] if isinstance(answer, list) and len(answer) == 1 else answer
+    return transforms.parse_bool(one)
+
+
+def _number(question_format: dict[str, Any], answer: Any) -> Any:
+    return transforms.parse_number(answer)
+
+
+def _date(question_format: dict[str, Any], answer: Any) -> Any:
+    return _iso(transforms.to_utc_datetime(transforms.parse_date(answer)))
+
+
+def _one_option(question_format: dict[str, Any], answer: Any) -> str:
+    ids = _options(question_format, answer)
+    if len(ids) != 1:
+        raise RowProblem(issues.UNKNOWN_VALUE, f"this question takes one option, not {len(ids)}.")
+    return ids[0]
+
+
+def _options(question_format: dict[str, Any], answer: Any) -> list[str]:
+    """The id of each option the answer names, by its name or its id (case and spacing aside)."""
+    options = question_format.get("options") or []
+    by_name = {_folded(str(o.get("name", ""))): o["id"] for o in options}
+    known = by_name | {o["id"].casefold(): o["id"] for o in options}  # an id wins over a name
+    return [_option_id(value, known, options) for value in _as_list(answer)]
+
+
+def _option_id(value: Any, known: dict[str, str], options: list[dict[str, Any]]) -> str:
+    key = _folded(as_text(value))
+    if key not in known:
+        shown = ", ".join(str(o.get("name")) for o in options[:12])
+        raise RowProblem(
+            issues.UNKNOWN_VALUE,
+            f"'{as_text(value)}' is not an option of this question; expected one of: {shown}.",
         )
-    if kind == "NUMBER":
-        return transforms.parse_number(answer)
-    if kind == "DATE":
-        return (
-            transforms.to_utc_datetime(transforms.parse_date(answer))
-            .isoformat()
-            .replace("+00:00", "Z")
+    return known[key]
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _text(question_format: dict[str, Any], answer: Any) -> str:
+    """The answer as text (a list joined with commas), at most `max_length` characters."""
+    text = ", ".join(as_text(v) for v in answer) if isinstance(answer, list) else as_text(answer)
+    limit = question_format.get("max_length")
+    if limit and len(text) > limit:
+        raise RowProblem(
+            issues.INVALID_VALUE,
+            f"the answer has {len(text)} characters; this question takes at most {limit}.",
         )
-    if kind in ("SINGLE_SELECT", "MULTI_SELECT"):
-        options = question_format.get("options") or []
-        by_name = {
-            " ".join(str(o.get("name", "")).split()).casefold(): o["id"] for o in options
-        } | {o["id"].casefold(): o["id"] for o in options}
-        values = answer if isinstance(answer, list) else [answer]
-        ids = []
-        for value in values:
-            key = " ".join(as_text(value).split()).casefold()
-            if key not in by_name:
-                shown = ", ".join(str(o.get("name")) for o in options[:12])
-                raise RowProblem(
-                    issues.UNKNOWN_VALUE,
-                    f"'{as_text(value)}' is not an option of this question; expected one of: "
-                    f"{shown}.",
-                )
-            ids.append(by_name[key])
-        if kind == "SINGLE_SELECT":
-            if len(ids) != 1:
-                raise RowProblem(
-                    issues.UNKNOWN_VALUE, f"this question takes one option, not {len(ids)}."
-                )
-            return ids[0]
-        return ids
-    if kind == "TEXT":
-        text = (
-            ", ".join(as_text(v) for v in answer) if isinstance(answer, list) else as_text(answer)
-        )
-        limit = question_format.get("max_length")
-        if limit and len(text) > limit:
-            raise RowProblem(
-                issues.INVALID_VALUE,
-                f"the answer has {len(text)} characters; this question takes at most {limit}.",
-            )
-        return text
-    return answer.isoformat().replace("+00:00", "Z") if hasattr(answer, "isoformat") else answer
+    return text
+
+
+def _as_list(answer: Any) -> list[Any]:
+    return answer if isinstance(answer, list) else [answer]
+
+
+def _as_is(answer: Any) -> Any:
+    return _iso(answer) if hasattr(answer, "isoformat") else answer
+
+
+def _iso(moment: Any) -> Any:
+    """`2026-03-31T00:00:00Z`: UTC written as Kombo writes it."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+# question type -> converter (question format, answer) -> the answer as the type needs it
+ANSWER_TYPES: dict[str, Callable[[dict[str, Any], Any], Any]] = {
+    "BOOLEAN": _yes_or_no,
+    "NUMBER": _number,
+    "DATE": _date,
+    "SINGLE_SELECT": _one_option,
+    "MULTI_SELECT": _options,
+    "TEXT": _text,
+}
 
 
 def _invalid(built: BuiltRow, *found: Issue) -> BuiltRow:

@@ -110,3 +110,105 @@ def test_a_full_name_column_is_split_and_existing_mappings_are_kept(write_csv, t
     result = CliRunner().invoke(main, ["init", str(source), "-o", str(target)])
     assert result.exit_code == 2 and "exists already" in result.output
     assert target.read_bytes() == before
+
+
+HOSTILE_HEADERS = [
+    'Name: "x"',
+    "- E-Mail",
+    "@Mobil",
+    "Stelle #1",
+    "Geschlecht, m/w",
+    "Firma\\",
+    "Ort'",
+    "Land: DE",
+    "#tag",
+    "yes",
+    "NO",
+    "Hobbys: [a, {b",
+]
+HOSTILE_VALUES = [
+    "yes",
+    "NO",
+    "- item",
+    "@x",
+    'Name: "x"',
+    "#tag",
+    "null",
+    "~",
+    "1.5",
+    "'q'",
+    "a: b",
+]
+
+
+def test_headers_and_values_that_read_as_yaml_syntax_are_quoted_in_the_draft(write_csv, tmp_path):
+    rows = [HOSTILE_HEADERS] + [
+        [f"Anna Wolf{i}", f"a{i}@example.com", "0151 1", value, value, "", "", "", "", "", "", ""]
+        for i, value in enumerate(HOSTILE_VALUES)
+    ]
+    source = write_csv(rows)
+    target = tmp_path / "m.yaml"
+    result = CliRunner().invoke(main, ["init", str(source), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8")
+    mapping = load_mapping(target)
+    candidate = mapping.body.children["candidate"].children
+    assert candidate["first_name"].spec.column == 'Name: "x"'
+    assert candidate["email_address"].spec.column == "- E-Mail"
+    assert candidate["phone_number"].spec.column == "@Mobil"
+    assert candidate["company"].spec.column == "Firma\\"
+    location = candidate["location"].children
+    assert (location["city"].spec.column, location["country"].spec.column) == ("Ort'", "Land: DE")
+    assert sorted(mapping.columns()) == sorted(HOSTILE_HEADERS[:8])
+    expected = {" ".join(v.split()).casefold() for v in HOSTILE_VALUES}
+    job = mapping.body.children["application"].children["job_id"]
+    assert job.spec.column == "Stelle #1" and set(job.value_map or {}) == expected
+    assert set(candidate["gender"].value_map or {}) == expected
+    for header in ("#tag", "yes", "NO", "Hobbys: [a, {b"):
+        assert f"\n#   {header}   " in text  # listed, in the comment, as it is
+    report = tmp_path / "errors.csv"
+    CliRunner().invoke(main, ["validate", str(source), "-m", str(target), "--report", str(report)])
+    assert {(r["column"], r["code"]) for r in read_csv(report)} >= {("Stelle #1", "unknown_value")}
+
+
+def test_headers_no_reader_would_give_still_make_a_draft_that_loads_as_they_are(tmp_path):
+    """Line breaks, tabs, control characters, a BOM, a trailing space, emoji: in a header, a
+    value, the sheet's or the file's name; none may end a comment or a scalar early."""
+    import yaml
+
+    from importer.draft import place_columns, render_mapping
+    from importer.readers import SourceRow, Table
+
+    headers = [
+        "E-Mail\n#   injected: 1",
+        "Vorname ",
+        "\tNachname",
+        "Stelle\u2028x",
+        "Status\x00",
+        "Firma\ufeff",
+        "Land\x85",
+        "📧 Ort",
+        "Notiz\ninjected: 2",
+    ]
+    long_job = "Senior " * 200  # a key longer than YAML's 1,024 characters for a plain `key:`
+    values = [
+        ["a@example.com", "A", "B", long_job, "x\x07y", "", "", "", "n"],
+        ["b@example.com", "C", "D", "Dev\x7f", "😀", "", "", "", ""],
+    ]
+    rows = (SourceRow(n, tuple(v)) for n, v in enumerate(values, 2))
+    table = Table(tmp_path / "bad\nname.csv", headers, rows, 1, sheet="Q1 'final' #2")
+    draft = place_columns(table)
+    text = render_mapping(draft, table)
+    assert set(yaml.safe_load(text)) == {"version", "input", "candidate", "application"}
+    assert "\n#   \"Notiz\\ninjected: 2\"   e.g. 'n'\n" in text  # listed, escapes shown
+    target = tmp_path / "m.yaml"
+    target.write_text(text, encoding="utf-8")
+    mapping = load_mapping(target)
+    assert mapping.input.sheet == "Q1 'final' #2"
+    assert sorted(mapping.columns()) == sorted(headers[:-1]) == sorted(draft.placed.values())
+    application = mapping.body.children["application"].children
+    assert set(application["job_id"].value_map or {}) == {
+        " ".join(long_job.split()).casefold(),
+        "dev\x7f",
+    }
+    assert set(application["stage_id"].value_map or {}) == {"x\x07y", "😀"}

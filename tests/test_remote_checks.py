@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 from conftest import read_csv
 
@@ -171,3 +172,168 @@ def test_attachments_are_checked_against_the_integrations_rules(
         ("4", "CV", "attachments[0]", "unsupported_file"),
         ("5", "CV, Letter", "attachments", "required"),
     ]
+
+
+ATTACHMENTS_MAPPING = f"""
+    candidate: {{first_name: First, last_name: Last, email_address: Email}}
+    application: {{job_id: {{value: {JOB}}}}}
+    attachments:
+      - {{column: CV, type: CV}}
+      - {{column: CV2, type: CV}}
+      - {{column: Letter, type: COVER_LETTER}}
+    """
+ALL_FILES = "CV, CV2, Letter"  # how a problem of the row's files together names its column
+
+
+@pytest.mark.parametrize(
+    "rules,cells,expected",
+    [
+        pytest.param(
+            {"types": {"COVER_LETTER": {"is_supported": False}}},
+            ("ok.pdf", "", "ok.pdf"),
+            [
+                (
+                    ALL_FILES,
+                    "attachments",
+                    "unsupported_file",
+                    "this ATS takes no COVER_LETTER attachments; leave them out of the mapping.",
+                )
+            ],
+            id="unsupported type",
+        ),
+        pytest.param(
+            {"types": {"COVER_LETTER": {"is_supported": False}}},
+            ("ok.pdf", "", ""),
+            [],
+            id="unsupported type, none in the row",
+        ),
+        pytest.param(
+            {"types": {"CV": {"max_amount": 1}}},
+            ("ok.pdf", "ok.pdf", ""),
+            [
+                (
+                    ALL_FILES,
+                    "attachments",
+                    "unsupported_file",
+                    "2 CV attachments; this ATS takes at most 1.",
+                )
+            ],
+            id="max_amount",
+        ),
+        pytest.param(
+            {"types": {"CV": {"min_amount": 1}}},
+            ("", "", "ok.pdf"),
+            [
+                (
+                    ALL_FILES,
+                    "attachments",
+                    "required",
+                    "this ATS needs at least 1 CV attachment(s); the row has 0.",
+                )
+            ],
+            id="min_amount",
+        ),
+        pytest.param(
+            {"types": {"CV": {"is_supported": False, "max_amount": 0, "min_amount": 3}}},
+            ("ok.pdf", "", ""),
+            [
+                (
+                    ALL_FILES,
+                    "attachments",
+                    "unsupported_file",
+                    "this ATS takes no CV attachments; leave them out of the mapping.",
+                )
+            ],
+            id="one problem per type: the first",
+        ),
+        pytest.param(
+            {"types": {"CV": {"max_file_size_bytes": 2000}}},
+            ("ok.pdf", "big.pdf", ""),
+            [
+                (
+                    "CV2",
+                    "attachments[1]",
+                    "file_too_large",
+                    "'big.pdf' has 2,508 bytes; this ATS takes CV files of at most 2,000.",
+                )
+            ],
+            id="max_file_size_bytes",
+        ),
+        pytest.param(
+            {"types": {"CV": {"accepted_mime_types": ["application/pdf", "text/plain"]}}},
+            ("cv.rtf", "ok.pdf", ""),
+            [
+                (
+                    "CV",
+                    "attachments[0]",
+                    "unsupported_file",
+                    "'cv.rtf' is application/rtf; this ATS takes CV files of type "
+                    "application/pdf, text/plain.",
+                )
+            ],
+            id="accepted_mime_types",
+        ),
+        pytest.param(
+            {"types": {"CV": {"max_file_size_bytes": 5, "accepted_mime_types": ["text/plain"]}}},
+            ("cv.rtf", "", ""),
+            [
+                (
+                    "CV",
+                    "attachments[0]",
+                    "file_too_large",
+                    "'cv.rtf' has 10 bytes; this ATS takes CV files of at most 5.",
+                ),
+                (
+                    "CV",
+                    "attachments[0]",
+                    "unsupported_file",
+                    "'cv.rtf' is application/rtf; this ATS takes CV files of type text/plain.",
+                ),
+            ],
+            id="every problem of a file",
+        ),
+        pytest.param(
+            {"total_size_bytes": 3000},
+            ("big.pdf", "ok.pdf", "big.pdf"),
+            [
+                (
+                    ALL_FILES,
+                    "attachments",
+                    "file_too_large",
+                    "the attachments have 5,124 bytes together; this ATS takes at most 3,000.",
+                )
+            ],
+            id="total_size_bytes",
+        ),
+        pytest.param(
+            {"total_size_bytes": 3000, "types": {"CV": {"min_amount": 1}}},
+            ("big.pdf", "", ""),
+            [],
+            id="within every limit",
+        ),
+    ],
+)
+def test_each_attachment_rule_of_the_integration(
+    rules, cells, expected, write_csv, write_mapping, tmp_path
+):
+    from importer.runs import DryRunOptions, dry_run
+    from importer.validate import JobCatalog
+
+    (tmp_path / "ok.pdf").write_bytes(b"%PDF-1.4" + b"x" * 100)
+    (tmp_path / "big.pdf").write_bytes(b"%PDF-1.4" + b"x" * 2500)
+    (tmp_path / "cv.rtf").write_bytes(b"{\\rtf1 cv}")
+    source = write_csv(
+        [
+            ["First", "Last", "Email", "CV", "CV2", "Letter"],
+            ["Anna", "Wolf", "a@example.com", *cells],
+        ]
+    )
+    report = tmp_path / "errors.csv"
+    catalog = JobCatalog([{"id": JOB, "name": "Backend", "status": "OPEN"}], rules)
+    result = dry_run(
+        DryRunOptions(source, write_mapping(ATTACHMENTS_MAPPING), report_path=report),
+        catalog=catalog,
+    )
+    found = [(r["column"], r["field"], r["code"], r["message"]) for r in read_csv(report)]
+    assert found == expected
+    assert result.summary.valid == (0 if expected else 1)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import email.utils
 import json
 import time
@@ -235,3 +236,175 @@ def test_the_body_sent_is_the_encoded_request():
             "application": {"job_id": JOB},
         }
     ]
+
+
+def error(code: str | None) -> dict:
+    return {"status": "error", "error": {"code": code, "message": "m"}}
+
+
+@pytest.mark.parametrize(
+    "status,body,expected",
+    [
+        (409, error("ATS.APPLICATION_ALREADY_EXISTS"), "AlreadyExists"),
+        (400, error("ATS.JOB_CLOSED"), "Rejected job_closed"),
+        (429, error("PLATFORM.CONCURRENCY_LIMIT_EXCEEDED"), "Transient slow_down"),
+        (429, error("PLATFORM.RATE_LIMIT_EXCEEDED"), "Transient"),
+        (429, error("REMOTE.RATE_LIMIT_EXCEEDED"), "Transient"),
+        (503, error("REMOTE.SERVICE_UNAVAILABLE"), "Transient"),
+        (500, error("PLATFORM.TASK_TIMED_OUT"), "Uncertain"),
+        (500, error("PLATFORM.UNKNOWN_ERROR"), "Uncertain"),
+        (400, error("PLATFORM.UNKNOWN_ERROR"), "Rejected"),  # a code, and not a 5xx
+        (401, error("PLATFORM.AUTHENTICATION_INVALID"), "Fatal"),
+        (404, error("PLATFORM.INTEGRATION_NOT_FOUND"), "Fatal"),
+        (403, error("PLATFORM.IP_NOT_WHITELISTED"), "Fatal"),
+        (400, error("INTEGRATION.ANYTHING"), "Fatal"),
+        (401, None, "Fatal"),
+        (401, error("ATS.SOMETHING"), "Fatal"),  # 401 before "a code with a 4xx"
+        (400, error("PLATFORM.INPUT_INVALID"), "Rejected"),
+        (500, error("REMOTE.INPUT_INVALID"), "Rejected"),  # a known code wins over the 5xx
+        (502, error("REMOTE.UNKNOWN_HTTP_ERROR"), "Rejected"),
+        (422, error("ATS.SOMETHING_NEW"), "Rejected"),
+        (500, error("ATS.SOMETHING_NEW"), "Uncertain"),  # an unknown code with a 5xx
+        (429, None, "Transient"),
+        (429, error(None), "Transient"),
+        (502, None, "Transient"),
+        (504, None, "Transient"),
+        (503, error(None), "Uncertain"),  # JSON from Kombo, not a load balancer's page
+        (500, None, "Uncertain"),
+        (505, None, "Uncertain"),
+        (404, None, "Rejected"),
+        (302, None, "Rejected"),
+    ],
+)
+def test_each_error_answer_is_classified_as_the_readme_lists_it(status, body, expected):
+    outcome = classify(answer(status, body))
+    flags = [name for name in ("job_closed", "slow_down") if getattr(outcome, name, False)]
+    assert " ".join([type(outcome).__name__, *flags]) == expected
+    assert outcome.code == (body["error"]["code"] if body else None)
+
+
+@pytest.mark.parametrize(
+    "body,expected",
+    [
+        ({"data": {"id": "C1"}}, ("Created", "C1", None, ())),
+        (
+            {"data": {"id": "C1", "applications": None}, "warnings": None},
+            ("Created", "C1", None, ()),
+        ),
+        (
+            {"data": {"id": "C1", "applications": [{"id": None}, {"id": "A2"}]}},
+            ("Created", "C1", None, ()),
+        ),
+        ({"data": {"id": "C1", "applications": [{}]}}, ("Created", "C1", None, ())),
+        (
+            {"data": {"id": "C1", "applications": [{"id": "A1"}]}, "warnings": []},
+            ("Created", "C1", "A1", ()),
+        ),
+        (
+            {"data": {"id": "C1"}, "warnings": [{"message": "a"}, {"message": "b"}]},
+            ("Created", "C1", None, ("a", "b")),
+        ),
+        ({"status": "success"}, ("Uncertain", "HTTP 200 without a candidate id in the answer")),
+        ([1, 2], ("Uncertain", "HTTP 200 without a candidate id in the answer")),
+        ({"data": {"id": ""}}, ("Uncertain", "HTTP 200 without a candidate id in the answer")),
+        ({"data": {"id": 7}}, ("Uncertain", "HTTP 200 without a candidate id in the answer")),
+        ({"data": "C1"}, ("Uncertain", "HTTP 200 without a candidate id in the answer")),
+        *(
+            (
+                shape,
+                (
+                    "Uncertain",
+                    "HTTP 200, but the answer's applications or warnings are not in Kombo's shape",
+                ),
+            )
+            for shape in (
+                {"data": {"id": "C1", "applications": {}}},
+                {"data": {"id": "C1", "applications": ""}},
+                {"data": {"id": "C1", "applications": ["A1"]}},
+                {"data": {"id": "C1", "applications": [{"id": 1}]}},
+                {"data": {"id": "C1"}, "warnings": "careful"},
+                {"data": {"id": "C1"}, "warnings": [{"message": None}]},
+                {"data": {"id": "C1"}, "warnings": [{}]},
+            )
+        ),
+    ],
+)
+def test_a_success_is_created_only_in_kombos_shape(body, expected):
+    outcome = classify(answer(200, body))
+    if expected[0] == "Created":
+        assert (
+            type(outcome).__name__,
+            outcome.candidate_id,
+            outcome.application_id,
+            outcome.warnings,
+        ) == expected
+    else:
+        assert (type(outcome).__name__, outcome.message) == expected
+        assert outcome.code is None
+
+
+def test_a_success_without_json_is_uncertain():
+    outcome = classify(httpx.Response(201, text="created", headers={"content-type": "text/plain"}))
+    assert (type(outcome).__name__, outcome.message) == (
+        "Uncertain",
+        "HTTP 201 without a candidate id in the answer",
+    )
+
+
+OPTIONS = [{"id": "o1", "name": "Python"}, {"id": "o2", "name": "SQL"}]
+
+
+@pytest.mark.parametrize(
+    "question,answer_given,expected",
+    [
+        ({"type": "BOOLEAN"}, "ja", True),
+        ({"type": "BOOLEAN"}, ["no"], False),  # a list of one answer counts as that answer
+        ({"type": "SINGLE_SELECT", "options": OPTIONS}, " sql ", "o2"),
+        ({"type": "SINGLE_SELECT", "options": OPTIONS}, "O1", "o1"),  # by its id
+        ({"type": "TEXT"}, ["a", "b"], "a, b"),
+        ({"type": "TEXT", "max_length": 0}, 12, "12"),  # 0: no limit
+        ({}, "as it is", "as it is"),
+        ({"type": "FILE"}, ["x"], ["x"]),
+        ({"type": "FILE"}, dt.datetime(2026, 3, 31, 9, tzinfo=dt.UTC), "2026-03-31T09:00:00Z"),
+        ({"type": ["not", "a", "type"]}, dt.date(2026, 3, 31), "2026-03-31"),
+    ],
+)
+def test_answers_of_every_question_type_and_of_none(question, answer_given, expected):
+    assert answer_for(question, answer_given) == expected
+
+
+@pytest.mark.parametrize(
+    "question,answer_given,code,message",
+    [
+        (
+            {"type": "SINGLE_SELECT", "options": OPTIONS},
+            ["Python", "SQL"],
+            "unknown_value",
+            "this question takes one option, not 2.",
+        ),
+        (
+            {"type": "SINGLE_SELECT", "options": OPTIONS},
+            [],
+            "unknown_value",
+            "this question takes one option, not 0.",
+        ),
+        (
+            {"type": "MULTI_SELECT", "options": OPTIONS},
+            ["Python", "Rust"],
+            "unknown_value",
+            "'Rust' is not an option of this question; expected one of: Python, SQL.",
+        ),
+        (
+            {"type": "SINGLE_SELECT"},
+            "Python",
+            "unknown_value",
+            "'Python' is not an option of this question; expected one of: .",
+        ),
+    ],
+)
+def test_an_answer_that_names_no_option_or_too_many_is_a_problem(
+    question, answer_given, code, message
+):
+    with pytest.raises(RowProblem) as problem:
+        answer_for(question, answer_given)
+    assert (problem.value.code, problem.value.message) == (code, message)
