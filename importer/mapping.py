@@ -14,11 +14,11 @@ import mimetypes
 import re
 import string
 import typing
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-import regex
 import yaml
 from kombo.models import postatscandidatesrequestbody as sdk
 from pydantic import (
@@ -31,7 +31,7 @@ from pydantic import (
 
 from .errors import ConfigError, did_you_mean
 from .readers import fold_header
-from .transforms import TRANSFORMS
+from .transforms import TRANSFORMS, Transform, clip, describe
 
 Body = sdk.PostAtsCandidatesRequestBody
 SPEC_KEYS = {"column", "value", "template", "transform", "map", "default", "split", "required"}
@@ -40,15 +40,12 @@ SOURCE_KEYS = ("column", "value", "template")
 # Limits on what a mapping may ask for. A real mapping is a few kilobytes, about ten levels deep,
 # a few hundred values, with short patterns and templates: each limit is far above that, and
 # each stops a hostile or mistaken file with a config error before it costs minutes or gigabytes.
+# (The limits on a transform's options, such as a `regex` pattern, are beside it in transforms.py.)
 MAX_MAPPING_CHARS = 5_000_000  # a larger file is not a mapping (the input given by mistake?)
 MAX_DEPTH = 50  # levels of lists and mappings, aliases expanded; Python's own stack is ~1,000
 MAX_NODES = 100_000  # values, lists and mappings with every alias expanded ("billion laughs")
 MAX_NUMBER_CHARS = 100  # a YAML number this long is no id or amount; 1:2:3:… is quadratic to read
 MAX_TEMPLATE_COLUMNS = 50  # `{A}` repeated a million times would build gigabytes per row
-MAX_PATTERN_CHARS = 10_000
-MAX_PATTERN_WEIGHT = 100_000  # see _pattern_weight: what compiling a `regex` pattern writes out
-MAX_DATE_FORMATS = 20  # each is tried on every cell; strptime caches only 100 formats
-MAX_DATE_FORMAT_CHARS = 100
 
 
 # --- the user-facing spec models -------------------------------------------------------------
@@ -127,9 +124,10 @@ class AttachmentSpec(FieldSpec):
 Kind = str  # "str" | "float" | "bool" | "datetime" | "enum" | "any" | "answer"
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class Leaf:
-    """A compiled `FieldSpec` placed at a body path, with the value type the SDK expects there."""
+    """A compiled `FieldSpec` placed at a body path, with the value type the SDK expects there.
+    `index` and `template_indexes` are set in the copy that `Mapping.bind()` makes."""
 
     path: str
     spec: FieldSpec
@@ -138,10 +136,10 @@ class Leaf:
     required: bool
     enum: tuple[str, ...] = ()
     check: str | None = None  # "email" | "phone" | "country" | "url": our checks beyond the SDK
-    transforms: list[tuple[str, Any]] = field(default_factory=list)
+    transforms: list[tuple[str, Any]] = field(default_factory=list)  # (name, function)
     value_map: dict[str, Any] | None = None
-    index: int | None = None  # the column's position, set by bind()
-    template_indexes: dict[str, int] = field(default_factory=dict)
+    index: int | None = None  # the column's position in the file's headers, once bound
+    template_indexes: dict[str, int] = field(default_factory=dict)  # the same for a template
 
     @property
     def columns(self) -> list[str]:
@@ -157,29 +155,33 @@ class Leaf:
         return ", ".join(self.columns)
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class ObjectNode:
     path: str
     model: type[BaseModel] | None  # None for free-form objects (remote fields)
     children: dict[str, Node]  # wire key (the alias Kombo expects) -> node
     required: set[str] = field(default_factory=set)  # wire keys the SDK requires
-    constant: bool = False  # no column feeds it: it is sent whole in every row
+    constant: bool = field(init=False)  # no column feeds it: it is sent whole in every row
+
+    def __post_init__(self) -> None:
+        fed = any(_fed(child) for child in self.children.values())
+        object.__setattr__(self, "constant", not fed)
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class ListNode:
     path: str
     items: list[Node]
     expand: bool  # items may split into several (a list of objects, not a list of strings)
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class AnswersNode:
     path: str
     answers: dict[str, Leaf]  # question id -> answer
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class AttachmentNode:
     path: str
     spec: AttachmentSpec
@@ -190,17 +192,49 @@ class AttachmentNode:
 Node = Leaf | ObjectNode | ListNode | AnswersNode | AttachmentNode
 
 
-@dataclass(eq=False)
+def _fed(node: Node) -> bool:
+    """Whether a column feeds `node`, or it is a constant, the same in every row."""
+    if isinstance(node, Leaf):
+        return node.spec.value is None
+    if isinstance(node, ObjectNode):
+        return not node.constant
+    if isinstance(node, ListNode):
+        return any(_fed(item) for item in node.items)
+    return True  # answers and attachments come from columns
+
+
+@dataclass(frozen=True, eq=False)
 class Mapping:
-    """A loaded mapping: input options and the body tree, ready to `bind()` to a file's headers."""
+    """A loaded mapping: input options and the body tree. `bind()` gives a copy pointed at a
+    file's headers; the mapping itself never changes, so it can be bound again."""
 
     path: Path
     input: InputOptions
     body: ObjectNode
     remote_fields: ObjectNode | None
     attachments: list[AttachmentNode]
-    _labels: dict[str, str] | None = field(default=None, repr=False)
-    _bound_headers: list[str] = field(default_factory=list, repr=False)
+    _bound_headers: tuple[str, ...] = field(default=(), repr=False)
+    _labels: dict[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # worked out once: checks ask for labels on every row
+        object.__setattr__(self, "_labels", _labels_of(self.leaves()))
+
+    @classmethod
+    def of(
+        cls,
+        path: Path,
+        input_options: InputOptions,
+        body: ObjectNode,
+        bound_headers: tuple[str, ...] = (),
+    ) -> Mapping:
+        """The mapping of `body`, with its remote fields and attachments taken from it."""
+        remote = body.children.get("remote_fields")
+        listed = body.children.get("attachments")
+        items = listed.items if isinstance(listed, ListNode) else []
+        attachments = [item for item in items if isinstance(item, AttachmentNode)]
+        remote_fields = remote if isinstance(remote, ObjectNode) else None
+        return cls(path, input_options, body, remote_fields, attachments, bound_headers)
 
     def leaves(self) -> list[Leaf]:
         found: list[Leaf] = []
@@ -214,57 +248,23 @@ class Mapping:
     def label_for(self, path: str) -> str:
         """The column(s) that feed the body field at `path`, for reports ("" when none).
         The prefix `attachments` gives the columns of every attachment."""
-        labels = self._labels
-        if labels is None:  # worked out once: checks ask for it on every row
-            labels = {}
-            for leaf in self.leaves():
-                labels.setdefault(leaf.path, leaf.label)
-            files = [
-                leaf.label
-                for leaf in self.leaves()
-                if leaf.path.startswith("attachments[") and leaf.label
-            ]
-            labels["attachments"] = ", ".join(dict.fromkeys(files))
-            self._labels = labels
-        return labels.get(path, "")
+        return self._labels.get(path, "")
 
     def columns(self) -> list[str]:
         """Every column the mapping reads, in order, without repeats."""
         return list(dict.fromkeys(c for leaf in self.leaves() for c in leaf.columns))
 
-    def bind(self, headers: list[str], source: str) -> None:
-        """Point every leaf at its column in `headers`; a missing column is a config error."""
-        exact = {h: i for i, h in enumerate(headers)}
-        loose: dict[str, list[int]] = {}
-        for i, h in enumerate(headers):
-            loose.setdefault(fold_header(h), []).append(i)
-
-        def find(column: str, leaf: Leaf) -> int:
-            if column in exact:
-                return exact[column]
-            near = loose.get(fold_header(column), [])
-            if len(near) == 1:
-                return near[0]
-            shown = ", ".join(f"'{h}'" for h in headers[:40])
-            raise ConfigError.at(
-                self.path,
-                leaf.line,
-                leaf.path,
-                f"column '{column}' is not in {source}.{did_you_mean(column, headers)} The file's"
-                f" columns: {shown}.",
-            )
-
-        used: set[int] = set()
-        for leaf in self.leaves():
-            if leaf.spec.column is not None:
-                leaf.index = find(leaf.spec.column, leaf)
-                used.add(leaf.index)
-            elif leaf.spec.template is not None:
-                leaf.template_indexes = {
-                    c: find(c, leaf) for c in template_columns(leaf.spec.template)
-                }
-                used.update(leaf.template_indexes.values())
-        self._bound_headers = [headers[i] for i in sorted(used)]
+    def bind(self, headers: list[str], source: str) -> Mapping:
+        """This mapping with every leaf pointed at its column in `headers` (of the file that
+        `source` names in messages): a new Mapping; this one stays as it is. A missing column is
+        a config error."""
+        columns = _Columns(self.path, headers, source)
+        # leaf by leaf in this order, so that the first missing column is the one reported
+        bound = {leaf: columns.bound(leaf) for leaf in self.leaves()}
+        used = {leaf.index for leaf in bound.values() if leaf.index is not None}
+        used.update(i for leaf in bound.values() for i in leaf.template_indexes.values())
+        body = _rebuilt_object(self.body, bound)
+        return Mapping.of(self.path, self.input, body, tuple(headers[i] for i in sorted(used)))
 
     def deprecated_fields(self) -> list[str]:
         """The fields this mapping sets that Kombo's SDK marks deprecated (e.g. `source`)."""
@@ -305,6 +305,75 @@ class Mapping:
         return list(self._bound_headers)
 
 
+def _labels_of(leaves: list[Leaf]) -> dict[str, str]:
+    """What `Mapping.label_for` answers: the label of each leaf's path (the first leaf's, when
+    several share one), and under `attachments` the labels of every attachment's columns."""
+    labels: dict[str, str] = {}
+    for leaf in leaves:
+        labels.setdefault(leaf.path, leaf.label)
+    files = [leaf.label for leaf in leaves if leaf.path.startswith("attachments[") and leaf.label]
+    labels["attachments"] = ", ".join(dict.fromkeys(files))
+    return labels
+
+
+class _Columns:
+    """Where the columns a mapping names are in a file's headers: the header written exactly so,
+    else the one header equal to it loosely (`fold_header`: case, spaces, punctuation)."""
+
+    def __init__(self, path: Path, headers: list[str], source: str) -> None:
+        self.path = path
+        self.headers = headers
+        self.source = source
+        self.exact = {h: i for i, h in enumerate(headers)}
+        self.loose: dict[str, list[int]] = {}
+        for i, h in enumerate(headers):
+            self.loose.setdefault(fold_header(h), []).append(i)
+
+    def bound(self, leaf: Leaf) -> Leaf:
+        """A copy of `leaf` that knows where its columns are; a constant reads none and is
+        returned as it is."""
+        if leaf.spec.column is not None:
+            return replace(leaf, index=self.find(leaf.spec.column, leaf))
+        if leaf.spec.template is not None:
+            found = {c: self.find(c, leaf) for c in template_columns(leaf.spec.template)}
+            return replace(leaf, template_indexes=found)
+        return leaf
+
+    def find(self, column: str, leaf: Leaf) -> int:
+        if column in self.exact:
+            return self.exact[column]
+        near = self.loose.get(fold_header(column), [])
+        if len(near) == 1:
+            return near[0]
+        shown = ", ".join(f"'{h}'" for h in self.headers[:40])
+        raise ConfigError.at(
+            self.path,
+            leaf.line,
+            leaf.path,
+            f"column '{column}' is not in {self.source}.{did_you_mean(column, self.headers)} The"
+            f" file's columns: {shown}.",
+        )
+
+
+def _rebuilt_object(node: ObjectNode, leaves: dict[Leaf, Leaf]) -> ObjectNode:
+    """A copy of the tree under `node`, with each leaf replaced as `leaves` says."""
+    children = {key: _rebuilt(child, leaves) for key, child in node.children.items()}
+    return replace(node, children=children)
+
+
+def _rebuilt(node: Node, leaves: dict[Leaf, Leaf]) -> Node:
+    if isinstance(node, Leaf):
+        return leaves[node]
+    if isinstance(node, ObjectNode):
+        return _rebuilt_object(node, leaves)
+    if isinstance(node, ListNode):
+        return replace(node, items=[_rebuilt(item, leaves) for item in node.items])
+    if isinstance(node, AnswersNode):
+        return replace(node, answers={qid: leaves[a] for qid, a in node.answers.items()})
+    name = None if node.name is None else leaves[node.name]
+    return replace(node, file=leaves[node.file], name=name)
+
+
 def _inner_types(annotation: Any) -> list[Any]:
     """`Optional[List[Model]]` -> [Model, ...]: the types a field's values may have."""
     arguments = typing.get_args(annotation)
@@ -324,19 +393,6 @@ def _collect_leaves(node: Node, found: list[Leaf]) -> None:
             _collect_leaves(item, found)
     elif isinstance(node, AnswersNode):
         found.extend(node.answers.values())
-
-
-def _mark_constants(node: Node) -> bool:
-    """Flag the objects that no column feeds; return whether `node` is fed by a column."""
-    if isinstance(node, Leaf):
-        return node.spec.value is None
-    if isinstance(node, ObjectNode):
-        fed = [_mark_constants(child) for child in node.children.values()]
-        node.constant = not any(fed)
-        return any(fed)
-    if isinstance(node, ListNode):
-        return any([_mark_constants(item) for item in node.items])  # noqa: C419 - every item must be marked
-    return True
 
 
 @functools.lru_cache(maxsize=256)
@@ -377,7 +433,7 @@ class _Loader(yaml.SafeLoader):
         try:
             return super().construct_object(node, deep)
         except ValueError as exc:
-            shown = _clip(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
+            shown = clip(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
             problem = f"cannot read {shown!r}: {exc}"
             raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
 
@@ -436,71 +492,120 @@ def _check_events(path: Path, text: str) -> None:
     YAML events come one at a time without recursion, and each alias adds the size its anchor
     was measured at, so this check is cheap however hostile the file; it stops at the first
     event past a limit."""
-    depth = nodes = 0
-    # per open list or mapping: [anchor, nodes before it, its depth, deepest level reached in it]
-    open_: list[list[Any]] = []
-    anchors: dict[str, tuple[int, int]] = {}  # anchor -> (nodes, levels), aliases expanded
+    size = _DocumentSize()
     for event in yaml.parse(text, Loader=_Loader):
-        problem = None
-        if isinstance(event, yaml.CollectionStartEvent):
-            nodes += 1
-            depth += 1
-            open_.append([event.anchor, nodes - 1, depth, depth])
-            if depth > MAX_DEPTH:
-                problem = (
-                    f"nests more than {MAX_DEPTH} levels deep; a mapping needs about "
-                    "ten. Check for brackets that are never closed."
-                )
-        elif isinstance(event, yaml.CollectionEndEvent):
-            anchor, before, own, deepest = open_.pop()
-            if anchor is not None:
-                anchors[anchor] = (nodes - before, deepest - own + 1)
-            if open_:
-                open_[-1][3] = max(open_[-1][3], deepest)
-            depth -= 1
-        elif isinstance(event, yaml.AliasEvent):
-            name = event.anchor  # never None for an alias (typed Optional for other events)
-            # an unknown anchor: the composer says so
-            size, levels = (1, 0) if name is None else anchors.get(name, (1, 0))
-            nodes += size
-            if open_:
-                open_[-1][3] = max(open_[-1][3], depth + levels)
-            if any(entry[0] == name for entry in open_):
-                problem = (
-                    f"the alias *{name} is inside its own anchor &{name}, so the value "
-                    "would contain itself without end; refer only to a finished anchor."
-                )
-            elif depth + levels > MAX_DEPTH:
-                problem = (
-                    f"the alias *{name} nests the mapping more than {MAX_DEPTH} levels "
-                    "deep once expanded; a mapping needs about ten."
-                )
-            elif nodes > MAX_NODES:
-                problem = (
-                    f"refused: with the alias *{name} expanded, the mapping has more than "
-                    f"{MAX_NODES:,} values (a mapping needs a few hundred), which would "
-                    "take minutes and gigabytes to read. Use fewer aliases of aliases."
-                )
-        elif isinstance(event, yaml.ScalarEvent):
-            nodes += 1
-            if event.anchor is not None:
-                anchors[event.anchor] = (1, 0)
-            if len(event.value) > MAX_NUMBER_CHARS and _is_number(event):
-                problem = (
-                    f"holds a number {len(event.value):,} characters long "
-                    f"({_clip(event.value, 20)!r}); no id or amount is that long. "
-                    "Quote it if it is text."
-                )
-        elif isinstance(event, yaml.DocumentStartEvent):
-            anchors.clear()  # anchors belong to their document
-        if problem is None and nodes > MAX_NODES:
+        problem = size.count(event)
+        if problem is not None:
+            mark = event.start_mark  # the parser sets it on every event
+            raise ConfigError.at(path, None if mark is None else mark.line + 1, None, problem)
+
+
+@dataclass
+class _Open:
+    """A list or mapping whose end has not come yet."""
+
+    anchor: str | None
+    before: int  # the values counted before it
+    depth: int  # its level
+    deepest: int  # the deepest level reached inside it, aliases expanded
+
+
+class _DocumentSize:
+    """The size of a YAML document so far, counted event by event for `_check_events`."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.nodes = 0
+        self.open: list[_Open] = []  # innermost last
+        self.anchors: dict[str, tuple[int, int]] = {}  # anchor -> (nodes, levels), aliases expanded
+
+    def count(self, event: yaml.Event) -> str | None:
+        """Add `event`; the problem if the document is now past a limit, else None."""
+        counter = _COUNTERS.get(type(event))
+        problem = counter(self, event) if counter is not None else None
+        if problem is None and self.nodes > MAX_NODES:
             problem = (
                 f"has more than {MAX_NODES:,} values; a mapping needs a few hundred. "
                 "Check that this is the mapping file."
             )
-        if problem is not None:
-            mark = event.start_mark  # the parser sets it on every event
-            raise ConfigError.at(path, None if mark is None else mark.line + 1, None, problem)
+        return problem
+
+    def opened(self, event: yaml.CollectionStartEvent) -> str | None:
+        self.nodes += 1
+        self.depth += 1
+        self.open.append(_Open(event.anchor, self.nodes - 1, self.depth, self.depth))
+        if self.depth > MAX_DEPTH:
+            return (
+                f"nests more than {MAX_DEPTH} levels deep; a mapping needs about "
+                "ten. Check for brackets that are never closed."
+            )
+        return None
+
+    def closed(self, event: yaml.CollectionEndEvent) -> str | None:
+        done = self.open.pop()
+        if done.anchor is not None:
+            self.anchors[done.anchor] = (self.nodes - done.before, done.deepest - done.depth + 1)
+        self._reach(done.deepest)
+        self.depth -= 1
+        return None
+
+    def alias(self, event: yaml.AliasEvent) -> str | None:
+        name = event.anchor  # never None for an alias (typed Optional for other events)
+        # an unknown anchor: the composer says so
+        size, levels = (1, 0) if name is None else self.anchors.get(name, (1, 0))
+        self.nodes += size
+        self._reach(self.depth + levels)
+        if any(entry.anchor == name for entry in self.open):
+            return (
+                f"the alias *{name} is inside its own anchor &{name}, so the value "
+                "would contain itself without end; refer only to a finished anchor."
+            )
+        if self.depth + levels > MAX_DEPTH:
+            return (
+                f"the alias *{name} nests the mapping more than {MAX_DEPTH} levels "
+                "deep once expanded; a mapping needs about ten."
+            )
+        if self.nodes > MAX_NODES:
+            return (
+                f"refused: with the alias *{name} expanded, the mapping has more than "
+                f"{MAX_NODES:,} values (a mapping needs a few hundred), which would "
+                "take minutes and gigabytes to read. Use fewer aliases of aliases."
+            )
+        return None
+
+    def scalar(self, event: yaml.ScalarEvent) -> str | None:
+        self.nodes += 1
+        if event.anchor is not None:
+            self.anchors[event.anchor] = (1, 0)
+        if len(event.value) > MAX_NUMBER_CHARS and _is_number(event):
+            return (
+                f"holds a number {len(event.value):,} characters long "
+                f"({clip(event.value, 20)!r}); no id or amount is that long. "
+                "Quote it if it is text."
+            )
+        return None
+
+    def document(self, event: yaml.DocumentStartEvent) -> str | None:
+        self.anchors.clear()  # anchors belong to their document
+        return None
+
+    def _reach(self, level: int) -> None:
+        """The innermost open list or mapping reaches `level`."""
+        if self.open:
+            self.open[-1].deepest = max(self.open[-1].deepest, level)
+
+
+# What each kind of event adds to a document's size. The parser makes events of exactly these
+# classes; the others (stream and document ends) add nothing.
+_COUNTERS: dict[type[yaml.Event], Callable[[_DocumentSize, Any], str | None]] = {
+    yaml.MappingStartEvent: _DocumentSize.opened,
+    yaml.SequenceStartEvent: _DocumentSize.opened,
+    yaml.MappingEndEvent: _DocumentSize.closed,
+    yaml.SequenceEndEvent: _DocumentSize.closed,
+    yaml.AliasEvent: _DocumentSize.alias,
+    yaml.ScalarEvent: _DocumentSize.scalar,
+    yaml.DocumentStartEvent: _DocumentSize.document,
+}
 
 
 def _is_number(event: yaml.ScalarEvent) -> bool:
@@ -511,11 +616,6 @@ def _is_number(event: yaml.ScalarEvent) -> bool:
         return False
     resolvers = _Loader.yaml_implicit_resolvers.get(event.value[0], [])
     return any(tag in _NUMBER_TAGS and regexp.match(event.value) for tag, regexp in resolvers)
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    """A value short enough to quote in a message."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _record_lines(
@@ -571,7 +671,7 @@ class _Compiler:
             raise self.fail(
                 at,
                 f"expected the fields of {_dotted(at)} ({', '.join(_field_names(model))}), got "
-                f"{_describe(data)}.",
+                f"{describe(data)}.",
             )
         children: dict[str, Node] = {}
         names = _field_names(model)
@@ -696,9 +796,31 @@ class _Compiler:
     def leaf(
         self, data: Any, at: tuple[Any, ...], kind: str, inner: Any, check: str | None
     ) -> Leaf:
+        spec = self._field_spec(data, at)
+        transforms = [
+            self._transform(t, at + ("transform", i)) for i, t in enumerate(spec.transform)
+        ]
+        value_map = None if spec.map is None else {_map_key(k): v for k, v in spec.map.items()}
+        if spec.template is not None:
+            self._check_template(spec.template, at + ("template",))
+        return Leaf(
+            _dotted(at),
+            spec,
+            kind,
+            self.lines.get(at),
+            spec.required,
+            enum=tuple(typing.get_args(inner)) if kind == "enum" else (),
+            check=check,
+            transforms=transforms,
+            value_map=value_map,
+        )
+
+    def _field_spec(self, data: Any, at: tuple[Any, ...]) -> FieldSpec:
+        """What a value of the mapping says: a column name, a constant, or a `FieldSpec`'s
+        options."""
         if isinstance(data, str):
-            spec = FieldSpec(column=data)
-        elif isinstance(data, dict) and _is_spec(data):
+            return FieldSpec(column=data)
+        if isinstance(data, dict) and _is_spec(data):
             unknown = [k for k in data if k not in SPEC_KEYS]
             if unknown:
                 raise self.fail(
@@ -707,40 +829,32 @@ class _Compiler:
                     f"{did_you_mean(str(unknown[0]), SPEC_KEYS)} Options: "
                     f"{', '.join(sorted(SPEC_KEYS))}.",
                 )
-            spec = self._spec(FieldSpec, data, at)
-        elif isinstance(data, dict):
+            spec: FieldSpec = self._spec(FieldSpec, data, at)
+            return spec
+        if isinstance(data, dict):
             raise self.fail(
                 at,
                 "expected a column name or {column: …}, {value: …} or {template: …};"
                 f" '{next(iter(data), '')}' is none of these."
                 f"{did_you_mean(str(next(iter(data), '')), SOURCE_KEYS)}",
             )
-        elif isinstance(data, (int, float, bool, dt.date)):
-            spec = FieldSpec(
-                value=data
-            )  # a bare number or true/false is a constant, never a column
-        else:
-            raise self.fail(at, f"expected a column name or {{column: …}}, got {_describe(data)}.")
-        enum = tuple(typing.get_args(inner)) if kind == "enum" else ()
-        leaf = Leaf(_dotted(at), spec, kind, self.lines.get(at), spec.required, enum, check)
-        leaf.transforms = [
-            self._transform(t, at + ("transform", i)) for i, t in enumerate(spec.transform)
-        ]
-        if spec.map is not None:
-            leaf.value_map = {_map_key(k): v for k, v in spec.map.items()}
-        if spec.template is not None:
-            try:
-                template_columns(spec.template)
-            except ValueError as exc:
-                raise self.fail(
-                    at + ("template",),
-                    f"is not a valid template: {exc}. Write columns as {{Column name}} and a"
-                    " literal brace as {{.",
-                ) from None
-            problem = _template_problem(spec.template)
-            if problem:
-                raise self.fail(at + ("template",), problem)
-        return leaf
+        if isinstance(data, (int, float, bool, dt.date)):
+            # a bare number or true/false is a constant, never a column
+            return FieldSpec(value=data)
+        raise self.fail(at, f"expected a column name or {{column: …}}, got {describe(data)}.")
+
+    def _check_template(self, template: str, at: tuple[Any, ...]) -> None:
+        try:
+            template_columns(template)
+        except ValueError as exc:
+            raise self.fail(
+                at,
+                f"is not a valid template: {exc}. Write columns as {{Column name}} and a"
+                " literal brace as {{.",
+            ) from None
+        problem = _template_problem(template)
+        if problem:
+            raise self.fail(at, problem)
 
     def _spec(self, model: type[FieldSpec], data: dict[str, Any], at: tuple[Any, ...]) -> Any:
         try:
@@ -750,30 +864,47 @@ class _Compiler:
             where = at + tuple(str(p) for p in error["loc"] if not isinstance(p, int))[:1]
             raise self.fail(where, error["msg"].removeprefix("Value error, ") + ".") from None
 
-    def _transform(self, item: str | dict[str, Any], at: tuple[Any, ...]) -> tuple[str, Any]:
-        if isinstance(item, dict):
-            if len(item) != 1:
-                raise self.fail(
-                    at,
-                    "write one transform per list item, e.g. `- {date: {formats: ['%d.%m.%Y']}}`.",
-                )
-            name, options = next(iter(item.items()))
-            options = options if options is not None else {}
-        else:
-            name, options = item, {}
+    def _transform(
+        self, item: str | dict[str, Any], at: tuple[Any, ...]
+    ) -> tuple[str, Callable[..., Any]]:
+        """One item of a field's `transform:` list, as its name and the function to run on each
+        cell, with the options the mapping gives checked (see `transforms.Transform`)."""
+        name, options = self._transform_item(item, at)
+        transform = self._known_transform(name, at)
+        self._check_option_names(name, transform, options, at)
+        try:
+            return name, transform.configured(options)
+        except ValueError as exc:
+            raise self.fail(at, f"the options of '{name}' are not usable: {exc}.") from None
+
+    def _transform_item(self, item: str | dict[str, Any], at: tuple[Any, ...]) -> tuple[str, Any]:
+        """`lower` or `{date: {formats: [...]}}` as its name and options."""
+        if not isinstance(item, dict):
+            return item, {}
+        if len(item) != 1:
+            raise self.fail(
+                at,
+                "write one transform per list item, e.g. `- {date: {formats: ['%d.%m.%Y']}}`.",
+            )
+        ((name, options),) = item.items()
+        return name, {} if options is None else options
+
+    def _known_transform(self, name: str, at: tuple[Any, ...]) -> Transform:
         if name not in TRANSFORMS:
             raise self.fail(
                 at,
                 f"'{name}' is not a transform.{did_you_mean(str(name), TRANSFORMS)} Transforms: "
                 f"{', '.join(TRANSFORMS)}.",
             )
-        function, allowed = TRANSFORMS[name]
+        return TRANSFORMS[name]
+
+    def _check_option_names(
+        self, name: str, transform: Transform, options: Any, at: tuple[Any, ...]
+    ) -> None:
+        allowed = transform.options
         if not isinstance(options, dict):
-            raise self.fail(
-                at,
-                f"the options of '{name}' must be a mapping such as {{"
-                f"{', '.join(f'{a}: …' for a in allowed) or ''}}}.",
-            )
+            example = ", ".join(f"{option}: …" for option in allowed)
+            raise self.fail(at, f"the options of '{name}' must be a mapping such as {{{example}}}.")
         for option in options:
             if option not in allowed:
                 raise self.fail(
@@ -781,28 +912,6 @@ class _Compiler:
                     f"'{option}' is not an option of '{name}'.{did_you_mean(str(option), allowed)}"
                     f" Options: {', '.join(allowed) or 'none'}.",
                 )
-        options = dict(options)
-        try:
-            if name == "regex":
-                options["pattern"] = _compile_pattern(options.get("pattern", ""))
-                if "group" in options:
-                    options["group"] = _checked_group(options["pattern"], options["group"])
-            if name == "date" and "formats" in options:
-                formats = options["formats"]
-                formats = [formats] if isinstance(formats, str) else formats
-                options["formats"] = _checked_formats(formats)
-            if name == "phone" and options.get("region"):
-                from .transforms import _dialing
-
-                _dialing(str(options["region"]).upper())
-            if name == "number" and options.get("decimal") not in (None, ".", ","):
-                raise ValueError("decimal must be '.' or ','")
-        except (re.error, regex.error, ValueError, TypeError) as exc:
-            raise self.fail(at, f"the options of '{name}' are not usable: {exc}.") from None
-        except RecursionError:  # the regex parsers recurse per group: ((((…)))) 400 deep
-            message = f"the options of '{name}' are not usable: the pattern nests too deeply."
-            raise self.fail(at, message) from None
-        return name, functools.partial(function, **options) if options else function
 
     def attachments(self, data: Any, at: tuple[Any, ...]) -> Node:
         items = data if isinstance(data, list) else [data]
@@ -815,7 +924,7 @@ class _Compiler:
                 raise self.fail(
                     where,
                     "expected an attachment such as {column: CV, type: CV}, got "
-                    f"{_describe(item)}.",
+                    f"{describe(item)}.",
                 )
             unknown = [k for k in item if k not in AttachmentSpec.model_fields]
             if unknown:
@@ -865,7 +974,7 @@ def _content_type_problem(value: str) -> str:
         guess = mimetypes.guess_type("file." + value.strip().lstrip(".").lower())[0]
     hint = f" Did you mean '{guess}'?" if guess and _CONTENT_TYPE.fullmatch(guess) else ""
     return (
-        f"'{_clip(value)}' is not a content type Kombo accepts: it takes type/subtype made "
+        f"'{clip(value)}' is not a content type Kombo accepts: it takes type/subtype made "
         f"of letters, digits, '.', '_' and '-', such as application/pdf.{hint} Or leave "
         "content_type out: each file's type is then found from its content."
     )
@@ -889,13 +998,13 @@ def _template_problem(template: str) -> str | None:
     for name, spec, conversion in fields:
         shown = (
             "{"
-            + _clip(name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else ""))
+            + clip(name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else ""))
             + "}"
         )
         if spec or conversion:
             return (
                 f"'{shown}' asks for formatting (':' or '!'); a template places columns as "
-                f"they are. Write {{{_clip(name)}}} and use a transform for the rest."
+                f"they are. Write {{{clip(name)}}} and use a transform for the rest."
             )
         if not name or name.isdecimal():
             return (
@@ -911,94 +1020,6 @@ def _template_problem(template: str) -> str | None:
     return None
 
 
-def _compile_pattern(pattern: Any) -> regex.Pattern[str]:
-    """The `regex` transform's pattern, compiled by the `regex` module (a superset of `re`)
-    because its matches take a timeout (see transforms.REGEX_TIMEOUT)."""
-    if not isinstance(pattern, str):
-        raise TypeError(f"pattern must be text, got {_describe(pattern)}; put it in quotes")
-    if len(pattern) > MAX_PATTERN_CHARS:
-        raise ValueError(
-            f"the pattern is {len(pattern):,} characters long; at most "
-            f"{MAX_PATTERN_CHARS:,} are allowed"
-        )
-    weight = _pattern_weight(pattern)
-    if weight > MAX_PATTERN_WEIGHT:
-        raise ValueError(
-            f"the pattern is too large to compile: its length times its counted repeats "
-            f"({{n}}, {{n,m}}) comes to over {MAX_PATTERN_WEIGHT:,}, and the regex engine writes "
-            "each repeat out in memory. Use + or * instead of large counts"
-        )
-    return regex.compile(pattern)
-
-
-# `{` followed by a minimum count, spelled as the `regex` module reads it in verbose mode too
-# (spaces and #-comments between the digits: `{1 000}`). Possessive: no backtracking.
-_COUNT = re.compile(r"\{((?:[\s\d]|#[^\n]*+)*+)[,}]")
-_NOT_DIGITS = re.compile(r"#[^\n]*|\D")
-
-
-def _pattern_weight(pattern: str) -> int:
-    """An upper bound on what compiling `pattern` writes out: its length times the minimum counts
-    of all its `{n}` and `{n,m}`. The `regex` module expands `x{n}` n times when it compiles
-    (the minimum only: `{0,n}` costs nothing), so `((a{999}){999}){999}` would take gigabytes
-    before a cell is read. Nesting is ignored on purpose: every brace counts as if it enclosed
-    the whole pattern, so no nesting, flag or verbose spelling can make the bound too low."""
-    weight = max(len(pattern), 1)
-    start = pattern.find("{")
-    while start >= 0 and weight <= MAX_PATTERN_WEIGHT:
-        match = _COUNT.match(pattern, start)
-        digits = _NOT_DIGITS.sub("", match.group(1)) if match else ""
-        if digits:
-            weight *= max(int(digits) if len(digits) <= 9 else 10**9, 1)
-        start = pattern.find("{", start + 1)
-    return weight
-
-
-def _checked_group(pattern: regex.Pattern[str], group: Any) -> int | str:
-    """The `group` option of `regex`, checked against the pattern now: `match.group()` with a
-    group the pattern lacks raises IndexError on every row. (Without groups the whole match is
-    taken and `group` is not used.)"""
-    if isinstance(group, str) and group.isdecimal():
-        group = int(group)
-    if isinstance(group, bool) or not isinstance(group, (int, str)):
-        raise TypeError(f"group must be a group's number or name, got {_describe(group)}")
-    if not pattern.groups:
-        return group
-    if isinstance(group, int) and not 0 <= group <= pattern.groups:
-        raise ValueError(f"group {group} is not in the pattern, which has {pattern.groups}")
-    if isinstance(group, str) and group not in pattern.groupindex:
-        names = ", ".join(pattern.groupindex) or "none"
-        raise ValueError(f"the pattern has no group named '{group}' (named groups: {names})")
-    return group
-
-
-def _checked_formats(formats: Any) -> tuple[str, ...]:
-    """The `formats` of `date`, each tried with strptime now: a bad directive or one given
-    twice (`%d %d`) would otherwise raise on every row, or turn every date invalid."""
-    if not isinstance(formats, (list, tuple)):
-        raise TypeError(f"formats must be a list such as ['%d.%m.%Y'], got {_describe(formats)}")
-    if len(formats) > MAX_DATE_FORMATS:
-        raise ValueError(
-            f"{len(formats)} formats are given; at most {MAX_DATE_FORMATS} "
-            "(each is tried on every cell)"
-        )
-    for fmt in formats:
-        if not isinstance(fmt, str):
-            raise TypeError(f"a date format is text such as '%d.%m.%Y', got {_describe(fmt)}")
-        if len(fmt) > MAX_DATE_FORMAT_CHARS:
-            raise ValueError(
-                f"the format {_clip(fmt)!r} is over {MAX_DATE_FORMAT_CHARS} characters long"
-            )
-        try:
-            dt.datetime.strptime("", fmt)
-        except re.error:  # strptime builds a regex, with a named group per directive
-            raise ValueError(f"the format {fmt!r} gives a directive twice") from None
-        except ValueError as exc:
-            if not str(exc).startswith("time data"):  # "'%Q' is a bad directive", "stray %"
-                raise ValueError(f"the format {fmt!r} is not usable: {exc}") from None
-    return tuple(formats)
-
-
 def compile_mapping(
     data: Any, path: Path, lines: dict[tuple[Any, ...], int] | None = None
 ) -> Mapping:
@@ -1008,7 +1029,7 @@ def compile_mapping(
         raise compiler.fail(
             (),
             "a mapping is a YAML document with `candidate:` and `application:` sections, got "
-            f"{_describe(data)}. See mappings/example.yaml.",
+            f"{describe(data)}. See mappings/example.yaml.",
         )
     data = dict(data)
     version = data.pop("version", 1)
@@ -1038,17 +1059,7 @@ def compile_mapping(
             )
     body = compiler.model_object(data, Body, ())
     compiler.require_fields(body)
-    _mark_constants(body)
-    remote = body.children.get("remote_fields")
-    attachments_node = body.children.get("attachments")
-    attachments = (
-        [n for n in attachments_node.items if isinstance(n, AttachmentNode)]
-        if isinstance(attachments_node, ListNode)
-        else []
-    )
-    return Mapping(
-        path, input_options, body, remote if isinstance(remote, ObjectNode) else None, attachments
-    )
+    return Mapping.of(path, input_options, body)
 
 
 # --- SDK model introspection -----------------------------------------------------------------
@@ -1135,13 +1146,3 @@ def _is_spec(data: Any) -> bool:
 
 def _map_key(key: Any) -> str:
     return " ".join(str(key).split()).casefold()
-
-
-def _describe(data: Any) -> str:
-    if isinstance(data, dict):
-        return "a mapping"
-    if isinstance(data, list):
-        return "a list"
-    if data is None:
-        return "nothing"
-    return f"{type(data).__name__} {data!r}"

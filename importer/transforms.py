@@ -12,7 +12,8 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
-from functools import cache, lru_cache
+from dataclasses import dataclass
+from functools import cache, lru_cache, partial
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +34,22 @@ def as_text(value: Any) -> str:
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     return str(value)
+
+
+def describe(data: Any) -> str:
+    """What a mapping gave where it should not have, for a config error: "a list", "int 5"."""
+    if isinstance(data, dict):
+        return "a mapping"
+    if isinstance(data, list):
+        return "a list"
+    if data is None:
+        return "nothing"
+    return f"{type(data).__name__} {data!r}"
+
+
+def clip(text: str, limit: int = 60) -> str:
+    """A value short enough to quote in a message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -111,7 +128,6 @@ def last_name(value: Any) -> str:
 # --- dates -----------------------------------------------------------------------------------
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _NUMERIC_DATE = re.compile(r"^(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})$")
 MIN_YEAR, MAX_YEAR = 1900, 2100
 
@@ -219,7 +235,64 @@ _MONTH_YEAR = re.compile(r"^([^\W\d_]+)\.?\s+(\d{4})$")  # March 2026: its first
 _TRAILING_TIME = re.compile(r"^(.*\d)[ ,T]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")  # 31.03.2026 14:30
 
 
-def _named_month_date(text: str) -> dt.date | None:
+def _guess_date(text: str, dayfirst: bool, original: Any) -> dt.date | dt.datetime:
+    """A date (or a moment) from text in no format the mapping names: the first of
+    `_DATE_READINGS` that recognises it, with the time of day written after it if any."""
+    timed = _TRAILING_TIME.match(text)
+    if timed:  # 31.03.2026 14:30: the date before the time is read on its own
+        day = _guess_date(timed.group(1), dayfirst, original)
+        return _at_time(day, timed, original)
+    try:
+        for read in _DATE_READINGS:
+            found = read(text, dayfirst)
+            if found is not None:
+                return found if isinstance(found, dt.datetime) else _checked(found, original)
+    except ValueError:
+        # No such day (31.02.2026). A year out of range too: _checked's RowProblem is a
+        # ValueError, so text with such a year reads as no date at all.
+        raise _invalid_date(original) from None
+    raise _invalid_date(original)
+
+
+def _at_time(day: dt.date, timed: re.Match[str], original: Any) -> dt.date | dt.datetime:
+    """`day` at the time of day `_TRAILING_TIME` found; at midnight, `day` as it is."""
+    hours, minutes, seconds = timed.group(2, 3, 4)
+    try:
+        clock = dt.time(int(hours), int(minutes), int(seconds or 0))
+    except ValueError:  # 25:61
+        raise _invalid_date(original) from None
+    if clock == dt.time():
+        return day
+    return dt.datetime.combine(day.date() if isinstance(day, dt.datetime) else day, clock)
+
+
+def _numeric_date(text: str, dayfirst: bool) -> dt.date | None:
+    """2025-03-31 or 2025/03/31; 31.03.2025 or 03/31/2025 in the order `dayfirst` says, unless
+    the numbers settle it (31 is no month). A two-digit year is one of 1970 to 2069."""
+    match = _NUMERIC_DATE.match(text)
+    if match is None:
+        return None
+    a, b, c = match.groups()
+    if len(a) == 4:  # year first
+        return dt.date(int(a), int(b), int(c))
+    first, second = int(a), int(b)
+    day, month = (first, second) if dayfirst else (second, first)
+    if month > 12 and day <= 12:  # 03/31/2025 is month-first whatever dayfirst says
+        day, month = month, day
+    return dt.date(_full_year(c), month, day)
+
+
+def _full_year(digits: str) -> int:
+    """26 -> 2026, 85 -> 1985; a year of any other length is taken as written."""
+    year = int(digits)
+    if len(digits) != 2:
+        return year
+    return year + (2000 if year < 70 else 1900)
+
+
+def _named_month_date(text: str, dayfirst: bool) -> dt.date | None:
+    """31. März 2026, 31 Mar 2026, March 31, 2026; April 2026 is its first day. (`dayfirst`
+    does not matter: the month's name settles the order.)"""
     lowered = text.casefold()
     for pattern, day_group, month_group in ((_DAY_MONTH_YEAR, 1, 2), (_MONTH_DAY_YEAR, 2, 1)):
         match = pattern.match(lowered)
@@ -233,47 +306,24 @@ def _named_month_date(text: str) -> dt.date | None:
     return None
 
 
-def _guess_date(text: str, dayfirst: bool, original: Any) -> dt.date | dt.datetime:
-    timed = _TRAILING_TIME.match(text)
-    if timed and not _ISO_DATE.match(text):
-        day = _guess_date(timed.group(1), dayfirst, original)
-        try:
-            clock = dt.time(int(timed.group(2)), int(timed.group(3)), int(timed.group(4) or 0))
-        except ValueError:
-            raise _invalid_date(original) from None
-        moment = dt.datetime.combine(day if not isinstance(day, dt.datetime) else day.date(), clock)
-        return moment if clock != dt.time() else day
-    match = _ISO_DATE.match(text)
-    try:
-        named = _named_month_date(text)
-        if named is not None:
-            return _checked(named, original)
-        if match:
-            year, month, day_of_month = (int(g) for g in match.groups())
-            return _checked(dt.date(year, month, day_of_month), original)
-        match = _NUMERIC_DATE.match(text)
-        if match:
-            a, b, c = match.groups()
-            if len(a) == 4:  # 2025/03/31
-                return _checked(dt.date(int(a), int(b), int(c)), original)
-            year = int(c) + (2000 if len(c) == 2 and int(c) < 70 else 1900 if len(c) == 2 else 0)
-            first, second = int(a), int(b)
-            day_of_month, month = (first, second) if dayfirst else (second, first)
-            if (
-                month > 12 and day_of_month <= 12
-            ):  # 03/31/2025 is month-first whatever dayfirst says
-                day_of_month, month = month, day_of_month
-            return _checked(dt.date(year, month, day_of_month), original)
-        if "T" in text or " " in text:
-            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return (
-                moment
-                if moment.time() != dt.time() or moment.tzinfo
-                else _checked(moment.date(), original)
-            )
-    except ValueError:
-        raise _invalid_date(original) from None
-    raise _invalid_date(original)
+def _iso_moment(text: str, dayfirst: bool) -> dt.date | dt.datetime | None:
+    """2025-03-31T14:30:00+02:00 and the other ISO 8601 moments `_TRAILING_TIME` leaves (a zone,
+    fractions of a second); a naive midnight is the day alone."""
+    if "T" not in text and " " not in text:
+        return None
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.time() != dt.time() or moment.tzinfo else moment.date()
+
+
+# How `_guess_date` reads a date, tried in this order. Each takes the text and the day-first
+# preference, and gives None when the text is not in its form or raises ValueError when it is
+# but names no real day. Only a named month can hold a space as a moment does (31 Mar 2026),
+# so `_iso_moment` comes after it.
+_DATE_READINGS: tuple[Callable[[str, bool], dt.date | dt.datetime | None], ...] = (
+    _numeric_date,
+    _named_month_date,
+    _iso_moment,
+)
 
 
 DAY_FIRST, MONTH_FIRST = "day_first", "month_first"
@@ -332,6 +382,50 @@ def to_utc_datetime(value: dt.date | dt.datetime) -> dt.datetime:
     return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
 
 
+MAX_DATE_FORMATS = 20  # each is tried on every cell; strptime caches only 100 formats
+MAX_DATE_FORMAT_CHARS = 100
+
+
+def _prepare_date(options: dict[str, Any]) -> dict[str, Any]:
+    """The `date` options of a mapping: `formats` (one text or a list), each checked now."""
+    if "formats" not in options:
+        return options
+    formats = options["formats"]
+    formats = [formats] if isinstance(formats, str) else formats
+    return {**options, "formats": _checked_formats(formats)}
+
+
+def _checked_formats(formats: Any) -> tuple[str, ...]:
+    """The `formats` of `date`, each tried with strptime now: a bad directive or one given
+    twice (`%d %d`) would otherwise raise on every row, or turn every date invalid."""
+    if not isinstance(formats, (list, tuple)):
+        raise ValueError(f"formats must be a list such as ['%d.%m.%Y'], got {describe(formats)}")
+    if len(formats) > MAX_DATE_FORMATS:
+        raise ValueError(
+            f"{len(formats)} formats are given; at most {MAX_DATE_FORMATS} "
+            "(each is tried on every cell)"
+        )
+    for fmt in formats:
+        _check_format(fmt)
+    return tuple(formats)
+
+
+def _check_format(fmt: Any) -> None:
+    if not isinstance(fmt, str):
+        raise ValueError(f"a date format is text such as '%d.%m.%Y', got {describe(fmt)}")
+    if len(fmt) > MAX_DATE_FORMAT_CHARS:
+        raise ValueError(
+            f"the format {clip(fmt)!r} is over {MAX_DATE_FORMAT_CHARS} characters long"
+        )
+    try:
+        dt.datetime.strptime("", fmt)
+    except re.error:  # strptime builds a regex, with a named group per directive
+        raise ValueError(f"the format {fmt!r} gives a directive twice") from None
+    except ValueError as exc:
+        if not str(exc).startswith("time data"):  # "'%Q' is a bad directive", "stray %"
+            raise ValueError(f"the format {fmt!r} is not usable: {exc}") from None
+
+
 # --- numbers ---------------------------------------------------------------------------------
 
 _NUMBER_NOISE = re.compile(
@@ -382,6 +476,13 @@ def parse_number(value: Any, decimal: str | None = None) -> float:
     if not math.isfinite(number):
         raise RowProblem(issues.INVALID_NUMBER, f"'{original}' is not a finite number.")
     return number
+
+
+def _prepare_number(options: dict[str, Any]) -> dict[str, Any]:
+    """The `number` options of a mapping: `decimal`, the decimal mark, if given."""
+    if options.get("decimal") not in (None, ".", ","):
+        raise ValueError("decimal must be '.' or ','")
+    return options
 
 
 def _guess_decimal(text: str) -> str:
@@ -618,6 +719,13 @@ def to_international_phone(value: Any, region: str | None = None) -> str:
     return "+" + international
 
 
+def _prepare_phone(options: dict[str, Any]) -> dict[str, Any]:
+    """The `phone` options of a mapping: `region`, checked now: an unknown one raises."""
+    if options.get("region"):
+        _dialing(str(options["region"]).upper())
+    return options
+
+
 # --- emails and URLs -------------------------------------------------------------------------
 
 # Deliberately simpler than RFC 5322: what ATSs accept. A regex is ~30x faster than email-validator.
@@ -747,7 +855,8 @@ of repeated cells)."""
 
 def regex_part(value: Any, pattern: regex.Pattern[str], group: int | str = 1) -> str | None:
     """The `group` of the first match of `pattern`, e.g. the city out of "Berlin, Germany".
-    `pattern` comes from the `regex` module (see mapping.py), whose matches can be stopped."""
+    `pattern` comes from the `regex` module (see _compile_pattern), whose matches can be
+    stopped."""
     text = as_text(value)
     shown = pattern.pattern if len(pattern.pattern) <= 80 else pattern.pattern[:79] + "…"
     try:
@@ -764,6 +873,84 @@ def regex_part(value: Any, pattern: regex.Pattern[str], group: int | str = 1) ->
         raise RowProblem(issues.INVALID_VALUE, message)
     part = match.group(group) if pattern.groups else match.group(0)
     return part.strip() if part else None
+
+
+MAX_PATTERN_CHARS = 10_000
+MAX_PATTERN_WEIGHT = 100_000  # see _pattern_weight: what compiling a `regex` pattern writes out
+
+
+def _prepare_regex(options: dict[str, Any]) -> dict[str, Any]:
+    """The `regex` options of a mapping: `pattern`, compiled now, and `group`, checked
+    against it."""
+    pattern = _compile_pattern(options.get("pattern", ""))
+    if "group" not in options:
+        return {**options, "pattern": pattern}
+    return {**options, "pattern": pattern, "group": _checked_group(pattern, options["group"])}
+
+
+def _compile_pattern(pattern: Any) -> regex.Pattern[str]:
+    """The `regex` transform's pattern, compiled by the `regex` module (a superset of `re`)
+    because its matches take a timeout (see REGEX_TIMEOUT)."""
+    if not isinstance(pattern, str):
+        raise ValueError(f"pattern must be text, got {describe(pattern)}; put it in quotes")
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise ValueError(
+            f"the pattern is {len(pattern):,} characters long; at most "
+            f"{MAX_PATTERN_CHARS:,} are allowed"
+        )
+    if _pattern_weight(pattern) > MAX_PATTERN_WEIGHT:
+        raise ValueError(
+            f"the pattern is too large to compile: its length times its counted repeats "
+            f"({{n}}, {{n,m}}) comes to over {MAX_PATTERN_WEIGHT:,}, and the regex engine writes "
+            "each repeat out in memory. Use + or * instead of large counts"
+        )
+    try:
+        return regex.compile(pattern)
+    except regex.error as exc:
+        raise ValueError(str(exc)) from None
+    except RecursionError:  # the parser recurses per group: ((((…)))) 400 deep
+        raise ValueError("the pattern nests too deeply") from None
+
+
+# `{` followed by a minimum count, spelled as the `regex` module reads it in verbose mode too
+# (spaces and #-comments between the digits: `{1 000}`). Possessive: no backtracking.
+_COUNT = re.compile(r"\{((?:[\s\d]|#[^\n]*+)*+)[,}]")
+_NOT_DIGITS = re.compile(r"#[^\n]*|\D")
+
+
+def _pattern_weight(pattern: str) -> int:
+    """An upper bound on what compiling `pattern` writes out: its length times the minimum counts
+    of all its `{n}` and `{n,m}`. The `regex` module expands `x{n}` n times when it compiles
+    (the minimum only: `{0,n}` costs nothing), so `((a{999}){999}){999}` would take gigabytes
+    before a cell is read. Nesting is ignored on purpose: every brace counts as if it enclosed
+    the whole pattern, so no nesting, flag or verbose spelling can make the bound too low."""
+    weight = max(len(pattern), 1)
+    start = pattern.find("{")
+    while start >= 0 and weight <= MAX_PATTERN_WEIGHT:
+        match = _COUNT.match(pattern, start)
+        digits = _NOT_DIGITS.sub("", match.group(1)) if match else ""
+        if digits:
+            weight *= max(int(digits) if len(digits) <= 9 else 10**9, 1)
+        start = pattern.find("{", start + 1)
+    return weight
+
+
+def _checked_group(pattern: regex.Pattern[str], group: Any) -> int | str:
+    """The `group` option of `regex`, checked against the pattern now: `match.group()` with a
+    group the pattern lacks raises IndexError on every row. (Without groups the whole match is
+    taken and `group` is not used.)"""
+    if isinstance(group, str) and group.isdecimal():
+        group = int(group)
+    if isinstance(group, bool) or not isinstance(group, (int, str)):
+        raise ValueError(f"group must be a group's number or name, got {describe(group)}")
+    if not pattern.groups:
+        return group
+    if isinstance(group, int) and not 0 <= group <= pattern.groups:
+        raise ValueError(f"group {group} is not in the pattern, which has {pattern.groups}")
+    if isinstance(group, str) and group not in pattern.groupindex:
+        names = ", ".join(pattern.groupindex) or "none"
+        raise ValueError(f"the pattern has no group named '{group}' (named groups: {names})")
+    return group
 
 
 def json_list(value: Any) -> list[Any]:
@@ -785,23 +972,48 @@ def json_list(value: Any) -> list[Any]:
     return [p for p in parsed if p not in (None, "")]
 
 
-# name -> (function, the names of the options it takes). `mapping.py` checks a mapping's options
-# against these names and binds them once at load time.
-TRANSFORMS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
-    "strip": (strip, ()),
-    "lower": (lower, ()),
-    "upper": (upper, ()),
-    "title": (title, ()),
-    "collapse_spaces": (collapse_spaces, ()),
-    "first_name": (first_name, ()),
-    "last_name": (last_name, ()),
-    "date": (parse_date, ("formats", "dayfirst")),
-    "number": (parse_number, ("decimal",)),
-    "bool": (parse_bool, ()),
-    "country": (to_country_code, ()),
-    "phone": (to_international_phone, ("region",)),
-    "email": (check_email, ()),
-    "url": (check_url, ()),
-    "regex": (regex_part, ("pattern", "group")),
-    "json_list": (json_list, ()),
+# --- the transforms a mapping may name ------------------------------------------------------
+
+
+def _as_given(options: dict[str, Any]) -> dict[str, Any]:
+    return options
+
+
+@dataclass(frozen=True)
+class Transform:
+    """A transform a mapping may name. `function` runs on every cell, with the mapping's options
+    as keyword arguments; `options` are the names it takes. `prepare` checks the options a
+    mapping gives, once at load time, and returns them as `function` takes them (a compiled
+    pattern, a tuple of formats); it raises ValueError saying what is wrong, which mapping.py
+    reports as a config error at the transform's line."""
+
+    function: Callable[..., Any]
+    options: tuple[str, ...] = ()
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] = _as_given
+
+    def configured(self, options: dict[str, Any]) -> Callable[..., Any]:
+        """`function` with `options` prepared and bound: what runs on each cell."""
+        prepared = self.prepare(options)
+        return partial(self.function, **prepared) if prepared else self.function
+
+
+# name -> Transform. `mapping.py` checks a mapping's option names against `options` and binds the
+# prepared options once, at load time.
+TRANSFORMS: dict[str, Transform] = {
+    "strip": Transform(strip),
+    "lower": Transform(lower),
+    "upper": Transform(upper),
+    "title": Transform(title),
+    "collapse_spaces": Transform(collapse_spaces),
+    "first_name": Transform(first_name),
+    "last_name": Transform(last_name),
+    "date": Transform(parse_date, ("formats", "dayfirst"), _prepare_date),
+    "number": Transform(parse_number, ("decimal",), _prepare_number),
+    "bool": Transform(parse_bool),
+    "country": Transform(to_country_code),
+    "phone": Transform(to_international_phone, ("region",), _prepare_phone),
+    "email": Transform(check_email),
+    "url": Transform(check_url),
+    "regex": Transform(regex_part, ("pattern", "group"), _prepare_regex),
+    "json_list": Transform(json_list),
 }

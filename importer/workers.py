@@ -95,7 +95,7 @@ def _check_chunk(headers: list[str], source: str, chunk: list[SourceRow]) -> lis
     if _checker is None:  # the first chunk brings the headers to bind the mapping to
         assert _setup is not None
         mapping = load_mapping(_setup.mapping_path)
-        mapping.bind(headers, source)
+        mapping = mapping.bind(headers, source)
         attachments = open_attachment_source(
             _setup.attachments_at, _setup.max_bytes, _setup.allow_private_urls
         )

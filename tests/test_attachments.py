@@ -224,7 +224,7 @@ def test_a_5_mb_attachment_round_trips_through_base64(tmp_path, write_mapping, w
     table = read_table(
         write_csv([["F", "L", "E", "CV"], ["Anna", "Wolf", "a@example.com", "big cv.pdf"]])
     )
-    mapping.bind(table.headers, "input")
+    mapping = mapping.bind(table.headers, "input")
     (row,) = table.rows
     built = RequestBuilder(mapping, FolderSource(tmp_path)).build(row)
     (attachment,) = built.request.body.attachments

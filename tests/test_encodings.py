@@ -176,7 +176,8 @@ def test_each_code_page_is_detected_and_read_exactly(
         encoding="utf-8",
     )
     mapping = load_mapping(mapping_path)
-    mapping.bind(table.headers, table.describe())  # a column the file lacks raises ConfigError
+    # a column the file lacks raises ConfigError
+    mapping = mapping.bind(table.headers, table.describe())
     assert mapping.bound_headers() == header[:3]
 
 

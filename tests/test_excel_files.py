@@ -56,7 +56,7 @@ def test_alt_enter_headers_below_a_title_are_found_and_mapped(tmp_path: Path) ->
         encoding="utf-8",
     )
     mapping = load_mapping(mapping_path)
-    mapping.bind(table.headers, table.describe())
+    mapping = mapping.bind(table.headers, table.describe())
     assert len(mapping.bound_headers()) == 4
 
 
@@ -139,7 +139,7 @@ def test_formula_errors_cached_by_xlsxwriter_are_found_and_the_build_stops_the_r
     )
     mapping = load_mapping(mapping_path)
     table = read_table(path, expected_columns=mapping.columns())
-    mapping.bind(table.headers, table.describe())
+    mapping = mapping.bind(table.headers, table.describe())
     builder = RequestBuilder(mapping, FolderSource(tmp_path))
     anna, ben = (builder.build(row) for row in table.rows)
     assert anna.request is not None

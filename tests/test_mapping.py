@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 from collections.abc import Callable
 from pathlib import Path
@@ -396,7 +397,7 @@ application: {{job_id: {{value: J}}}}
 def row_issues(path: Path, cell: str) -> list[tuple[str, str]]:
     """The (code, message) of each issue of one row whose `Ref` cell is `cell`."""
     mapping = load_mapping(path)
-    mapping.bind(["First", "Last", "Email", "Ref"], "input.csv")
+    mapping = mapping.bind(["First", "Last", "Email", "Ref"], "input.csv")
     builder = RequestBuilder(mapping, FolderSource(path.parent))
     built = builder.build(SourceRow(2, ("Anna", "Wolf", "anna@example.com", cell)))
     return [(issue.code, issue.message) for issue in built.issues]
@@ -483,3 +484,53 @@ def test_options_that_would_fail_on_every_row_fail_at_load(write_mapping, option
         f"candidate:\n  first_name: {{column: First, {option}}}\napplication: {{job_id: J}}\n",
     )
     assert message.startswith(", line 2, at candidate.first_name") and problem in message
+
+
+def test_bind_gives_a_bound_copy_and_leaves_the_loaded_mapping_as_it_was(write_mapping):
+    mapping = load_mapping(
+        write_mapping("""
+        candidate:
+          first_name: First
+          last_name: Last
+          email_address: Email
+          company: {template: '{Ref} ({First})'}
+        application: {job_id: {value: J}}
+        """)
+    )
+    first = mapping.bind(["First", "Last", "Email", "Ref"], "a.csv")
+    second = mapping.bind(["ref", "Email", "Last", "First", "Unused"], "b.csv")
+
+    def indexes(bound):
+        return [(leaf.index, leaf.template_indexes) for leaf in bound.leaves()]
+
+    assert indexes(mapping) == [(None, {})] * 5 and mapping.bound_headers() == []
+    assert indexes(first) == [(0, {}), (1, {}), (2, {}), (None, {"Ref": 3, "First": 0}), (None, {})]
+    assert indexes(second) == [
+        (3, {}),
+        (2, {}),
+        (1, {}),
+        (None, {"Ref": 0, "First": 3}),
+        (None, {}),
+    ]
+    assert second.bound_headers() == ["ref", "Email", "Last", "First"]  # in the file's order
+    assert (
+        first.label_for("candidate.company")
+        == "Ref, First"
+        == mapping.label_for("candidate.company")
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.leaves()[0].index = 1
+    with pytest.raises(ConfigError, match="column 'Ref' is not in c.csv"):
+        mapping.bind(["First", "Last", "Email"], "c.csv")
+
+
+def test_bind_reports_the_first_missing_column_of_the_body_before_the_attachments(write_mapping):
+    mapping = load_mapping(
+        write_mapping("""
+        attachments: [{column: CV, type: CV}]
+        candidate: {first_name: First, last_name: Last, email_address: Email}
+        application: {job_id: {value: J}}
+        """)
+    )
+    with pytest.raises(ConfigError, match="at candidate.first_name: column 'First' is not in"):
+        mapping.bind(["Last", "Email"], "input.csv")

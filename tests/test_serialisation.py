@@ -141,7 +141,7 @@ def build_one(
     path = tmp_path / "mapping.yaml"
     path.write_text(yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True), encoding="utf-8")
     loaded = load_mapping(path)
-    loaded.bind(headers, "the test's row")
+    loaded = loaded.bind(headers, "the test's row")
     return RequestBuilder(loaded, FolderSource(tmp_path)).build(SourceRow(2, cells))
 
 

@@ -95,7 +95,7 @@ def test_the_sdk_would_send_the_same_body_apart_from_what_it_drops(
             ]
         )
     )
-    mapping.bind(table.headers, "input")
+    mapping = mapping.bind(table.headers, "input")
     (row,) = table.rows
     request = RequestBuilder(mapping, FolderSource(tmp_path)).build(row).request
     captured = {}

@@ -317,3 +317,76 @@ def test_dates_with_month_names_and_times(value, expected):
 def test_a_made_up_month_is_not_a_date():
     fails(t.parse_date, "31 Foo 2026", "invalid_date")
     fails(t.parse_date, "31.03.2026 25:61", "invalid_date")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("31.12.85", dt.date(1985, 12, 31)),  # a two-digit year from 70 is in the 1900s
+        ("31.12.69", dt.date(2069, 12, 31)),
+        ("2026-03-31T14:30:00Z", dt.datetime(2026, 3, 31, 14, 30, tzinfo=dt.UTC)),
+        (
+            "2026-03-31T14:30:00+02:00",
+            dt.datetime(2026, 3, 31, 14, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        ),
+        ("2026-03-31T00:00:00Z", dt.datetime(2026, 3, 31, tzinfo=dt.UTC)),  # a zone: a moment
+        ("2026-03-31 00:00:00.000", dt.date(2026, 3, 31)),  # a naive midnight: the day
+        ("2026-03-31 14:30:00.500", dt.datetime(2026, 3, 31, 14, 30, 0, 500_000)),
+    ],
+)
+def test_dates_guessed_from_two_digit_years_and_iso_moments(value, expected):
+    found = t.parse_date(value)
+    assert (found, type(found)) == (expected, type(expected))
+
+
+def test_a_guessed_date_out_of_range_is_not_a_date():
+    # A date cell names its year; text whose year is out of range reads as no date at all.
+    assert "is a date in the year 1066" in fails(t.parse_date, dt.date(1066, 1, 1), "invalid_date")
+    assert fails(t.parse_date, "01.01.1066", "invalid_date") == (
+        "'01.01.1066' is not a date; expected a date such as 2025-03-31 or 31.03.2025."
+    )
+
+
+# --- the registry: each transform checks and prepares the options a mapping gives it -----------
+
+
+def test_transforms_without_options_run_as_they_are():
+    assert t.TRANSFORMS["lower"].options == ()
+    assert t.TRANSFORMS["lower"].configured({}) is t.lower
+    assert t.TRANSFORMS["date"].configured({}) is t.parse_date
+
+
+def test_prepared_options_are_bound_to_the_function():
+    date = t.TRANSFORMS["date"].configured({"formats": "%d.%m.%Y", "dayfirst": False})
+    assert date.keywords == {"formats": ("%d.%m.%Y",), "dayfirst": False}
+    assert date("31.03.2026") == dt.date(2026, 3, 31)
+    part = t.TRANSFORMS["regex"].configured({"pattern": r"(\d+)", "group": "1"})
+    assert part.keywords["group"] == 1
+    assert isinstance(part.keywords["pattern"], regex.Pattern)
+    assert part("zip 10115") == "10115"
+    without_groups = t.TRANSFORMS["regex"].prepare({"pattern": "x", "group": 7})
+    assert without_groups["group"] == 7  # not used: the whole match is taken
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "problem"),
+    [
+        ("date", {"formats": 5}, "formats must be a list such as ['%d.%m.%Y'], got int 5"),
+        ("date", {"formats": ["%d"] * 21}, "21 formats are given; at most 20"),
+        ("date", {"formats": ["%d" * 60]}, "is over 100 characters long"),
+        ("date", {"formats": ["%d %d"]}, "the format '%d %d' gives a directive twice"),
+        ("number", {"decimal": "x"}, "decimal must be '.' or ','"),
+        ("phone", {"region": "xx"}, "unknown phone region 'XX'; expected an ISO country code"),
+        ("regex", {"pattern": 5}, "pattern must be text, got int 5; put it in quotes"),
+        ("regex", {"pattern": "a" * 10_001}, "the pattern is 10,001 characters long; at most"),
+        ("regex", {"pattern": "x{1 000}{1000}"}, "the pattern is too large to compile"),
+        ("regex", {"pattern": "(" * 600 + ")" * 600}, "the pattern nests too deeply"),
+        ("regex", {"pattern": "(["}, "unterminated character set"),
+        ("regex", {"pattern": "(a)", "group": True}, "group must be a group's number or name"),
+        ("regex", {"pattern": "(a)", "group": 2}, "group 2 is not in the pattern, which has 1"),
+    ],
+)
+def test_options_that_cannot_work_are_a_value_error(name, options, problem):
+    with pytest.raises(ValueError) as error:
+        t.TRANSFORMS[name].prepare(options)
+    assert problem in str(error.value)
