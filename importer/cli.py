@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import dataclasses
-import json
 import signal
 import sys
 import tempfile
@@ -66,11 +65,11 @@ class _Progress:
         if self.enabled and now - self.shown_at > 0.1:
             self.shown_at = now
             rate = count / max(now - self.started, 1e-9)
-            click.echo(f"\r{self.label} {count:,} rows ({rate:,.0f}/s)", nl=False, err=True)
+            _echo(f"\r{self.label} {count:,} rows ({rate:,.0f}/s)", nl=False, err=True)
 
     def done(self) -> None:
         if self.enabled and self.shown_at:
-            click.echo("\r" + " " * 60 + "\r", nl=False, err=True)
+            _echo("\r" + " " * 60 + "\r", nl=False, err=True)
 
 
 class _Group(click.Group):
@@ -89,7 +88,7 @@ class _Group(click.Group):
                 EXIT_CONFIG,
             )
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+            _echo("Interrupted.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
@@ -102,12 +101,26 @@ class _Group(click.Group):
             )
 
 
+def _confirmed(question: str) -> bool:
+    """y/N on the terminal; Ctrl-C, SIGTERM or end of input there is an interruption (130),
+    not the "some rows failed" that click's Abort would exit with."""
+    try:
+        return click.confirm(question, default=False)
+    except click.Abort:
+        raise KeyboardInterrupt from None
+
+
+def _echo(message: str = "", **options: Any) -> None:
+    """Every line this command prints, with any API key scrubbed (a server may echo it)."""
+    click.echo(redact(message), **options)
+
+
 def _fail(ctx: click.Context, message: str, code: int) -> None:
     """`Error: …` on stderr, secrets scrubbed and control characters made visible; the
     traceback too with --verbose."""
     if ctx.obj and ctx.obj.get("verbose"):
-        click.echo(redact(traceback.format_exc()), err=True)
-    click.echo(f"Error: {printable(redact(message))}", err=True)
+        _echo(redact(traceback.format_exc()), err=True)
+    _echo(f"Error: {printable(redact(message))}", err=True)
     ctx.exit(code)
 
 
@@ -266,6 +279,16 @@ def api_options(command: Any) -> Any:
                 is_flag=True,
                 help="Talk to a local sandbox API started for this run (127.0.0.1, a free port).",
             ),
+            click.option(
+                "--request-timeout",
+                type=click.FloatRange(min=0, min_open=True),
+                default=DEFAULT_REQUEST_TIMEOUT,
+                show_default=True,
+                help=(
+                    "Seconds one request may take, from connecting to the last byte of the "
+                    "answer; a write is then uncertain and looked up before any resend."
+                ),
+            ),
         ]
     ):
         command = decorator(command)
@@ -402,6 +425,7 @@ def validate(
     server_url: str | None,
     region: str,
     use_sandbox: bool,
+    request_timeout: float,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -433,7 +457,14 @@ def validate(
     options = dataclasses.replace(options, annotated_path=annotated_path)
     catalog = None
     if check_remote or use_sandbox:
-        with _connection(integration_id, api_key, server_url, region, use_sandbox) as settings:
+        with _connection(
+            integration_id,
+            api_key,
+            server_url,
+            region,
+            use_sandbox,
+            request_timeout=request_timeout,
+        ) as settings:
             catalog = fetch_catalog(settings)
     progress = _Progress("Validated", enabled=not (quiet or as_json))
     result = dry_run(options, on_progress=progress, catalog=catalog)
@@ -449,12 +480,12 @@ def validate(
         if v
     }
     if as_json:
-        click.echo(terminal_json(summary_json(summary, source, outputs)))
+        _echo(terminal_json(summary_json(summary, source, outputs)))
     else:
         for line in summary_lines(summary, source):
-            click.echo(line)
+            _echo(line)
         for name, path in outputs.items():
-            click.echo(f"Wrote the {OUTPUT_NAMES[name]} to {path}")
+            _echo(f"Wrote the {OUTPUT_NAMES[name]} to {path}")
     sys.exit(EXIT_OK if summary.invalid == 0 else EXIT_ROWS_FAILED)
 
 
@@ -487,10 +518,10 @@ class _SubmitProgress:
             if now - self.shown_at < 0.1 and done < self.total:
                 return
             self.shown_at = now
-            click.echo("\r" + self.line(stats, done, now), nl=False, err=True)
+            _echo("\r" + self.line(stats, done, now), nl=False, err=True)
         elif done - self.logged >= self.batch_size:
             self.logged = done
-            click.echo(time.strftime("%H:%M:%S ") + self.line(stats, done, now), err=True)
+            _echo(time.strftime("%H:%M:%S ") + self.line(stats, done, now), err=True)
 
     def line(self, stats: SubmitStats, done: int, now: float) -> str:
         elapsed = max(now - self.started, 1e-9)
@@ -510,7 +541,7 @@ class _SubmitProgress:
 
     def done(self) -> None:
         if self.tty and not self.quiet and self.running:
-            click.echo("", err=True)
+            _echo("", err=True)
 
 
 @main.command()
@@ -543,16 +574,6 @@ class _SubmitProgress:
     help=(
         "Longest wait in seconds that Kombo may ask for (Retry-After, rate-limit reset); a row "
         "asked to wait longer fails for this run and is sent again next run."
-    ),
-)
-@click.option(
-    "--request-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_REQUEST_TIMEOUT,
-    show_default=True,
-    help=(
-        "Seconds one request may take, from connecting to the last byte of the answer; then its "
-        "outcome is uncertain and it is looked up before any resend."
     ),
 )
 @click.option(
@@ -660,18 +681,18 @@ def submit(
     def confirm(result: DryRunResult) -> bool:
         validating.done()
         for line in summary_lines(result.summary, result.table.describe()):
-            click.echo(line)
+            _echo(line)
         target = (
             f"{result.summary.valid:,} valid rows to integration {settings.integration_id} at "
             f"{settings.server_url}"
         )
         if result.summary.valid == 0:
-            click.echo("Nothing to send: no row is valid.")
+            _echo("Nothing to send: no row is valid.")
             return False
-        if not yes and not click.confirm(f"Send {target}?", default=False):
-            click.echo("Nothing sent.")
+        if not yes and not _confirmed(f"Send {target}?"):
+            _echo("Nothing sent.")
             return False
-        click.echo(
+        _echo(
             f"Sending {target} (concurrency {settings.concurrency}"
             f"{f', at most {settings.rate_limit:g}/s' if settings.rate_limit else ''})."
         )
@@ -720,24 +741,24 @@ def submit(
     if outcome.stats is None:
         if dry_run:
             for line in summary_lines(outcome.dry.summary, outcome.dry.table.describe()):
-                click.echo(line)
-            click.echo(f"Dry run: {outcome.dry.summary.valid:,} rows would be sent; nothing was.")
+                _echo(line)
+            _echo(f"Dry run: {outcome.dry.summary.valid:,} rows would be sent; nothing was.")
         sys.exit(EXIT_OK if outcome.dry.summary.invalid == 0 else EXIT_ROWS_FAILED)
     counts = outcome.stats.by_status
-    click.echo(
+    _echo(
         f"Created {counts[Status.CREATED]:,}   "
         f"skipped (already there) {counts[Status.SKIPPED]:,}   "
         f"failed {counts[Status.FAILED]:,}   not sent {counts[Status.NOT_SENT]:,}   "
         f"({outcome.stats.sent:,} requests, {outcome.stats.retries:,} retries)"
     )
     for message, count in outcome.stats.kombo_warnings.most_common():
-        click.echo(f"Kombo's warning: {printable(message)}: {count:,} rows")
+        _echo(f"Kombo's warning: {printable(message)}: {count:,} rows")
     if outcome.stats.changed:
-        click.echo(
+        _echo(
             f"{outcome.stats.changed:,} rows were created in an earlier run and have changed "
             "since; they were not sent again (code changed_since_import)."
         )
-    click.echo(
+    _echo(
         f"Wrote the results to {results_path}; "
         + (
             "the ledger was temporary, like the sandbox."
@@ -746,13 +767,13 @@ def submit(
         )
     )
     if outcome.stats.stopped_by == "interrupt":
-        click.echo(
+        _echo(
             "Interrupted: rows in flight were finished and recorded; run the same command again to "
             "go on.",
             err=True,
         )
     elif outcome.stats.stopped_by == "abandoned":
-        click.echo(
+        _echo(
             "Interrupted twice: rows in flight were abandoned; the ledger keeps them as sending, "
             "and the next run looks them up in Kombo before sending anything.",
             err=True,
@@ -776,7 +797,7 @@ def status(ledger_path: Path) -> None:
     """
     counts, to_do, failures = ledger_summary(ledger_path)
     if not counts:
-        click.echo(f"{ledger_path}: empty.")
+        _echo(f"{ledger_path}: empty.")
         return
     for integration, by_state in counts.items():
         states = "   ".join(
@@ -784,16 +805,16 @@ def status(ledger_path: Path) -> None:
             for state in ("created", "pending", "sending", "failed")
             if by_state[state]
         )
-        click.echo(f"{integration}: {states}")
+        _echo(f"{integration}: {states}")
     for title, records in (
         ("Still to do (a run sends or settles these)", to_do),
         ("Failed for good (fix the row, or --retry-failed)", failures),
     ):
         if records:
-            click.echo(f"{title}:")
+            _echo(f"{title}:")
             for r in records:
                 detail = f" {r.error_code}: {r.error_message}" if r.error_code else ""
-                click.echo(
+                _echo(
                     f"  {Path(r.source).name} row {r.row_number}  {r.email}  job {r.job_id}  "
                     f"[{r.state}]{detail}"
                 )
@@ -908,7 +929,7 @@ def sandbox(
         task = asyncio.create_task(server.serve(ready))
         while not ready.is_set() and not task.done():
             await asyncio.sleep(0.01)
-        click.echo(
+        _echo(
             f"Kombo sandbox on {server.url}\n  API key:        {sandbox_key}\n  Integration id: "
             f"{integration_id}\nCtrl-C to stop."
         )
@@ -917,7 +938,7 @@ def sandbox(
     try:
         asyncio.run(serve())
     except KeyboardInterrupt:
-        click.echo(f"\nStopped. It had created {len(server.state.created):,} candidates.")
+        _echo(f"\nStopped. It had created {len(server.state.created):,} candidates.")
 
 
 @main.command()
@@ -929,6 +950,7 @@ def jobs(
     server_url: str | None,
     region: str,
     use_sandbox: bool,
+    request_timeout: float,
     as_json: bool,
 ) -> None:
     """List the integration's jobs with their stages and screening questions, with the ids a
@@ -937,21 +959,29 @@ def jobs(
     \b
         kombo-import jobs --integration-id acme:greenhouse
     """
-    with _connection(integration_id, api_key, server_url, region, use_sandbox) as settings:
+    with _connection(
+        integration_id, api_key, server_url, region, use_sandbox, request_timeout=request_timeout
+    ) as settings:
         found = list(fetch_catalog(settings).listed)
     if as_json:
-        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        _echo(terminal_json(found))
         return
+    for line in _job_lines(found):  # the server's text, made safe for a terminal
+        _echo(printable(line))
+    _echo(f"{len(found)} jobs.")
+
+
+def _job_lines(found: list[dict[str, Any]]) -> Iterator[str]:
     for job in found:
-        click.echo(f"{job['id']}  {job.get('name') or ''}  [{job.get('status') or '?'}]")
+        yield f"{job['id']}  {job.get('name') or ''}  [{job.get('status') or '?'}]"
         for stage in job.get("stages") or []:
-            click.echo(f"    stage     {stage['id']}  {stage.get('name') or ''}")
+            yield f"    stage     {stage['id']}  {stage.get('name') or ''}"
         for question in job.get("screening_questions") or []:
-            kind = (question.get("format") or {}).get("type", "?")
-            click.echo(f"    question  {question['id']}  {kind:<13} {question.get('title') or ''}")
-            for option in (question.get("format") or {}).get("options") or []:
-                click.echo(f"        option {option['id']}  {option.get('name') or ''}")
-    click.echo(f"{len(found)} jobs.")
+            form = question.get("format") or {}
+            kind = form.get("type", "?")
+            yield f"    question  {question['id']}  {kind:<13} {question.get('title') or ''}"
+            for option in form.get("options") or []:
+                yield f"        option {option['id']}  {option.get('name') or ''}"
 
 
 @main.command()
@@ -994,10 +1024,8 @@ def init(
     _, draft = draft_mapping_file(
         input_path, output_path, sheet, header_row, force, encoding, _delimiter(delimiter)
     )
-    click.echo(
+    _echo(
         f"Wrote {output_path}: {len(draft.placed)} columns placed, {len(draft.unplaced)} not "
         "placed (listed at its end)."
     )
-    click.echo(
-        f"Next: fill in its TODOs, then  kombo-import validate {input_path} -m {output_path}"
-    )
+    _echo(f"Next: fill in its TODOs, then  kombo-import validate {input_path} -m {output_path}")

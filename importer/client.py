@@ -251,10 +251,7 @@ class KomboClient:
                 params["cursor"] = cursor
             page = await self._get(path, params)
             for job in _records(page, f"GET {path}"):
-                for part in ("stages", "screening_questions"):
-                    _records(
-                        {"results": job.get(part) or []}, f"GET {path} ({part} of job {job['id']})"
-                    )
+                _check_job(job, f"GET {path}")
                 jobs.append(job)
             cursor = page.get("next")
             if cursor is not None and not isinstance(cursor, str):
@@ -270,7 +267,10 @@ class KomboClient:
         except FatalApiError:  # INTEGRATION.ACTION_NOT_AVAILABLE and the like: no rules to keep
             return None
         rules = data.get("attachment_restrictions")
-        return rules if isinstance(rules, dict) else None
+        if rules is None:
+            return None
+        _check_attachment_rules(rules, "GET /ats/actions/ats_create_candidate")
+        return dict(rules)
 
     async def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         """GET Kombo's `data` object, retrying what is transient a few times."""
@@ -308,6 +308,53 @@ class KomboClient:
                 min(self.settings.backoff_max, self.settings.max_wait, asked or backoff)
             )
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _check_job(job: dict[str, Any], what: str) -> None:
+    """The parts of a job that checks read: stages and questions with ids, each question's
+    format an object whose options have ids."""
+    for part in ("stages", "screening_questions"):
+        _records({"results": job.get(part) or []}, f"{what} ({part} of job {job['id']})")
+    for question in job.get("screening_questions") or []:
+        form = question.get("format")
+        if form is None:
+            continue
+        if not isinstance(form, dict):
+            raise FatalApiError.malformed(
+                what, f"question {question['id']} has a format that is not an object"
+            )
+        _records(
+            {"results": form.get("options") or []}, f"{what} (options of question {question['id']})"
+        )
+        if not isinstance(form.get("max_length"), (int, type(None))):
+            raise FatalApiError.malformed(
+                what, f"question {question['id']} has a max_length that is not a number"
+            )
+
+
+_RULE_NUMBERS = ("min_amount", "max_amount", "max_file_size_bytes")
+
+
+def _check_attachment_rules(rules: Any, what: str) -> None:
+    """attachment_restrictions as the checks read them, or a clear error."""
+    types = rules.get("types") if isinstance(rules, dict) else None
+    fine = (
+        isinstance(rules, dict)
+        and isinstance(rules.get("total_size_bytes"), (int, type(None)))
+        and isinstance(types, (dict, type(None)))
+        and all(
+            rule is None
+            or (
+                isinstance(rule, dict)
+                and all(isinstance(rule.get(k), (int, type(None))) for k in _RULE_NUMBERS)
+                and isinstance(rule.get("accepted_mime_types"), (list, type(None)))
+                and all(isinstance(t, str) for t in rule.get("accepted_mime_types") or [])
+            )
+            for rule in (types or {}).values()
+        )
+    )
+    if not fine:
+        raise FatalApiError.malformed(what, "attachment_restrictions are not in Kombo's shape")
 
 
 def _records(data: dict[str, Any], what: str) -> list[dict[str, Any]]:
@@ -447,8 +494,10 @@ def _created(payload: Any, status: int, limits: Limits) -> Outcome:
             limits,
         )
     application_id = applications[0].get("id") if applications else None
-    messages = tuple(warning["message"] for warning in warnings)
-    return Created(None, "", limits, data["id"], application_id, messages)
+    messages = tuple(redact(warning["message"]) for warning in warnings)
+    # A server echoing the key into ids would have it written to the results and the ledger.
+    ids = redact(data["id"]), redact(application_id) if application_id else None
+    return Created(None, "", limits, *ids, messages)
 
 
 def _list_of(value: Any, fits: Callable[[Any], bool]) -> list[dict[str, Any]] | None:
@@ -468,9 +517,10 @@ def _is_warning(item: Any) -> bool:
 
 
 def _error_of(payload: Any, response: httpx.Response) -> tuple[str | None, str]:
-    """(code, message) of an error answer; the message scrubbed of secrets a server echoed."""
+    """(code, message) of an error answer, scrubbed of secrets a server echoed (before the
+    message is cut, so that no part of a key is left)."""
     code, message = _read_error(payload, response)
-    return code, redact(message[:MAX_MESSAGE_CHARS])
+    return (redact(code) if code else None), redact(message)[:MAX_MESSAGE_CHARS]
 
 
 def _read_error(payload: Any, response: httpx.Response) -> tuple[str | None, str]:
@@ -483,7 +533,7 @@ def _read_error(payload: Any, response: httpx.Response) -> tuple[str | None, str
             return (str(raw["code"]) if raw.get("code") else None), str(
                 raw.get("message") or raw.get("title") or ""
             )
-    text = " ".join(response.text.split())[:200] if response.content else ""
+    text = " ".join(redact(response.text).split())[:200] if response.content else ""
     return None, f"HTTP {response.status_code} {response.reason_phrase}" + (
         f": {text}" if text else ""
     )
@@ -494,7 +544,7 @@ def _json(response: httpx.Response) -> Any:
         return None
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than any answer of Kombo's
         return None
 
 

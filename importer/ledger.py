@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import sqlite3
+import stat
 import sys
 import time
 from collections import Counter
@@ -32,7 +34,7 @@ from typing import IO, Any
 
 from .build import PostAtsCandidatesRequest
 from .client import request_body
-from .errors import InputFileError, OutputError
+from .errors import InputFileError, OutputError, redact
 from .submit import Journal, Prior, RowResult, Settled, Status
 
 
@@ -145,15 +147,27 @@ def default_path(input_path: Path) -> Path:
 
 
 def sidecar_paths(path: Path) -> dict[str, Path]:
-    """The files SQLite keeps beside a ledger, which no output may be either."""
-    return {
-        kind: path.with_name(path.name + suffix)
-        for kind, suffix in (
-            ("write-ahead log", "-wal"),
-            ("shared memory", "-shm"),
-            ("journal", "-journal"),
+    """The files SQLite keeps beside a ledger, which no output may be either: beside the real
+    file, where SQLite puts them when the ledger is given through a symlink."""
+    real = Path(os.path.realpath(path))
+    kinds = (("write-ahead log", "-wal"), ("shared memory", "-shm"), ("journal", "-journal"))
+    return {kind: real.with_name(real.name + suffix) for kind, suffix in kinds}
+
+
+def _refuse_special_file(path: Path) -> None:
+    """A ledger that exists must be a regular file: opening a FIFO or a device would block
+    in C code that no signal interrupts."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputFileError(f"{path}: the ledger cannot be read ({exc.strerror}).") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise InputFileError(
+            f"{path}: is not a ledger file (a folder, a pipe or a device);"
+            " pass --ledger with a file path."
         )
-    }
 
 
 class Ledger:
@@ -162,6 +176,7 @@ class Ledger:
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = Path(path)
         self._lock_handle: IO[bytes] | None = None
+        _refuse_special_file(self.path)
         if read_only:  # `status` may look while a run writes
             try:
                 self._db = sqlite3.connect(
@@ -187,6 +202,8 @@ class Ledger:
     def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
         """Every statement of a run, its rows fetched; a failure (a damaged page can surface
         while fetching) is one clear error that stops the run."""
+        # A key a server echoed into an id or a message is not kept.
+        parameters = tuple(redact(p) if type(p) is str else p for p in parameters)
         try:
             return self._db.execute(sql, parameters).fetchall()
         except sqlite3.Error as exc:

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
-from .errors import ConfigError
+from .errors import ConfigError, redact
 from .issues import Issue, Severity, errors_in
 from .readers import Cell, SourceRow
 from .transforms import as_text
@@ -93,7 +93,7 @@ class _CsvOut:
         self._writer.writerow([neutralize(h) for h in header])
 
     def _row(self, cells: Sequence[Any]) -> None:
-        self._writer.writerow([neutralize(c) for c in cells])
+        self._writer.writerow([redact(neutralize(c)) for c in cells])
 
     def close(self) -> None:
         self._fh.close()

@@ -90,7 +90,7 @@ def open_input(options: DryRunOptions) -> tuple[Mapping, Table]:
         # The mapping's header row belongs to the original export; its rejects file (or another
         # export) has the header elsewhere: find it as if the mapping had not said.
         table = read(None)
-    mapping.bind(table.headers, table.describe())
+    mapping = mapping.bind(table.headers, table.describe())
     return mapping, table
 
 
@@ -375,8 +375,11 @@ def submit_file(
             if options.send and options.dry.input_path.is_file()
             else []
         )
+        if options.results_path is not None and options.results_path.is_file():
+            options.results_path.unlink()  # an earlier run's results never stand beside this run
         dry = dry_run(options.dry, on_validate_progress, catalog)
         if not options.send or not confirm(dry):
+            _write_unsent_results(options, settings, catalog, dry)
             return SubmitRunResult(dry)
         for snapshot in validated:
             snapshot.check()
@@ -439,7 +442,7 @@ async def _send_file(
             for built in validate_rows(table.rows, checker, ValidationSummary()):
                 if built.request is None:
                     errors = errors_in(built.issues)
-                    explained = "; ".join(f"{i.column or i.field}: {i.message}" for i in errors)
+                    explained = _explained(errors)
                     submitter.record(
                         RowResult(
                             built.row_number,
@@ -461,6 +464,30 @@ async def _send_file(
                     except OSError as exc:
                         if not broken:
                             raise _unwritable(options.results_path, exc) from exc
+
+
+def _write_unsent_results(
+    options: SubmitOptions, settings: SubmitSettings, catalog: JobCatalog | None, dry: DryRunResult
+) -> None:
+    """Nothing is sent (a dry run, no valid row, declined): the results still list every row."""
+    if options.results_path is None:
+        return
+    why = "not sent: --dry-run" if not options.send else "not sent: the run was not confirmed"
+    mapping, table = open_input(options.dry)
+    checker = row_checker(mapping, options.dry, catalog, settings.integration_id, dry.date_orders)
+    results = ResultsFile(options.results_path, settings.batch_size)
+    try:
+        for built in validate_rows(table.rows, checker, ValidationSummary()):
+            errors = errors_in(built.issues)
+            code = errors[0].code if errors else "not_sent"
+            message = "invalid: " + _explained(errors) if errors else why
+            results.write(built.row_number, Status.NOT_SENT, None, None, code, message)
+    finally:
+        results.close()
+
+
+def _explained(errors: list[Issue]) -> str:
+    return "; ".join(f"{i.column or i.field}: {i.message}" for i in errors)
 
 
 def _unwritable(path: Path | None, exc: OSError) -> OutputError:

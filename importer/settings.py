@@ -23,6 +23,7 @@ DEFAULT_MAX_WAIT = 300.0  # seconds: the longest a server may make one row wait 
 DEFAULT_REQUEST_TIMEOUT = 300.0  # seconds for a whole request; writes go through to the ATS
 MAX_RESPONSE_BYTES = 1_000_000  # Kombo's answers to a create are a few KB
 MAX_PAGE_BYTES = 32_000_000  # a page of 250 jobs with long descriptions
+MIN_KEY_CHARS = 8  # shorter would be no key of Kombo's, and too short to scrub from text safely
 _KEY_CHARACTERS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces: what a header can carry
 
 
@@ -32,8 +33,11 @@ def check_api_key(key: str) -> str:
     stripped = key.strip()
     remember_secret(key)
     remember_secret(stripped)
-    if not stripped:
-        raise ValueError("the API key is empty")
+    if len(stripped) < MIN_KEY_CHARS:
+        raise ValueError(
+            f"the API key has {len(stripped)} characters; a Kombo key has many more"
+            " (copy it again from Kombo's dashboard)"
+        )
     if not _KEY_CHARACTERS.fullmatch(stripped):
         raise ValueError(
             "the API key holds spaces, control or non-ASCII characters, which no Kombo key has;"

@@ -348,7 +348,7 @@ def test_a_key_with_a_windows_line_end_works_and_never_appears(sandbox, people, 
     assert len(sandbox.state.created) == 3
 
 
-@pytest.mark.parametrize("key", ["sk_live_\u00e9t\u00e9", "sk live", "sk_\x1b[2J"])
+@pytest.mark.parametrize("key", ["sk_live_\u00e9t\u00e9", "sk live key", "sk_live_\x1b[2J"])
 def test_a_key_no_header_can_carry_is_refused_before_any_request(key, people, tmp_path):
     source, mapping = people(1)
     with HostileServer(lambda request, sock: send(sock, 500, b"")) as server:
@@ -592,3 +592,188 @@ def test_control_characters_and_overlong_cells_are_problems_on_their_row(
     assert (
         "\x1b" not in result.output and "\x07" not in result.output
     )  # nothing hostile reaches the terminal
+
+
+# --- found by a hostile review -----------------------------------------------------------------
+
+
+def test_an_output_onto_the_real_wal_of_a_ledger_given_through_a_symlink_is_refused(
+    people, tmp_path
+):
+    source, mapping = people(2)
+    (tmp_path / "real").mkdir()
+    os.symlink(tmp_path / "real" / "db.sqlite", tmp_path / "link.sqlite")
+    result = cli(
+        "submit",
+        source,
+        "-m",
+        mapping,
+        "--sandbox",
+        "--yes",
+        "--ledger",
+        tmp_path / "link.sqlite",
+        "--results",
+        tmp_path / "r.csv",
+        "--report",
+        tmp_path / "real" / "db.sqlite-wal",
+        "--no-check-remote",
+    )
+    assert result.exit_code == 2 and "would overwrite" in result.output, result.output
+
+
+def test_a_key_echoed_into_a_success_answer_is_scrubbed_from_results_ledger_and_output(
+    people, tmp_path
+):
+    def echo(request: Request, sock) -> None:
+        auth = request.headers["authorization"]
+        body = {
+            "status": "success",
+            "data": {"id": "cand-" + auth, "applications": [{"id": auth}]},
+            "warnings": [{"message": "echo " + auth}],
+        }
+        send(sock, 200, body)
+
+    source, mapping = people(1)
+    with HostileServer(echo) as server:
+        result = cli(
+            *submit_args(source, mapping, server.url, tmp_path), "--api-key", "sk_live_SECRET123"
+        )
+    everything = (
+        result.output
+        + (tmp_path / "results.csv").read_text()
+        + (tmp_path / "ledger.sqlite").read_bytes().decode("latin-1")
+    )
+    assert result.exit_code == 0, result.output
+    assert "sk_live_SECRET123" not in everything and "[redacted]" in result.output
+
+
+def test_a_key_echoed_into_an_error_code_or_a_long_body_leaves_no_part_of_it(people, tmp_path):
+    def echo(request: Request, sock) -> None:
+        auth = request.headers["authorization"]
+        if "p0@" in request.body.decode() or "person0" in request.body.decode():
+            send(
+                sock,
+                400,
+                {
+                    "status": "error",
+                    "error": {"code": "X." + auth.replace(" ", "_"), "message": "m"},
+                },
+            )
+        else:
+            send(sock, 400, ("x" * 188 + " " + auth).encode(), {"content-type": "text/plain"})
+
+    source, mapping = people(2)
+    with HostileServer(echo) as server:
+        result = cli(
+            *submit_args(source, mapping, server.url, tmp_path), "--api-key", "sk_live_SECRET123"
+        )
+    results = (tmp_path / "results.csv").read_text()
+    assert result.exit_code == 1, result.output
+    assert "SECRET" not in results and "sk_l" not in results
+
+
+def test_a_ledger_that_is_a_pipe_is_refused_without_blocking(people, tmp_path):
+    os.mkfifo(tmp_path / "ledger.sqlite")
+    source, mapping = people(1)
+    result = subprocess.run(
+        [sys.executable, "-m", "importer", "status", str(tmp_path / "ledger.sqlite")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2 and "is not a ledger file" in result.stderr
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "importer",
+            *map(str, submit_args(source, mapping, "http://127.0.0.1:9/v1", tmp_path)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2 and "is not a ledger file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "job",
+    [
+        {"id": "J", "screening_questions": [{"id": "Q", "format": "text"}]},
+        {
+            "id": "J",
+            "screening_questions": [
+                {"id": "Q", "format": {"type": "SINGLE_SELECT", "options": ["a"]}}
+            ],
+        },
+    ],
+)
+def test_jobs_with_questions_in_the_wrong_shape_are_a_clear_error_not_a_bug(job):
+    page = {"status": "success", "data": {"next": None, "results": [job]}}
+    with HostileServer(lambda request, sock: send(sock, 200, page)) as server:
+        result = cli(
+            "jobs",
+            "--server-url",
+            server.url,
+            "--integration-id",
+            "x:y",
+            "--api-key",
+            "key-12345678",
+        )
+    assert result.exit_code == 3, result.output
+    assert "not in Kombo's shape" in result.output
+
+
+def test_server_text_printed_by_jobs_cannot_drive_the_terminal():
+    page = {
+        "status": "success",
+        "data": {
+            "next": None,
+            "results": [{"id": "J\x1b]0;pwned\x07", "name": "N\x1b[2J", "status": "OPEN"}],
+        },
+    }
+    with HostileServer(lambda request, sock: send(sock, 200, page)) as server:
+        result = cli(
+            "jobs",
+            "--server-url",
+            server.url,
+            "--integration-id",
+            "x:y",
+            "--api-key",
+            "key-12345678",
+        )
+    assert (
+        result.exit_code == 0 and "\x1b" not in result.output and "\\x1b]0;pwned" in result.output
+    )
+
+
+def test_when_nothing_is_sent_the_results_still_list_every_row_and_no_stale_file_remains(
+    sandbox, people, tmp_path
+):
+    source, mapping = people(2, bad=1)
+    assert cli(*submit_args(source, mapping, sandbox.url, tmp_path)).exit_code == 1
+    assert {r["status"] for r in read_csv(tmp_path / "results.csv")} == {"created", "not_sent"}
+    result = cli(*submit_args(source, mapping, sandbox.url, tmp_path), "--dry-run")
+    rows = read_csv(tmp_path / "results.csv")
+    assert result.exit_code == 1 and [r["row"] for r in rows] == ["2", "3", "4"]
+    assert {(r["status"], r["code"]) for r in rows} == {
+        ("not_sent", "not_sent"),
+        ("not_sent", "invalid_email"),
+    }
+
+
+def test_ctrl_c_or_end_of_input_at_the_confirmation_is_an_interruption_not_a_failure(monkeypatch):
+    """click turns Ctrl-C, SIGTERM and end of input at a prompt into Abort, which would exit 1
+    ("some rows failed"); the prompt makes it an interruption (130) instead."""
+    import click
+
+    from importer import cli as command_line
+
+    def aborted(*args, **kwargs):
+        raise click.Abort
+
+    monkeypatch.setattr(click, "confirm", aborted)
+    with pytest.raises(KeyboardInterrupt):
+        command_line._confirmed("Send 3 rows?")
