@@ -168,6 +168,10 @@ class Pacer:
             self._next_start = start + self.interval
         await _sleep_unless(stopping, start - now)
 
+    async def hold(self, stopping: asyncio.Event) -> None:
+        """Wait out a pause that began after this request took its turn."""
+        await _sleep_unless(stopping, self._paused_until - self.clock())
+
     def pause(self, seconds: float) -> None:
         """Hold every request for `seconds`, never longer than `--max-wait`."""
         self._paused_until = max(self._paused_until, self.clock() + min(seconds, self.max_wait))
@@ -404,6 +408,8 @@ class Submitter:
                 return Settled(_unfinished(row, last, attempt - 1), True, uncertain)
             await self.pacer.wait_turn(self.stopping)
             async with self.gate:
+                # Kombo may have said "wait" while this row queued at the gate: everyone waits.
+                await self.pacer.hold(self.stopping)
                 if self.stopping.is_set():
                     return Settled(_unfinished(row, last, attempt - 1), True, uncertain)
                 if job_id in self.closed_jobs:

@@ -408,3 +408,21 @@ def test_an_answer_that_names_no_option_or_too_many_is_a_problem(
     with pytest.raises(RowProblem) as problem:
         answer_for(question, answer_given)
     assert (problem.value.code, problem.value.message) == (code, message)
+
+
+def test_a_rate_limit_pause_holds_the_rows_already_waiting_at_the_gate():
+    """Rows that took their turn before Kombo said the window is spent still wait for its reset
+    (a rate limit is everyone's, not just the row that heard it)."""
+    started: list[float] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        started.append(time.monotonic())
+        await asyncio.sleep(0.01)
+        headers = (
+            {"ratelimit-remaining": "0", "ratelimit-reset": "0.3"} if len(started) == 1 else {}
+        )
+        return answer(200, CREATED, headers | {"concurrency-limit": "1"})
+
+    results, _ = send_all(handler, count=4, concurrency=3)
+    assert len(results) == 4
+    assert min(started[1:]) - started[0] >= 0.28
