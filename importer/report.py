@@ -259,7 +259,10 @@ class AnnotatedWorkbook:
 
     def close(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._book.save(self.path)
+        try:
+            self._book.save(self.path)
+        except OSError as exc:  # name the file: openpyxl's error says only what went wrong
+            raise OSError(exc.errno, exc.strerror or str(exc), str(self.path)) from exc
 
 
 def _excel_can_type(value: Cell) -> bool:
