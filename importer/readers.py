@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from .errors import InputFileError, did_you_mean
 from .issues import CELL_ERROR, ENCODING_ERROR, EXTRA_CELLS, Issue, Severity
@@ -212,7 +212,10 @@ def read_table(
 # --- file kinds ------------------------------------------------------------------------------
 
 
-def file_kind(path: Path) -> str:
+FileKind = Literal["excel", "csv"]
+
+
+def file_kind(path: Path) -> FileKind:
     """'excel' or 'csv', by the file's first bytes, then its extension: old ATSs write
     tab-separated text and call it .xls."""
     with path.open("rb") as fh:
