@@ -40,7 +40,6 @@ from .readers import MAX_CELL_CHARS, SourceRow
 from .transforms import as_text
 
 _INVALID = object()  # a value was given but is wrong; its issue is already recorded
-_MISSING = object()
 MEMO_SIZE = 4096  # distinct cells remembered per field
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls (a sign of a wrong decoding).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -375,86 +374,133 @@ def _compile_attachment(node: AttachmentNode, ctx: _Context) -> Evaluator:
 
 
 # --- leaves ----------------------------------------------------------------------------------
+#
+# Every value of a leaf goes the same way, whatever feeds it: the cell, stripped (an empty one is
+# absent, or the default, or a `required` problem), then `_converter`: the transforms, the value
+# map, the coercion to the SDK's type and the warnings on what is sent. "Empty" is `_empty`
+# throughout, and a value a transform or the map leaves empty is not sent. A cell that becomes a
+# list (`split`, the `json_list` transform, a list given as value or default) sends each of its
+# items that way (`_each`). Plain column cells, most leaves, are memoised (`_memoised`).
+
+Warnings = tuple[tuple[str, str], ...]  # (code, message) of each warning on a value
+Converter = Callable[[Any, Any], tuple[Any, Warnings]]
+"""(the cell, as the report shows it and the warnings judge it; the value to convert) -> (what is
+sent, None when nothing is left; its warnings). A value that cannot be sent raises RowProblem."""
+_NOTHING: tuple[Any, Warnings] = (None, ())
 
 
 def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
     """The hot path: one cell -> the value Kombo expects there, or an issue."""
-    coerce = _coercer(leaf)
-    spec = leaf.spec
-    index = leaf.index if leaf.index is not None else -1
-    steps = [function for _, function in leaf.transforms]
+    # A date column's order, decided once from all of its values, reads its dates, not a guess
+    # per cell.
+    dated = ctx.date_orders.get(leaf.index) if leaf.index is not None else None
+    steps = _steps(leaf, dated)
+    coerce = _coercer(leaf, dated)
+    if leaf.spec.value is not None and not steps and leaf.value_map is None:
+        constant = _constant(leaf, coerce, ctx.mapping_path)
+        return lambda row, force: constant
+    convert = _converter(leaf, steps, coerce, dated)
+    if _memoisable(leaf):
+        return _memoised(leaf, convert)
+    return _evaluator(leaf, convert, _cell_converter(leaf, steps, coerce, dated, convert))
+
+
+def _steps(leaf: Leaf, dated: DateOrder | None) -> list[Callable[[Any], Any]]:
+    """The leaf's transforms; in a column whose date order is known, `date` reads in that order."""
+    return [
+        _in_order(function, dated) if dated is not None and name == "date" else function
+        for name, function in leaf.transforms
+    ]
+
+
+def _constant(leaf: Leaf, coerce: Callable[[Any], Any], mapping_path: Path) -> Any:
+    """A `value:` with no transform or map is the same in every row: checked once, here."""
+    try:
+        return coerce(leaf.spec.value)
+    except RowProblem as error:
+        raise ConfigError.at(
+            mapping_path, leaf.line, leaf.path, f"the constant {error.message}"
+        ) from None
+
+
+def _converter(
+    leaf: Leaf,
+    steps: list[Callable[[Any], Any]],
+    coerce: Callable[[Any], Any],
+    dated: DateOrder | None,
+) -> Converter:
+    """The one way a single value becomes what is sent: `steps` (the leaf's transforms), the
+    value map, the coercion, the warnings. A value a transform or the map leaves empty is not
+    sent, and no later transform sees it."""
     value_map = leaf.value_map
-    split = spec.split
-    default = spec.default
-    scalar = (
+    texts = leaf.kind == "str"
+
+    def convert(raw: Any, value: Any) -> tuple[Any, Warnings]:
+        for step in steps:
+            value = step(value)
+            if _empty(value):
+                return _NOTHING
+        if value_map is not None:
+            value = _mapped(leaf, value)
+            if _empty(value):
+                return _NOTHING
+        value = coerce(value)
+        return value, _warnings(raw, value, texts, dated)
+
+    return convert
+
+
+def _memoisable(leaf: Leaf) -> bool:
+    """A plain column cell: one value in, at most one out, nothing else of the row needed."""
+    return (
         leaf.index is not None
-        and split is None
-        and default is None
+        and leaf.spec.split is None
+        and leaf.spec.default is None
         and not leaf.required
         and all(name != "json_list" for name, _ in leaf.transforms)
     )
-    texts = leaf.kind == "str"
-    dated = ctx.date_orders.get(leaf.index) if leaf.index is not None else None
-    if dated is not None:  # its column's order decides, not a guess per cell
-        steps = [
-            _in_order(function, dated) if name == "date" else function
-            for name, function in leaf.transforms
-        ]
-        if leaf.kind == "datetime" and "date" not in {name for name, _ in leaf.transforms}:
 
-            def coerce_in_order(value: Any) -> dt.datetime:
-                return _moment(transforms.parse_date_in_order(value, dated.order, dated.settled_by))
 
-            coerce = coerce_in_order
+def _memoised(leaf: Leaf, convert: Converter) -> Evaluator:
+    """Spreadsheets repeat themselves (countries, jobs, stages, dates, yes/no): each distinct cell
+    is converted once and remembered, up to MEMO_SIZE of them, problems and warnings included."""
+    index = leaf.index if leaf.index is not None else -1
+    memo: dict[Any, tuple[Any, Warnings] | RowProblem] = {}
 
-    if spec.value is not None and not steps and value_map is None:
-        try:
-            constant = coerce(spec.value)  # the same for every row: checked once, here
-        except RowProblem as error:
-            raise ConfigError.at(
-                ctx.mapping_path, leaf.line, leaf.path, f"the constant {error.message}"
-            ) from None
-        return lambda row, force: constant
-
-    if scalar:
-        # Spreadsheets repeat themselves (countries, jobs, stages, dates, yes/no): each distinct
-        # cell is transformed once and remembered, up to a bound, errors and warnings included.
-        memo: dict[Any, Any] = {}
-
-        def evaluate_cell(row: _Row, force: bool) -> Any:
-            raw = row.values[index]
-            if raw is None:
+    def evaluate_cell(row: _Row, force: bool) -> Any:
+        raw = row.values[index]
+        # `_empty`, written out: this runs for every cell, and the stripped text is the key.
+        if raw is None:
+            return None
+        key: Any
+        if type(raw) is str:
+            # Issues here show the cell stripped (the memo's key), `_evaluator`'s the cell as it
+            # is: no test pins either, and it was so before.
+            raw = key = raw.strip()
+            if not raw:
                 return None
-            key: Any
-            if type(raw) is str:
-                raw = key = raw.strip()
-                if not raw:
-                    return None
-            else:
-                key = (type(raw), raw)  # True == 1 == 1.0, but they are different cells
-            found = memo.get(key, _MISSING)
-            if found is _MISSING:
-                try:
-                    value = raw
-                    for step in steps:
-                        value = step(value)
-                    if value_map is not None:
-                        value = _mapped(leaf, value)
-                    value = None if value is None or value == "" else coerce(value)
-                    found = (value, _warnings(raw, value, texts, dated))
-                except RowProblem as error:
-                    found = error
-                if len(memo) < MEMO_SIZE:
-                    memo[key] = found
-            if type(found) is RowProblem:
-                row.add(leaf, raw, found.code, found.message)
-                return _INVALID
-            value, warnings = found
-            for code, message in warnings:
-                row.add(leaf, raw, code, message, severity=Severity.WARNING)
-            return value
+        else:
+            key = (type(raw), raw)  # True == 1 == 1.0, but they are different cells
+        found = memo.get(key)
+        if found is None:
+            try:
+                found = convert(raw, raw)
+            except RowProblem as problem:
+                found = problem
+            if len(memo) < MEMO_SIZE:
+                memo[key] = found
+        if type(found) is tuple and not found[1]:  # most cells: a value, nothing to note
+            return found[0]
+        return _settle(row, leaf, raw, found)
 
-        return evaluate_cell
+    return evaluate_cell
+
+
+def _evaluator(leaf: Leaf, convert: Converter, convert_cell: Converter) -> Evaluator:
+    """Any other leaf (a template, a value with transforms, a default, `required`, a list): the
+    cell, or its default, through `convert_cell`; a list given as value or default, each of its
+    items through `convert`."""
+    default = leaf.spec.default
 
     def evaluate(row: _Row, force: bool) -> Any:
         raw = _raw(row, leaf)
@@ -470,35 +516,74 @@ def _compile_leaf(leaf: Leaf, ctx: _Context) -> Evaluator:
                     )
                     return _INVALID
                 return None
-        value: Any = raw.strip() if type(raw) is str else raw
-        try:
-            if split is not None:
-                value = [part.strip() for part in as_text(value).split(split) if part.strip()]
-            for step in steps:
-                value = (
-                    [v for v in map(step, value) if not _empty(v)]
-                    if type(value) is list
-                    else step(value)
-                )
-            if value_map is not None:
-                value = (
-                    [_mapped(leaf, v) for v in value]
-                    if type(value) is list
-                    else _mapped(leaf, value)
-                )
-            if type(value) is list:
-                value = [coerce(v) for v in value if not _empty(v)] or None
-            else:
-                value = None if _empty(value) else coerce(value)
-        except RowProblem as error:
-            row.add(leaf, raw, error.code, error.message)
-            return _INVALID
-        for item in value if type(value) is list else [value]:
-            for code, message in _warnings(raw, item, texts, dated):
-                row.add(leaf, raw, code, message, severity=Severity.WARNING)
-        return value
+        value = raw.strip() if type(raw) is str else raw
+        found: tuple[Any, Warnings] | RowProblem
+        try:  # a value or default given as a list goes item by item
+            found = _each(raw, value, convert) if type(value) is list else convert_cell(raw, value)
+        except RowProblem as problem:
+            found = problem
+        return _settle(row, leaf, raw, found)
 
     return evaluate
+
+
+def _cell_converter(
+    leaf: Leaf,
+    steps: list[Callable[[Any], Any]],
+    coerce: Callable[[Any], Any],
+    dated: DateOrder | None,
+    convert: Converter,
+) -> Converter:
+    """What a cell becomes: its parts (`split`) each through `convert`; with `json_list`, the
+    items of the list it makes each through the transforms after it; otherwise one value."""
+    split = leaf.spec.split
+    if split is not None:
+
+        def convert_parts(raw: Any, value: Any) -> tuple[Any, Warnings]:
+            return _each(raw, [part.strip() for part in as_text(value).split(split)], convert)
+
+        return convert_parts
+    names = [name for name, _ in leaf.transforms]
+    if "json_list" not in names:
+        return convert
+    made = names.index("json_list") + 1
+    make_list = steps[:made]
+    convert_item = _converter(leaf, steps[made:], coerce, dated)
+
+    def convert_list(raw: Any, value: Any) -> tuple[Any, Warnings]:
+        for step in make_list:
+            value = step(value)
+            if _empty(value):
+                return _NOTHING
+        return _each(raw, value, convert_item)
+
+    return convert_list
+
+
+def _each(raw: Any, items: list[Any], convert: Converter) -> tuple[Any, Warnings]:
+    """A list: each item that is not empty through `convert`; None when nothing is left. The
+    first problem stops it; the warnings are those of every item sent."""
+    sent: list[Any] = []
+    warned: list[tuple[str, str]] = []
+    for item in items:
+        if not _empty(item):
+            value, found = convert(raw, item)
+            if value is not None:
+                sent.append(value)
+                warned.extend(found)
+    return (sent, tuple(warned)) if sent else _NOTHING
+
+
+def _settle(row: _Row, leaf: Leaf, raw: Any, found: tuple[Any, Warnings] | RowProblem) -> Any:
+    """A converted cell on its row: the value to send, its warnings noted; or, its problem
+    noted, _INVALID."""
+    if isinstance(found, RowProblem):
+        row.add(leaf, raw, found.code, found.message)
+        return _INVALID
+    value, warned = found
+    for code, message in warned:
+        row.add(leaf, raw, code, message, severity=Severity.WARNING)
+    return value
 
 
 # Text that UTF-8 became when read as Windows-1252 or Latin-1: Ã¼ for ü, â€™ for ’, Â  for a
@@ -551,7 +636,7 @@ def _warnings(
                 "Format the column as text in the export.",
             )
         )
-    if type(value) is str and _MOJIBAKE.search(value):
+    if type(value) is str and _mojibake(value):
         found.append(
             (
                 issues.MOJIBAKE,
@@ -560,6 +645,11 @@ def _warnings(
             )
         )
     return tuple(found)
+
+
+def _mojibake(text: str) -> bool:
+    # Every pattern starts with one of these: looking for them first is faster than the search.
+    return ("Ã" in text or "â€" in text or "Â" in text) and _MOJIBAKE.search(text) is not None
 
 
 def _raw(row: _Row, leaf: Leaf) -> Any:
@@ -602,7 +692,7 @@ def _mapped(leaf: Leaf, value: Any) -> Any:
     )
 
 
-def _coercer(leaf: Leaf) -> Callable[[Any], Any]:
+def _coercer(leaf: Leaf, dated: DateOrder | None) -> Callable[[Any], Any]:
     """The function that turns a transformed value into the type the SDK expects at this leaf,
     running our format check unless a transform has done that already."""
     kind = leaf.kind
@@ -627,7 +717,7 @@ def _coercer(leaf: Leaf) -> Callable[[Any], Any]:
 
         return member
     if kind == "datetime":
-        return _moment
+        return _moment_of(leaf, dated)
     if kind == "int" or (kind == "float" and _integer_field(leaf.path)):
         return _integer_of(leaf)
     if kind == "float":
@@ -657,6 +747,17 @@ def _text(value: Any) -> str:
             "no ATS shows; remove it from the cell.",
         )
     return text
+
+
+def _moment_of(leaf: Leaf, dated: DateOrder | None) -> Callable[[Any], dt.datetime]:
+    """A date field's coercion; with no `date` transform, in its column's order if known."""
+    if dated is None or "date" in {name for name, _ in leaf.transforms}:
+        return _moment
+
+    def moment_in_order(value: Any) -> dt.datetime:
+        return _moment(transforms.parse_date_in_order(value, dated.order, dated.settled_by))
+
+    return moment_in_order
 
 
 def _moment(value: Any) -> dt.datetime:

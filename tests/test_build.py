@@ -20,7 +20,7 @@ from importer.validate import RowChecker, ValidationSummary, validate_rows
 def build_all(mapping_path: Path, input_path: Path, base_dir: Path | None = None):
     mapping = load_mapping(mapping_path)
     table = read_table(input_path, expected_columns=mapping.columns())
-    mapping.bind(table.headers, str(input_path))
+    mapping = mapping.bind(table.headers, str(input_path))
     builder = RequestBuilder(
         mapping, FolderSource(base_dir or input_path.parent), "acme:greenhouse"
     )
@@ -356,7 +356,7 @@ def test_too_large_attachments(write_mapping, write_csv, tmp_path):
             [["First", "Last", "Email", "CV", "Other"], ["A", "B", "a@example.com", "big.pdf", ""]]
         )
     )
-    mapping.bind(table.headers, "input")
+    mapping = mapping.bind(table.headers, "input")
     builder = RequestBuilder(mapping, FolderSource(tmp_path, max_bytes=1000))
     (row,) = table.rows
     built = builder.build(row)
@@ -376,3 +376,99 @@ def test_required_attachment(write_mapping, write_csv, tmp_path, cell, code):
         mapping, write_csv([["F", "L", "E", "CV"], ["A", "B", "a@example.com", cell]])
     )
     assert [i.code for i in built.issues] == ([code] if code else [])
+
+
+# Every leaf converts a value the same way (transforms, value map, coercion, warnings), whether
+# it is a plain column (each distinct cell remembered) or has `required` or a default; a list
+# (split, json_list, a default given as a list) sends each of its items that way.
+PLAIN_AND_OTHERS = ["", ", required: true", ", default: '-'"]
+
+
+def with_title(title: str) -> str:
+    return (
+        "candidate: {first_name: F, last_name: L, email_address: E, title: " + title + "}\n"
+        "application: {job_id: {value: J}}\n"
+    )
+
+
+@pytest.mark.parametrize("more", PLAIN_AND_OTHERS)
+def test_a_value_a_transform_leaves_empty_goes_no_further(write_mapping, write_csv, more):
+    # It used to reach the next transform as None, and `upper` sent "NONE".
+    mapping = write_mapping(
+        with_title("{column: T, transform: [{regex: {pattern: '^(\\d*)'}}, upper]" + more + "}")
+    )
+    rows = [["F", "L", "E", "T"], ["A", "B", "a@example.com", "abc"], ["A", "B", "a@b.de", "42 x"]]
+    nothing, number = build_all(mapping, write_csv(rows))
+    assert "title" not in body(nothing)["candidate"] and nothing.issues == []
+    assert body(number)["candidate"]["title"] == "42"
+
+
+@pytest.mark.parametrize("more", PLAIN_AND_OTHERS)
+def test_a_value_mapped_to_blank_text_is_not_sent(write_mapping, write_csv, more):
+    # A plain column used to send the blank text; the others left it out.
+    mapping = write_mapping(with_title("{column: T, map: {none: ' ', ceo: CEO}" + more + "}"))
+    rows = [["F", "L", "E", "T"], ["A", "B", "a@example.com", "None"], ["A", "B", "a@b.de", "ceo"]]
+    blank, ceo = build_all(mapping, write_csv(rows))
+    assert "title" not in body(blank)["candidate"] and blank.issues == []
+    assert body(ceo)["candidate"]["title"] == "CEO"
+
+
+@pytest.mark.parametrize("more", PLAIN_AND_OTHERS)
+def test_no_numeric_text_warning_when_nothing_is_sent(write_mapping, tmp_path, more):
+    # The warning used to say "sent as 'None'".
+    mapping = write_mapping(with_title("{column: T, transform: [last_name]" + more + "}"))
+    path = tmp_path / "people.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["F", "L", "E", "T"])
+    wb.active.append(["A", "B", "a@example.com", 12345])
+    wb.active.append(["A", "B", "b@example.com", "Wolf"])
+    wb.save(path)
+    number, text = build_all(mapping, path)
+    assert "title" not in body(number)["candidate"] and number.issues == []
+    assert "title" not in body(text)["candidate"] and text.issues == []
+
+
+LISTS = """
+candidate:
+  first_name: F
+  last_name: L
+  email_address: E
+  social_links: [{column: Links, split: " ", default: [https://a.example, https://b.example]}]
+application: {job_id: {value: J}}
+screening_question_answers:
+  q_langs: {column: Langs, transform: [json_list], map: {de: German, en: English}}
+  q_where: {column: Where, split: ",", transform: [country], map: {de: Germany}}
+"""
+
+
+def build_lists(write_mapping, write_csv, links="", langs="", where=""):
+    rows = [["F", "L", "E", "Links", "Langs", "Where"], ["A", "B", "a@b.de", links, langs, where]]
+    (built,) = build_all(write_mapping(LISTS), write_csv(rows))
+    return built
+
+
+def test_a_default_given_as_a_list_is_sent_item_by_item(write_mapping, write_csv):
+    # With `split`, it used to be split as its Python text, "['https://a.example', ...]".
+    built = build_lists(write_mapping, write_csv)
+    assert body(built)["candidate"]["social_links"] == [
+        {"url": "https://a.example"},
+        {"url": "https://b.example"},
+    ]
+
+
+def test_a_blank_item_of_a_json_list_is_left_out(write_mapping, write_csv):
+    # Like an empty one; it used to be looked up in the value map.
+    built = build_lists(write_mapping, write_csv, langs='["de", " ", "en"]', where="Deutschland")
+    assert body(built)["screening_question_answers"] == [
+        {"question_id": "q_langs", "answer": ["German", "English"]},
+        {"question_id": "q_where", "answer": ["Germany"]},
+    ]
+
+
+def test_of_several_bad_parts_the_first_is_reported(write_mapping, write_csv):
+    # Each part goes all the way before the next ('FR' is not in the map, 'Narnia' is no
+    # country); it used to be the first problem of the first transform that any part failed.
+    built = build_lists(write_mapping, write_csv, where="France, Narnia")
+    assert [(i.field, i.code, i.message[:24]) for i in built.issues] == [
+        ("screening_question_answers.q_where", "unknown_value", "'FR' is not in the value")
+    ]
