@@ -130,18 +130,28 @@ class DateOrder:
     inferred: bool = False  # proven by the column's values: each ambiguous one gets a warning
 
 
-def date_order_columns(mapping: Mapping) -> dict[int, bool | None]:
-    """The columns whose dates are read by guessing the order (a `date` transform without
-    `formats`, or a date field without one), each with its transform's explicit `dayfirst`."""
-    found: dict[int, bool | None] = {}
+def guessed_date_leaves(mapping: Mapping) -> list[tuple[Leaf, bool | None]]:
+    """The leaves whose column's dates are read by guessing the order (a `date` transform
+    without `formats`, or a date field without one), each with its transform's explicit
+    `dayfirst`; known before the mapping is bound, so a file is read for them only if needed."""
+    found: list[tuple[Leaf, bool | None]] = []
     for leaf in mapping.leaves():
-        if leaf.index is None:
+        if leaf.spec.column is None:
             continue
         steps = [function for name, function in leaf.transforms if name == "date"]
         keywords = [getattr(step, "keywords", {}) for step in steps]
         if any(not k.get("formats") for k in keywords) or (not steps and leaf.kind == "datetime"):
             explicit = [k["dayfirst"] for k in keywords if "dayfirst" in k]
-            found[leaf.index] = explicit[0] if explicit else found.get(leaf.index)
+            found.append((leaf, explicit[0] if explicit else None))
+    return found
+
+
+def date_order_columns(mapping: Mapping) -> dict[int, bool | None]:
+    """Column index -> explicit dayfirst, for a bound mapping's guessed date columns."""
+    found: dict[int, bool | None] = {}
+    for leaf, explicit in guessed_date_leaves(mapping):
+        if leaf.index is not None:
+            found[leaf.index] = explicit if explicit is not None else found.get(leaf.index)
     return found
 
 
@@ -436,15 +446,19 @@ def _converter(
     texts = leaf.kind == "str"
 
     def convert(raw: Any, value: Any) -> tuple[Any, Warnings]:
+        # `_empty` written out, and the warnings skipped when none can fire: this runs once for
+        # every distinct cell of every column.
         for step in steps:
             value = step(value)
-            if _empty(value):
+            if value is None or (type(value) is str and not value.strip()):
                 return _NOTHING
         if value_map is not None:
             value = _mapped(leaf, value)
-            if _empty(value):
+            if value is None or (type(value) is str and not value.strip()):
                 return _NOTHING
         value = coerce(value)
+        if dated is None and type(raw) is str and (type(value) is not str or value.isascii()):
+            return value, ()
         return value, _warnings(raw, value, texts, dated)
 
     return convert
@@ -617,6 +631,8 @@ def _warnings(
     raw: Any, value: Any, texts: bool, dated: DateOrder | None = None
 ) -> tuple[tuple[str, str], ...]:
     """What a person should see about a value that is sent all the same."""
+    if dated is None and type(raw) is str and (type(value) is not str or value.isascii()):
+        return ()  # nearly every value: none of the checks below can fire
     found: list[tuple[str, str]] = []
     if (
         dated is not None
@@ -733,6 +749,8 @@ def _text(value: Any) -> str:
     """Text as it may be sent: no control characters (a NUL, an escape sequence) and no more
     than any field holds; otherwise a problem on the row, never sent as it is."""
     text = value if type(value) is str else as_text(value)
+    if len(text) <= MAX_CELL_CHARS and text.isprintable():  # nearly every cell: no regex needed
+        return text
     if len(text) > MAX_CELL_CHARS:
         raise RowProblem(
             issues.CELL_TOO_LONG,

@@ -248,6 +248,26 @@ def input_options(command: Any) -> Any:
     return command
 
 
+def report_options(command: Any) -> Any:
+    """The dry run's reports, the same for `validate` and `submit`."""
+    report = click.option(
+        "--report",
+        "report_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Write every problem to this CSV: row,column,field,value,code,message,severity.",
+    )
+    rejects = click.option(
+        "--rejects",
+        "rejects_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help=(
+            "Write the invalid rows, original columns plus 'errors', to this CSV to fix and "
+            "import again."
+        ),
+    )
+    return report(rejects(command))
+
+
 def api_options(command: Any) -> Any:
     """Options shared by every command that talks to Kombo (or to the local sandbox)."""
     for decorator in reversed(
@@ -371,21 +391,7 @@ def _dry_run_options(
 
 @main.command()
 @input_options
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write every problem to this CSV: row,column,field,value,code,message.",
-)
-@click.option(
-    "--rejects",
-    "rejects_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help=(
-        "Write the invalid rows, original columns plus 'errors', to this CSV to fix and import "
-        "again."
-    ),
-)
+@report_options
 @click.option(
     "--annotated",
     "annotated_path",
@@ -582,18 +588,7 @@ class _SubmitProgress:
     show_default=True,
     help="Check jobs, stages and screening questions against the integration before sending.",
 )
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write every validation problem to this CSV.",
-)
-@click.option(
-    "--rejects",
-    "rejects_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write the invalid rows to this CSV to fix and import again.",
-)
+@report_options
 @click.option(
     "--results",
     "results_path",

@@ -98,36 +98,10 @@ _SELECT = (
 
 
 def _record(row: tuple[Any, ...]) -> Record:
-    (
-        integration_id,
-        email,
-        job_id,
-        source,
-        row_number,
-        digest,
-        state,
-        retryable,
-        attempts,
-        candidate_id,
-        application_id,
-        code,
-        message,
-    ) = row
-    return Record(
-        integration_id,
-        email,
-        job_id,
-        source,
-        row_number,
-        digest,
-        state,
-        bool(retryable),
-        attempts,
-        candidate_id,
-        application_id,
-        code,
-        message,
-    )
+    """A row of `_SELECT` (its columns in Record's order; SQLite keeps booleans as 0/1)."""
+    values = list(row)
+    values[7] = bool(values[7])  # retryable
+    return Record(*values)
 
 
 def fingerprint(body: dict[str, Any], attachment_digests: list[str]) -> str:

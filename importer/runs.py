@@ -5,21 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from .attachments import DEFAULT_MAX_BYTES, open_attachment_source
-from .build import DateOrder, PostAtsCandidatesRequest, RequestBuilder, date_order_columns
+from .build import (
+    DateOrder,
+    PostAtsCandidatesRequest,
+    RequestBuilder,
+    date_order_columns,
+    guessed_date_leaves,
+)
 from .client import KomboClient
 from .draft import SYNONYMS, Draft, place_columns, render_mapping
-from .errors import ConfigError, InputFileError, OutputError
+from .errors import ConfigError, OutputError
+from .files import FileSnapshot, refuse_overwrites
 from .issues import Issue, errors_in
 from .ledger import Ledger, LedgerJournal, sidecar_paths
 from .mapping import Mapping, load_mapping
@@ -167,12 +171,8 @@ def dry_run(
 def column_date_orders(options: DryRunOptions) -> dict[int, DateOrder]:
     """The order of each date column read by guessing, from all of its values: one more read
     of the file, only when the mapping has such a column."""
-    mapping = load_mapping(options.mapping_path)
-    if not any(
-        leaf.kind == "datetime" or any(name == "date" for name, _ in leaf.transforms)
-        for leaf in mapping.leaves()
-    ):
-        return {}
+    if not guessed_date_leaves(load_mapping(options.mapping_path)):
+        return {}  # the file is not read again
     mapping, table = open_input(options)
     columns = date_order_columns(mapping)
     if not columns:
@@ -254,76 +254,6 @@ def _report_writes(options: DryRunOptions) -> dict[str, Path | None]:
         "--rejects": options.rejects_path,
         "--annotated": options.annotated_path,
     }
-
-
-OUTPUT_SUFFIXES = {"--annotated": (".xlsx",)}
-
-
-def refuse_overwrites(reads: dict[str, Path | None], writes: dict[str, Path | None]) -> None:
-    """Before anything is read or sent: no output may be an input, nor another output. Files are
-    compared as the system knows them (a hard link or a symlink is the same file), not by name."""
-    seen: dict[tuple[Any, ...], str] = {}
-    for label, path in reads.items():
-        if path is not None:
-            seen.setdefault(_identity(path), f"{label} {path}")
-    for label, path in writes.items():
-        if path is None:
-            continue
-        suffixes = OUTPUT_SUFFIXES.get(label)
-        if suffixes and path.suffix.lower() not in suffixes:
-            raise ConfigError(
-                f"{label} {path}: writes an Excel workbook; give it a name ending in {suffixes[0]}."
-            )
-        identity = _identity(path)
-        if identity in seen:
-            raise ConfigError(
-                f"{label} {path} would overwrite {seen[identity]} (the same file); choose another "
-                "file name."
-            )
-        seen[identity] = f"{label} {path}"
-
-
-def _identity(path: Path) -> tuple[Any, ...]:
-    """What makes two paths one file: device and inode when it exists, else its real path."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return ("path", os.path.normcase(os.path.realpath(path)))
-    return ("inode", info.st_dev, info.st_ino)
-
-
-@dataclass(frozen=True)
-class FileSnapshot:
-    """A file's size, time and digest, to prove later that it is still what was validated."""
-
-    path: Path
-    size: int
-    mtime_ns: int
-    sha256: str
-
-    @classmethod
-    def take(cls, path: Path) -> FileSnapshot:
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            info = os.fstat(fh.fileno())
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-        return cls(path, info.st_size, info.st_mtime_ns, digest.hexdigest())
-
-    def check(self) -> None:
-        """Raise when the file changed since it was taken: what was confirmed is what is sent."""
-        try:
-            now = FileSnapshot.take(self.path)
-        except OSError as exc:
-            now = None
-            reason = exc.strerror or str(exc)
-        else:
-            reason = "its content differs"
-        if now is None or now.sha256 != self.sha256:
-            raise InputFileError(
-                f"{self.path}: changed after it was validated ({reason}); nothing was sent. Run "
-                "the command again to check and send what it holds now."
-            )
 
 
 @dataclass(frozen=True)

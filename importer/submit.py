@@ -477,31 +477,11 @@ class Submitter:
                 )
             if isinstance(outcome, Fatal):
                 self._fail(FatalApiError.from_outcome(outcome.code, outcome.message))
-                return Settled(
-                    RowResult(
-                        row,
-                        Status.FAILED,
-                        code=_api(outcome.code),
-                        message=outcome.message,
-                        attempts=attempt,
-                    ),
-                    True,
-                    uncertain,
-                )
+                return _refused(row, outcome, attempt, retryable=True, uncertain=uncertain)
             if isinstance(outcome, Rejected):
                 if outcome.job_closed:
                     self.closed_jobs.add(job_id)
-                return Settled(
-                    RowResult(
-                        row,
-                        Status.FAILED,
-                        code=_api(outcome.code),
-                        message=outcome.message,
-                        attempts=attempt,
-                    ),
-                    False,
-                    uncertain,
-                )
+                return _refused(row, outcome, attempt, retryable=False, uncertain=uncertain)
             uncertain = uncertain or isinstance(outcome, Uncertain)
             if attempt < self.settings.max_attempts:
                 asked = _asked_wait(outcome)
@@ -560,6 +540,16 @@ async def _sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
         return
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stopping.wait(), timeout=seconds)
+
+
+def _refused(
+    row: int, outcome: Outcome, attempts: int, *, retryable: bool, uncertain: bool
+) -> Settled:
+    """The row failed with Kombo's own code and message."""
+    result = RowResult(
+        row, Status.FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempts
+    )
+    return Settled(result, retryable, uncertain)
 
 
 def _api(code: str | None) -> str:
