@@ -445,6 +445,16 @@ def _converter(
     value_map = leaf.value_map
     texts = leaf.kind == "str"
 
+    if not steps and value_map is None:  # a plain column: the coercion alone
+
+        def coerce_only(raw: Any, value: Any) -> tuple[Any, Warnings]:
+            value = coerce(value)
+            if dated is None and type(raw) is str and (type(value) is not str or value.isascii()):
+                return value, ()
+            return value, _warnings(raw, value, texts, dated)
+
+        return coerce_only
+
     def convert(raw: Any, value: Any) -> tuple[Any, Warnings]:
         # `_empty` written out, and the warnings skipped when none can fire: this runs once for
         # every distinct cell of every column.
@@ -716,7 +726,7 @@ def _coercer(leaf: Leaf, dated: DateOrder | None) -> Callable[[Any], Any]:
         if leaf.check:
             check, made_by = _CHECKS[leaf.check]
             if made_by not in {name for name, _ in leaf.transforms}:
-                return lambda value: check(_text(value))
+                return _checked_text(check)
         return _text
     if kind == "enum":
         members = leaf.enum
@@ -743,6 +753,18 @@ def _coercer(leaf: Leaf, dated: DateOrder | None) -> Callable[[Any], Any]:
     if kind == "answer":
         return _answer
     return _json_value
+
+
+def _checked_text(check: Callable[[Any], str]) -> Callable[[Any], str]:
+    """`check` (email, phone, URL...) on text that `_text` allows, in one call per value."""
+
+    def checked(value: Any) -> str:
+        text = value if type(value) is str else as_text(value)
+        if len(text) > MAX_CELL_CHARS or not text.isprintable():
+            text = _text(text)
+        return check(text)
+
+    return checked
 
 
 def _text(value: Any) -> str:
