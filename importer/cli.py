@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import dataclasses
+import functools
 import signal
 import sys
 import tempfile
@@ -183,8 +184,44 @@ text_file_options = [
 ]
 
 
+_INPUT_PARAMETERS = (
+    "input_path",
+    "mapping_path",
+    "sheet",
+    "header_row",
+    "encoding",
+    "delimiter",
+    "attachments_dir",
+    "max_attachment_mb",
+    "strict",
+    "allow_private_urls",
+)
+
+
 def input_options(command: Any) -> Any:
-    """Options shared by every command that reads a spreadsheet."""
+    """Options shared by every command that reads a spreadsheet, handed to the command as one
+    `dry: DryRunOptions` (with the reports and integration still to be filled in)."""
+
+    inner = command
+
+    @functools.wraps(inner)
+    def gathered(**options: Any) -> Any:
+        given = {name: options.pop(name) for name in _INPUT_PARAMETERS}
+        options["dry"] = DryRunOptions(
+            given["input_path"],
+            given["mapping_path"],
+            sheet=given["sheet"],
+            header_row=given["header_row"],
+            encoding=given["encoding"],
+            delimiter=_delimiter(given["delimiter"]),
+            attachments_dir=given["attachments_dir"],
+            max_attachment_bytes=int(given["max_attachment_mb"] * 1_000_000),
+            strict=given["strict"],
+            allow_private_urls=given["allow_private_urls"],
+        )
+        return inner(**options)
+
+    command = gathered
     for decorator in reversed(
         [
             click.argument(
@@ -357,38 +394,6 @@ def _connection(
             running.stop()
 
 
-def _dry_run_options(
-    input_path: Path,
-    mapping_path: Path,
-    sheet: str | None,
-    header_row: int | None,
-    encoding: str | None,
-    delimiter: str | None,
-    attachments_dir: Path | None,
-    max_attachment_mb: float,
-    strict: bool,
-    allow_private_urls: bool,
-    report_path: Path | None,
-    rejects_path: Path | None,
-    integration_id: str | None,
-) -> DryRunOptions:
-    return DryRunOptions(
-        input_path,
-        mapping_path,
-        sheet=sheet,
-        header_row=header_row,
-        encoding=encoding,
-        delimiter=_delimiter(delimiter),
-        attachments_dir=attachments_dir,
-        max_attachment_bytes=int(max_attachment_mb * 1_000_000),
-        strict=strict,
-        allow_private_urls=allow_private_urls,
-        report_path=report_path,
-        rejects_path=rejects_path,
-        integration_id=integration_id,
-    )
-
-
 @main.command()
 @input_options
 @report_options
@@ -412,16 +417,7 @@ def _dry_run_options(
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
 def validate(
-    input_path: Path,
-    mapping_path: Path,
-    sheet: str | None,
-    header_row: int | None,
-    encoding: str | None,
-    delimiter: str | None,
-    attachments_dir: Path | None,
-    max_attachment_mb: float,
-    strict: bool,
-    allow_private_urls: bool,
+    dry: DryRunOptions,
     report_path: Path | None,
     rejects_path: Path | None,
     annotated_path: Path | None,
@@ -445,22 +441,13 @@ def validate(
     \b
         kombo-import validate example_data/candidates.xlsx -m mappings/example.yaml --report errors.csv --rejects rejects.csv
     """  # noqa: E501 (a command to copy whole, unbroken in --help)
-    options = _dry_run_options(
-        input_path,
-        mapping_path,
-        sheet,
-        header_row,
-        encoding,
-        delimiter,
-        attachments_dir,
-        max_attachment_mb,
-        strict,
-        allow_private_urls,
-        report_path,
-        rejects_path,
-        integration_id,
+    options = dataclasses.replace(
+        dry,
+        report_path=report_path,
+        rejects_path=rejects_path,
+        annotated_path=annotated_path,
+        integration_id=integration_id,
     )
-    options = dataclasses.replace(options, annotated_path=annotated_path)
     catalog = None
     if check_remote or use_sandbox:
         with _connection(
@@ -616,16 +603,7 @@ class _SubmitProgress:
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation before sending.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def submit(
-    input_path: Path,
-    mapping_path: Path,
-    sheet: str | None,
-    header_row: int | None,
-    encoding: str | None,
-    delimiter: str | None,
-    attachments_dir: Path | None,
-    max_attachment_mb: float,
-    strict: bool,
-    allow_private_urls: bool,
+    dry: DryRunOptions,
     integration_id: str | None,
     api_key: str | None,
     server_url: str | None,
@@ -664,6 +642,7 @@ def submit(
             "standard input is not a terminal, so nobody can confirm the sending: pass --yes to "
             "send without asking (or --dry-run)."
         )
+    input_path = dry.input_path
     results_path = results_path or input_path.with_name(input_path.name + ".results.csv")
     scratch = None
     if ledger_path is None and use_sandbox:  # each --sandbox run starts empty: so does its ledger
@@ -694,21 +673,7 @@ def submit(
         progress.start(result.summary.rows_read)
         return True
 
-    dry = _dry_run_options(
-        input_path,
-        mapping_path,
-        sheet,
-        header_row,
-        encoding,
-        delimiter,
-        attachments_dir,
-        max_attachment_mb,
-        strict,
-        allow_private_urls,
-        report_path,
-        rejects_path,
-        integration_id,
-    )
+    dry = dataclasses.replace(dry, report_path=report_path, rejects_path=rejects_path)
     tuning = {
         "batch_size": batch_size,
         "concurrency": concurrency,
