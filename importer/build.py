@@ -58,7 +58,7 @@ class PostAtsCandidatesRequest:
     """The unit of work: one `POST /ats/candidates` for one integration.
 
     `body` is the SDK's model, which checked the shape. `remote_fields` is the mapping's output
-    as built, sent instead of the model's copy because SDK 1.4 drops some ATSs' fields.
+    as built: `client.request_body` adds back from it only what SDK 1.4 drops.
     `attachments` are the files behind `body.attachments`, encoded only when sent.
     """
 

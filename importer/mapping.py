@@ -1129,7 +1129,7 @@ _CHECKS: dict[tuple[type[BaseModel], str], str] = {
 
 
 # Free-form remote fields that Kombo's API takes but SDK 1.4 leaves out of its models (FACTS.md §6);
-# they travel beside the model, exactly as mapped.
+# they travel beside the model, converted as the model converts (client.request_body).
 _REMOTE_PASSTHROUGH: dict[type[BaseModel], tuple[str, ...]] = {
     sdk.PostAtsCandidatesRequestBodyGreenhouse: ("candidate", "application"),
     sdk.PostAtsCandidatesRequestBodyWorkable: ("candidate",),
