@@ -82,3 +82,20 @@ def people(write_csv, write_mapping):
         return write_csv(rows, name="people.csv"), write_mapping(SUBMIT_MAPPING)
 
     return make
+
+
+def submit_command(
+    source,
+    mapping,
+    url,
+    ledger,
+    results,
+    *extra,
+    integration_id="sandbox:demo",
+    api_key="sandbox-key",
+):
+    """`kombo-import submit` against a server on loopback (the sandbox's ids), unattended."""
+    return [
+        "submit", source, "-m", mapping, "--server-url", url, "--integration-id", integration_id,
+        "--api-key", api_key, "--yes", "-q", "--ledger", ledger, "--results", results, *extra,
+    ]  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
-from conftest import JOB, read_csv
+from conftest import JOB, read_csv, submit_command
 
 from importer.cli import main
 
@@ -122,27 +122,8 @@ def test_submit_sends_the_order_the_column_proved(sandbox, write_csv, write_mapp
             "{value: J}", f"{{value: {JOB}}}"
         )
     )
-    result = CliRunner().invoke(
-        main,
-        [
-            "submit",
-            str(source),
-            "-m",
-            str(mapping),
-            "--server-url",
-            sandbox.url,
-            "--integration-id",
-            "sandbox:demo",
-            "--api-key",
-            "sandbox-key",
-            "--yes",
-            "--no-check-remote",
-            "--ledger",
-            str(tmp_path / "l.sqlite"),
-            "--results",
-            str(tmp_path / "r.csv"),
-        ],
-    )
+    args = submit_command(source, mapping, sandbox.url, tmp_path / "l.sqlite", tmp_path / "r.csv")
+    result = CliRunner().invoke(main, [str(a) for a in args] + ["--no-check-remote"])
     assert result.exit_code == 0, result.output
     sent = {c.email: c.body["candidate"]["availability_date"] for c in sandbox.state.created}
     assert sent == {

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import read_csv
+from conftest import read_csv, submit_command
 
 from importer.cli import main
 from importer.ledger import Ledger
@@ -26,25 +26,17 @@ def cli(*args):
 
 
 def submit_args(source, mapping, sandbox, ledger, results, *extra):
-    return [
-        "submit",
+    config = sandbox.config
+    return submit_command(
         source,
-        "-m",
         mapping,
-        "--server-url",
         sandbox.url,
-        "--integration-id",
-        sandbox.config.integration_id,
-        "--api-key",
-        sandbox.config.api_key,
-        "--yes",
-        "-q",
-        "--ledger",
         ledger,
-        "--results",
         results,
         *extra,
-    ]
+        integration_id=config.integration_id,
+        api_key=config.api_key,
+    )
 
 
 def ledger_rows(path):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import JOB, SUBMIT_MAPPING, read_csv
+from conftest import JOB, SUBMIT_MAPPING, read_csv, submit_command
 from hostile import HostileServer, Request, drip, jobs_page, send
 
 from importer.cli import main
@@ -46,26 +46,8 @@ def cli(*args, **kwargs):
 
 
 def submit_args(source, mapping, url, tmp_path, *extra):
-    return [
-        "submit",
-        source,
-        "-m",
-        mapping,
-        "--server-url",
-        url,
-        "--integration-id",
-        "sandbox:demo",
-        "--api-key",
-        "sandbox-key",
-        "--yes",
-        "-q",
-        "--ledger",
-        tmp_path / "ledger.sqlite",
-        "--results",
-        tmp_path / "results.csv",
-        "--no-check-remote",
-        *extra,
-    ]
+    ledger, results = tmp_path / "ledger.sqlite", tmp_path / "results.csv"
+    return submit_command(source, mapping, url, ledger, results, "--no-check-remote", *extra)
 
 
 def ledger_states(path: Path) -> dict[str, str]:
