@@ -29,6 +29,7 @@ from .issues import Issue, RowProblem, Severity, errors_in
 from .mapping import (
     AnswersNode,
     AttachmentNode,
+    FileAnswerNode,
     Leaf,
     ListNode,
     Mapping,
@@ -59,13 +60,24 @@ class PostAtsCandidatesRequest:
 
     `body` is the SDK's model, which checked the shape. `remote_fields` is the mapping's output
     as built: `client.request_body` adds back from it only what SDK 1.4 drops.
-    `attachments` are the files behind `body.attachments`, encoded only when sent.
+    `attachments` are the files behind `body.attachments`, encoded only when sent; `answer_files`
+    the same for FILE answers: (question id, file) for each answer in
+    `body.screening_question_answers` that is a local file or a URL.
+    `sourced_by_email` is the sourcing user's email when the mapping names them so: the body has
+    no `sourced_by` until `validate.JobCatalog` has looked their id up.
     """
 
     integration_id: str | None
     body: PostAtsCandidatesRequestBody
     remote_fields: dict[str, Any] | None
     attachments: tuple[AttachmentRef, ...]
+    answer_files: tuple[tuple[str, AttachmentRef], ...] = ()
+    sourced_by_email: str | None = None
+
+    @property
+    def files(self) -> tuple[AttachmentRef, ...]:
+        """Every file the request sends: the attachments, then the FILE answers."""
+        return self.attachments + tuple(ref for _, ref in self.answer_files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,13 +97,14 @@ class BuiltRow:
 class _Row:
     """The state of one row's evaluation: its cells, the issues found, the files referenced."""
 
-    __slots__ = ("issues", "number", "refs", "values")
+    __slots__ = ("answer_files", "issues", "number", "refs", "values")
 
     def __init__(self, row: SourceRow) -> None:
         self.number = row.row_number
         self.values = row.values
         self.issues: list[Issue] = []
         self.refs: list[AttachmentRef] = []
+        self.answer_files: list[tuple[str, AttachmentRef]] = []
 
     def add(
         self,
@@ -187,12 +200,18 @@ class RequestBuilder:
         body = self._evaluate(state, True)
         if errors_in(state.issues) or not isinstance(body, dict):
             return BuiltRow(row, None, state.issues)
+        user_email = _take_user_email(body)
         try:
             model = self._validate(body)
         except ValidationError as exc:
             return BuiltRow(row, None, state.issues + _sdk_issues(row, exc, self.mapping))
         request = PostAtsCandidatesRequest(
-            self.integration_id, model, body.get("remote_fields"), tuple(state.refs)
+            self.integration_id,
+            model,
+            body.get("remote_fields"),
+            tuple(state.refs),
+            tuple(state.answer_files),
+            user_email,
         )
         return BuiltRow(row, request, state.issues)
 
@@ -213,6 +232,17 @@ class RequestBuilder:
         ]
 
 
+def _take_user_email(body: dict[str, Any]) -> str | None:
+    """`sourced_by: {user_email: …}` as built: the email, taken out of the body, which gets
+    `sourced_by: {user_id: …}` once the integration's users are known (`JobCatalog`)."""
+    sourced = body.get("sourced_by")
+    if type(sourced) is not dict or "user_email" not in sourced:
+        return None
+    del body["sourced_by"]
+    email: str = sourced["user_email"]
+    return email
+
+
 # --- compiling the tree ----------------------------------------------------------------------
 
 
@@ -225,6 +255,8 @@ def _compile(node: Node, ctx: _Context) -> Evaluator:
         return _compile_list(node, ctx)
     if isinstance(node, AnswersNode):
         return _compile_answers(node, ctx)
+    if isinstance(node, FileAnswerNode):
+        raise TypeError("a FILE answer is compiled with its question id (_compile_answers)")
     return _compile_attachment(node, ctx)
 
 
@@ -331,7 +363,13 @@ def _compile_list(node: ListNode, ctx: _Context) -> Evaluator:
 
 def _compile_answers(node: AnswersNode, ctx: _Context) -> Evaluator:
     answers = [
-        (question_id, _compile_leaf(leaf, ctx)) for question_id, leaf in node.answers.items()
+        (
+            question_id,
+            _compile_leaf(answer, ctx)
+            if isinstance(answer, Leaf)
+            else _compile_file_answer(question_id, answer, ctx),
+        )
+        for question_id, answer in node.answers.items()
     ]
 
     def evaluate(row: _Row, force: bool) -> Any:
@@ -360,27 +398,72 @@ def _compile_attachment(node: AttachmentNode, ctx: _Context) -> Evaluator:
         name = name_of(row, False) if name_of else None
         out = []
         for text in value if type(value) is list else [value]:
-            try:
-                ref = dataclasses.replace(
-                    ctx.attachments.resolve(text), cell=text, column=node.file.label
-                )
-            except RowProblem as problem:
-                row.add(node.file, text, problem.code, problem.message, field=node.path)
+            found = _file(ctx, row, node, text)
+            if found is None:
                 continue
+            ref, content_type = found
             row.refs.append(ref)
             item: dict[str, Any] = {
                 "name": name if isinstance(name, str) else ref.name,
                 "type": spec.type,
             }
-            content_type = spec.content_type or ref.content_type
-            if content_type:
-                item["content_type"] = content_type
-            if ref.url:
-                item["data_url"] = ref.url
-            out.append(item)
+            out.append(_file_body(item, ref, content_type))
         return out or _INVALID
 
     return evaluate
+
+
+def _compile_file_answer(question_id: str, node: FileAnswerNode, ctx: _Context) -> Evaluator:
+    """A FILE question's answer, `{name, content_type, data_url}` as Kombo's spec has it: the
+    file the cell names, resolved and checked exactly as an attachment is; its bytes are read
+    and encoded only when sent (`answer_files`)."""
+    file_of = _compile_leaf(node.file, ctx)
+    name_of = _compile_leaf(node.name, ctx) if node.name else None
+
+    def evaluate(row: _Row, force: bool) -> Any:
+        value = file_of(row, False)
+        if value is None or value is _INVALID:
+            return value
+        if type(value) is list:  # made by a transform such as json_list
+            if len(value) != 1:
+                message = f"a FILE question takes one file; the cell names {len(value)}."
+                row.add(node.file, value, issues.INVALID_VALUE, message, field=node.path)
+                return _INVALID
+            value = value[0]
+        found = _file(ctx, row, node, value)
+        if found is None:
+            return _INVALID
+        ref, content_type = found
+        row.answer_files.append((question_id, ref))
+        name = name_of(row, False) if name_of else None
+        return _file_body({"name": name if isinstance(name, str) else ref.name}, ref, content_type)
+
+    return evaluate
+
+
+def _file(
+    ctx: _Context, row: _Row, node: AttachmentNode | FileAnswerNode, text: str
+) -> tuple[AttachmentRef, str | None] | None:
+    """The file a cell names, resolved and checked in the attachments' folder, with the content
+    type to send; None when it cannot be sent (the problem is noted on the row)."""
+    try:
+        ref = dataclasses.replace(ctx.attachments.resolve(text), cell=text, column=node.file.label)
+    except RowProblem as problem:
+        row.add(node.file, text, problem.code, problem.message, field=node.path)
+        return None
+    return ref, node.spec.content_type or ref.content_type
+
+
+def _file_body(
+    item: dict[str, Any], ref: AttachmentRef, content_type: str | None
+) -> dict[str, Any]:
+    """A file as the body carries it before it is sent: its bytes are added then
+    (`client.encode_request`), a URL is Kombo's to download."""
+    if content_type:
+        item["content_type"] = content_type
+    if ref.url:
+        item["data_url"] = ref.url
+    return item
 
 
 # --- leaves ----------------------------------------------------------------------------------

@@ -16,10 +16,11 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from kombo.errors.komboatserror import KomboAtsErrorData
@@ -27,6 +28,7 @@ from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
 from .__version__ import __version__
+from .attachments import AttachmentRef
 from .build import PostAtsCandidatesRequest
 from .errors import FatalApiError, describe, redact
 from .settings import MAX_PAGE_BYTES, MAX_RESPONSE_BYTES, SubmitSettings
@@ -45,7 +47,16 @@ FATAL_CODES = {
     "PLATFORM.INTEGRATION_NOT_FOUND",
     "PLATFORM.IP_NOT_WHITELISTED",
 }
+# A lookup refused with one of these is about reading candidates alone (the read model is
+# disabled, a read scope is missing): that row needs a person, the run goes on, and no further
+# lookup is asked for. Any other refusal that `ERROR_RULES` calls fatal stops the run.
+READ_MODEL_CODES = {
+    "INTEGRATION.MODEL_DISABLED",
+    "INTEGRATION.MODEL_NOT_AVAILABLE",
+    "INTEGRATION.PERMISSION_MISSING",
+}
 MAX_MESSAGE_CHARS = 2000  # of an error answer's message, as kept in results and the ledger
+MAX_PAGES = 10_000  # of a listing: 2.5 million jobs or users
 ALREADY_EXISTS = "ATS.APPLICATION_ALREADY_EXISTS"
 JOB_CLOSED = "ATS.JOB_CLOSED"
 
@@ -83,6 +94,7 @@ class Outcome:
     code: str | None = None
     message: str = ""
     limits: Limits = field(default_factory=Limits)
+    log_url: str | None = None  # Kombo's link to its log of this request, for its support
 
 
 @dataclass(frozen=True)
@@ -121,7 +133,28 @@ class Fatal(Outcome):
     """Every further request would fail the same way: stop the run."""
 
 
+@dataclass(frozen=True)
+class Done(Outcome):
+    """An action after the create (a tag) was carried out."""
+
+    warnings: tuple[str, ...] = ()
+
+
 # --- the client ------------------------------------------------------------------------------
+
+
+class LookupFailed(Exception):
+    """A lookup of one candidate could not tell whether it exists (the read model is disabled,
+    the answer was malformed, the server kept failing); `code` is Kombo's, when it gave one."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+    @property
+    def for_every_row(self) -> bool:
+        """Every further lookup would be refused the same way."""
+        return self.code in READ_MODEL_CODES
 
 
 class AnswerTooLarge(Exception):
@@ -221,9 +254,22 @@ class KomboClient:
     async def find_application(self, email: str, job_id: str) -> tuple[str, str | None] | None:
         """(candidate id, application id) of `email`'s application to `job_id`, if Kombo has it.
 
-        Raises FatalApiError when the lookup itself is refused or its answer is not Kombo's."""
+        Raises FatalApiError when Kombo refuses the integration as a whole, LookupFailed when
+        only this lookup could not tell."""
         path = "/ats/candidates"
-        data = await self._get(path, {"email": email, "page_size": 100})
+        try:
+            return self._application_in(
+                await self._get(path, {"email": email, "page_size": 100}), job_id
+            )
+        except FatalApiError as exc:
+            if exc.refuses_integration and exc.code not in READ_MODEL_CODES:
+                raise
+            told = f"{exc.detail} ({exc.code})" if exc.detail and exc.code else exc.detail
+            raise LookupFailed(told or str(exc), exc.code) from exc
+
+    @staticmethod
+    def _application_in(data: dict[str, Any], job_id: str) -> tuple[str, str | None] | None:
+        path = "/ats/candidates"
         for candidate in _records(data, f"GET {path}"):
             applications = candidate.get("applications") or []
             if not isinstance(applications, list):
@@ -240,24 +286,52 @@ class KomboClient:
                     return candidate["id"], found if isinstance(found, str) else None
         return None
 
+    async def add_tag(self, candidate_id: str, name: str) -> Outcome:
+        """POST /ats/candidates/{id}/tags once; never raises for an answer, only classifies it
+        (a success is `Done`)."""
+        path = f"/ats/candidates/{quote(candidate_id, safe='')}/tags"
+        try:
+            response = await self._exchange(
+                "POST", path, MAX_RESPONSE_BYTES, json={"tag": {"name": name}}
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            return Transient(
+                None, f"could not connect to {self.settings.server_url}: {describe(exc)}"
+            )
+        except (httpx.HTTPError, TimeoutError, AnswerTooLarge) as exc:
+            return Uncertain(
+                None, f"no whole answer ({describe(exc)}); the tag may have been added"
+            )
+        if 200 <= response.status_code < 300:
+            payload = _json(response)
+            warnings = _list_of(
+                payload.get("warnings") if isinstance(payload, dict) else None, _is_warning
+            )
+            return Done(
+                limits=Limits.from_headers(response.headers),
+                warnings=tuple(redact(w["message"]) for w in warnings or []),
+            )
+        return classify(response)
+
+    async def tags_unavailable(self) -> str | None:
+        """Why tags cannot be added in this integration (Kombo's refusal of GET /ats/tags), or
+        None when they can. Refusals of the whole integration are raised."""
+        try:
+            await self._get("/ats/tags", {"page_size": 1})
+        except FatalApiError as exc:
+            if exc.refuses_integration and not (exc.code or "").startswith(
+                ("INTEGRATION.MODEL_", "INTEGRATION.ACTION_", "INTEGRATION.PERMISSION_")
+            ):
+                raise
+            return str(exc)
+        return None
+
     async def list_jobs(self) -> list[dict[str, Any]]:
         """Every job with its stages and screening questions, following the cursor."""
         path = "/ats/jobs"
-        jobs: list[dict[str, Any]] = []
-        cursor: str | None = None
-        for _ in range(10_000):  # bounded: 2.5 million jobs
-            params: dict[str, Any] = {"page_size": 250}
-            if cursor:
-                params["cursor"] = cursor
-            page = await self._get(path, params)
-            for job in _records(page, f"GET {path}"):
-                _check_job(job, f"GET {path}")
-                jobs.append(job)
-            cursor = page.get("next")
-            if cursor is not None and not isinstance(cursor, str):
-                raise FatalApiError.malformed(f"GET {path}", "next is not a cursor")
-            if not cursor:
-                break
+        jobs = [job async for job in self._every(path)]
+        for job in jobs:
+            _check_job(job, f"GET {path}")
         return jobs
 
     async def attachment_rules(self) -> dict[str, Any] | None:
@@ -271,6 +345,40 @@ class KomboClient:
             return None
         _check_attachment_rules(rules, "GET /ats/actions/ats_create_candidate")
         return dict(rules)
+
+    async def list_users(self) -> list[dict[str, Any]]:
+        """Every user of the integration (to find `sourced_by`'s user by email), following the
+        cursor; each has a string id, and an email that is text or null."""
+        path = "/ats/users"
+        users = [user async for user in self._every(path)]
+        for user in users:
+            if not isinstance(user.get("email"), (str, type(None))):
+                raise FatalApiError.malformed(
+                    f"GET {path}", f"user {user['id']} has an email that is not text"
+                )
+        return users
+
+    async def _every(self, path: str) -> AsyncIterator[dict[str, Any]]:
+        """Every record of a listing, page by page; a cursor that comes back again is a server
+        that would have us page forever, and is refused."""
+        seen: set[str] = set()
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            params: dict[str, Any] = {"page_size": 250}
+            if cursor:
+                params["cursor"] = cursor
+            page = await self._get(path, params)
+            for record in _records(page, f"GET {path}"):
+                yield record
+            cursor = page.get("next")
+            if cursor is not None and not isinstance(cursor, str):
+                raise FatalApiError.malformed(f"GET {path}", "next is not a cursor")
+            if not cursor:
+                return
+            if cursor in seen:
+                raise FatalApiError.malformed(f"GET {path}", "a page's next cursor repeats")
+            seen.add(cursor)
+        raise FatalApiError.malformed(f"GET {path}", f"more than {MAX_PAGES:,} pages")
 
     async def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         """GET Kombo's `data` object, retrying what is transient a few times."""
@@ -295,7 +403,9 @@ class KomboClient:
                     raise FatalApiError.malformed(f"GET {path}", "no data object")
                 outcome = classify(response)
             if isinstance(outcome, Fatal):
-                raise FatalApiError.from_outcome(outcome.code, outcome.message)
+                refused = FatalApiError.from_outcome(outcome.code, outcome.message)
+                refused.refuses_integration = True
+                raise refused
             if not isinstance(outcome, (Transient, Uncertain)) or attempt == attempts:
                 if unreachable:
                     raise FatalApiError.unreachable(self.settings.server_url, outcome.message)
@@ -372,16 +482,24 @@ def encode_request(request: PostAtsCandidatesRequest) -> tuple[bytes, list[str]]
     """The JSON to send, and for each attachment the sha256 of its bytes (or its URL): each file
     is read once, for both. NaN never goes out: it is not JSON, and the dry run refuses it."""
     body = request_body(request)
-    digests = []
-    for item, ref in zip(body.get("attachments", []), request.attachments, strict=True):
-        if ref.url is None:
-            content = ref.read()
-            item["data"] = base64.b64encode(content).decode("ascii")
-            digests.append(hashlib.sha256(content).hexdigest())
-        else:
-            digests.append(ref.url)
+    digests = [
+        _embedded(item, ref)
+        for item, ref in zip(body.get("attachments", []), request.attachments, strict=True)
+    ]
+    answers = {a["question_id"]: a["answer"] for a in body.get("screening_question_answers", [])}
+    digests += [_embedded(answers[question_id], ref) for question_id, ref in request.answer_files]
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return text.encode(), digests
+
+
+def _embedded(item: dict[str, Any], ref: AttachmentRef) -> str:
+    """A file (an attachment, a FILE answer) into its place in the body as `data`, read now;
+    its sha256, or the URL Kombo downloads instead."""
+    if ref.url is not None:
+        return ref.url
+    content = ref.read()
+    item["data"] = base64.b64encode(content).decode("ascii")
+    return hashlib.sha256(content).hexdigest()
 
 
 def request_body(request: PostAtsCandidatesRequest) -> dict[str, Any]:
@@ -429,10 +547,10 @@ def classify(response: httpx.Response) -> Outcome:
     payload = _json(response)
     if 200 <= response.status_code < 300:
         return _created(payload, response.status_code, limits)
-    code, message = _error_of(payload, response)
+    code, message, log_url = _error_of(payload, response)
     error = ErrorAnswer(code, response.status_code, without_json=payload is None)
     outcome = next(outcome for fits, outcome in ERROR_RULES if fits(error))
-    return outcome(code, message, limits)
+    return outcome(code, message, limits, log_url)
 
 
 @dataclass(frozen=True)
@@ -447,8 +565,8 @@ class ErrorAnswer:
 CONCURRENCY_EXCEEDED = "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED"  # transient, and too many in flight
 UNKNOWN_ERROR = "PLATFORM.UNKNOWN_ERROR"  # with a 5xx: uncertain
 
-# Builds the outcome from (code, message, limits).
-OutcomeOf = Callable[[str | None, str, Limits], Outcome]
+# Builds the outcome from (code, message, limits, log_url).
+OutcomeOf = Callable[[str | None, str, Limits, str | None], Outcome]
 
 # What an error answer means: the first rule that fits decides, so the order matters. Branch on
 # `error.code`, never on the message; the HTTP status decides only when there is no code we know
@@ -497,7 +615,7 @@ def _created(payload: Any, status: int, limits: Limits) -> Outcome:
     messages = tuple(redact(warning["message"]) for warning in warnings)
     # A server echoing the key into ids would have it written to the results and the ledger.
     ids = redact(data["id"]), redact(application_id) if application_id else None
-    return Created(None, "", limits, *ids, messages)
+    return Created(limits=limits, candidate_id=ids[0], application_id=ids[1], warnings=messages)
 
 
 def _list_of(value: Any, fits: Callable[[Any], bool]) -> list[dict[str, Any]] | None:
@@ -516,27 +634,61 @@ def _is_warning(item: Any) -> bool:
     return isinstance(item, dict) and isinstance(item.get("message"), str)
 
 
-def _error_of(payload: Any, response: httpx.Response) -> tuple[str | None, str]:
-    """(code, message) of an error answer, scrubbed of secrets a server echoed (before the
-    message is cut, so that no part of a key is left)."""
-    code, message = _read_error(payload, response)
-    return (redact(code) if code else None), redact(message)[:MAX_MESSAGE_CHARS]
+def _error_of(payload: Any, response: httpx.Response) -> tuple[str | None, str, str | None]:
+    """(code, message, log_url) of an error answer, scrubbed of secrets a server echoed (before
+    the message is cut, so that no part of a key is left). Kombo's `title` leads the message
+    when it says more than the message does."""
+    code, title, message, log_url = _read_error(payload, response)
+    if title and title.casefold() not in message.casefold():
+        message = f"{title}: {message}" if message else title
+    return (
+        (redact(code) if code else None),
+        redact(message)[:MAX_MESSAGE_CHARS],
+        _log_url(log_url),
+    )
 
 
-def _read_error(payload: Any, response: httpx.Response) -> tuple[str | None, str]:
+def _read_error(
+    payload: Any, response: httpx.Response
+) -> tuple[str | None, str | None, str, str | None]:
+    """(code, title, message, log_url) as the answer gives them."""
     if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        raw = payload["error"]
         try:
             error = KomboAtsErrorData.model_validate(payload).error
-            return error.code, str(error.message)
+            code: str | None = error.code
+            message = str(error.message)
         except ValidationError:  # a code newer than the SDK: read it ourselves
-            raw = payload["error"]
-            return (str(raw["code"]) if raw.get("code") else None), str(
-                raw.get("message") or raw.get("title") or ""
-            )
+            code = str(raw["code"]) if raw.get("code") else None
+            message = str(raw.get("message") or "")
+        title = raw.get("title")
+        log_url = raw.get("log_url")
+        return (
+            code,
+            " ".join(title.split())[:200] if isinstance(title, str) else None,
+            message,
+            log_url if isinstance(log_url, str) else None,
+        )
     text = " ".join(redact(response.text).split())[:200] if response.content else ""
-    return None, f"HTTP {response.status_code} {response.reason_phrase}" + (
-        f": {text}" if text else ""
+    return (
+        None,
+        None,
+        f"HTTP {response.status_code} {response.reason_phrase}" + (f": {text}" if text else ""),
+        None,
     )
+
+
+def _log_url(value: str | None) -> str | None:
+    """Kombo's log link when it is one (an http(s) URL of sane length, printable), else None:
+    it is written to results a person clicks."""
+    if value is None:
+        return None
+    value = redact(value.strip())
+    if len(value) > 2000 or not value.startswith(("https://", "http://")):
+        return None
+    if any(not char.isprintable() or char.isspace() for char in value):
+        return None
+    return value
 
 
 def _json(response: httpx.Response) -> Any:

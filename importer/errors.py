@@ -77,6 +77,9 @@ class FatalApiError(ImporterError):
     """Raised when Kombo answers in a way that makes every further request pointless."""
 
     exit_code = 3
+    code: str | None = None  # Kombo's error code, when an answer gave one
+    detail: str | None = None  # what the answer said, without the advice for a whole run
+    refuses_integration = False  # Kombo refused it (not a malformed or missing answer)
 
     @classmethod
     def from_outcome(cls, code: str | None, message: str) -> FatalApiError:
@@ -102,7 +105,9 @@ class FatalApiError(ImporterError):
             if (code or "").startswith("INTEGRATION.")
             else "",
         )
-        return cls(f"Kombo refused the run ({code or 'no code'}): {message} {advice}".strip())
+        error = cls(f"Kombo refused the run ({code or 'no code'}): {message} {advice}".strip())
+        error.code, error.detail = code, message
+        return error
 
     @classmethod
     def unreachable(cls, url: str, detail: str) -> FatalApiError:

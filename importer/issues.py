@@ -31,6 +31,8 @@ UNKNOWN_JOB = "unknown_job"
 JOB_NOT_OPEN = "job_not_open"
 UNKNOWN_STAGE = "unknown_stage"
 UNKNOWN_QUESTION = "unknown_question"
+MISSING_REQUIRED_ANSWER = "missing_required_answer"  # a question the job requires, unanswered
+UNKNOWN_USER = "unknown_user"  # sourced_by: an email that is no user of the integration
 CONTROL_CHARACTER = "control_character"
 CELL_TOO_LONG = "cell_too_long"
 ENCODING_ERROR = "encoding_error"
@@ -41,6 +43,8 @@ AMBIGUOUS_DATE = "ambiguous_date"
 NUMERIC_TEXT = "numeric_text"  # a number cell in a text field: leading zeros or + may be lost
 MOJIBAKE = "mojibake"  # text that looks decoded with the wrong encoding (Ã¼ for ü)
 DATE_ORDER = "date_order"  # a date read in the order its column proved
+ANSWER_NOT_ASKED = "answer_not_asked"  # an answer to a question its precondition hides: left out
+INACTIVE_USER = "inactive_user"  # sourced_by: the user the email names is inactive in the ATS
 
 
 class RowProblem(ValueError):

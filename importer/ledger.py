@@ -5,9 +5,16 @@ application (`ATS.APPLICATION_ALREADY_EXISTS`): sorting the file, inserting rows
 fixed rejects file keeps each person's record. The source file and row are kept for people.
 
     pending ──> sending ──> created
-                   │  └───> failed (retryable: sent again next run; permanent: only if changed
-                   │                or --retry-failed)
-                   └──> (crash) still `sending`: looked up in Kombo before anything is re-sent
+                   │  ├───> failed (retryable: sent again next run; permanent: only if changed
+                   │  │             or --retry-failed, after a lookup)
+                   │  └───> needs_review (an uncertain answer no lookup settled)
+                   └──> (crash) still `sending`
+    sending and needs_review rows are looked up in Kombo before anything is sent again: found
+    -> created; not found -> sent; the lookup fails -> needs_review again (or sent without
+    looking, with --resend-needs-review, once a person has checked the ATS).
+
+The run's `--tag` is kept per record (`tag`): a candidate created but not yet tagged is tagged
+by the next run.
 
 Every state change is its own transaction, committed before the request leaves (WAL mode, so
 a killed process keeps every committed change). One run at a time: the run holds an exclusive
@@ -45,9 +52,11 @@ class State(StrEnum):
     SENDING = "sending"
     CREATED = "created"
     FAILED = "failed"
+    NEEDS_REVIEW = "needs_review"
 
 
-SCHEMA = """
+SCHEMA_VERSION = 2
+TABLE = """
 CREATE TABLE IF NOT EXISTS applications (
     integration_id TEXT NOT NULL,
     email          TEXT NOT NULL,   -- casefolded
@@ -55,7 +64,8 @@ CREATE TABLE IF NOT EXISTS applications (
     source         TEXT NOT NULL,   -- the input file the row was last read from
     row_number     INTEGER NOT NULL,
     fingerprint    TEXT NOT NULL,   -- sha256 of the body, attachment contents included
-    state          TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'created', 'failed')),
+    state          TEXT NOT NULL
+                   CHECK (state IN ('pending', 'sending', 'created', 'failed', 'needs_review')),
     retryable      INTEGER NOT NULL DEFAULT 0,
     attempts       INTEGER NOT NULL DEFAULT 0,
     candidate_id   TEXT,
@@ -64,11 +74,29 @@ CREATE TABLE IF NOT EXISTS applications (
     error_message  TEXT,
     created_at     REAL NOT NULL,
     updated_at     REAL NOT NULL,
+    log_url        TEXT,            -- Kombo's link to its log of the last failed request
+    tag            TEXT,            -- the --tag added to the candidate
     PRIMARY KEY (integration_id, email, job_id)
 );
 CREATE INDEX IF NOT EXISTS applications_state ON applications (integration_id, state);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
+"""
+# Version 1 lacked needs_review, log_url and tag: SQLite cannot widen a CHECK in place, so the
+# table is copied, in one transaction.
+MIGRATE_FROM_1 = f"""
+BEGIN IMMEDIATE;
+ALTER TABLE applications RENAME TO applications_v1;
+DROP INDEX IF EXISTS applications_state;
+{TABLE}
+INSERT INTO applications (integration_id, email, job_id, source, row_number, fingerprint, state,
+    retryable, attempts, candidate_id, application_id, error_code, error_message, created_at,
+    updated_at)
+SELECT integration_id, email, job_id, source, row_number, fingerprint, state, retryable, attempts,
+    candidate_id, application_id, error_code, error_message, created_at, updated_at
+FROM applications_v1;
+DROP TABLE applications_v1;
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+COMMIT;
 """
 
 
@@ -89,12 +117,17 @@ class Record:
     application_id: str | None
     error_code: str | None
     error_message: str | None
+    log_url: str | None = None
+    tag: str | None = None
 
 
 _SELECT = (
     "SELECT integration_id, email, job_id, source, row_number, fingerprint, state, retryable, "
-    "attempts, candidate_id, application_id, error_code, error_message FROM applications"
+    "attempts, candidate_id, application_id, error_code, error_message, log_url, tag "
+    "FROM applications"
 )
+# What `status` reads from a version-1 ledger, which it may not migrate (it only reads).
+_SELECT_V1 = _SELECT.replace("log_url, tag", "NULL, NULL")
 
 
 def _record(row: tuple[Any, ...]) -> Record:
@@ -157,21 +190,50 @@ class Ledger:
                     f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30
                 )
                 self._db.execute("SELECT 1 FROM applications LIMIT 1")
+                version = self._version()
             except sqlite3.DatabaseError as exc:
                 raise InputFileError(f"{self.path}: is not a ledger ({exc}).") from exc
+            self._refuse_newer(version)
+            self._select = _SELECT_V1 if version == 1 else _SELECT
             return
         self._lock_handle = _lock(self.path)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # a killed process keeps every commit
-            self._db.executescript(SCHEMA)
+            self._db.executescript(TABLE)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            version = self._version()
+            self._refuse_newer(version)
+            if version == 1:
+                self._db.executescript(MIGRATE_FROM_1)
         except sqlite3.DatabaseError as exc:
             self._unlock()
             raise InputFileError(
                 f"{self.path}: is not a usable ledger ({exc}). Pass another --ledger, or move this "
                 "file away."
             ) from exc
+        except InputFileError:
+            self._unlock()
+            raise
+        self._select = _SELECT
+
+    def _version(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        try:
+            return int(row[0]) if row else 1
+        except ValueError:
+            return SCHEMA_VERSION + 1  # not a version we wrote
+
+    def _refuse_newer(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise InputFileError(
+                f"{self.path}: was written by a newer kombo-import (ledger version {version}); "
+                "upgrade kombo-import to use it."
+            )
 
     def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
         """Every statement of a run, its rows fetched; a failure (a damaged page can surface
@@ -206,7 +268,7 @@ class Ledger:
 
     def get(self, integration_id: str, email: str, job_id: str) -> Record | None:
         rows = self._execute(
-            f"{_SELECT} WHERE integration_id = ? AND email = ? AND job_id = ?",
+            f"{self._select} WHERE integration_id = ? AND email = ? AND job_id = ?",
             (integration_id, email.casefold(), job_id),
         )
         return _record(rows[0]) if rows else None
@@ -224,7 +286,7 @@ class Ledger:
     def to_do(self, limit: int = 20) -> list[Record]:
         """Records a run would still send or settle: pending, sending, failed-but-retryable."""
         rows = self._execute(
-            f"{_SELECT} WHERE state IN ('pending', 'sending') "
+            f"{self._select} WHERE state IN ('pending', 'sending', 'needs_review') "
             "OR (state = 'failed' AND retryable = 1) ORDER BY integration_id, source, row_number "
             "LIMIT ?",
             (limit,),
@@ -233,8 +295,8 @@ class Ledger:
 
     def permanent_failures(self, limit: int = 20) -> list[Record]:
         rows = self._execute(
-            f"{_SELECT} WHERE state = 'failed' AND retryable = 0 ORDER BY integration_id, source, "
-            "row_number LIMIT ?",
+            f"{self._select} WHERE state = 'failed' AND retryable = 0 "
+            "ORDER BY integration_id, source, row_number LIMIT ?",
             (limit,),
         )
         return [_record(row) for row in rows]
@@ -281,7 +343,8 @@ class Ledger:
     ) -> None:
         self._execute(
             "UPDATE applications SET state = 'created', fingerprint = ?, candidate_id = ?, "
-            "application_id = ?, error_code = NULL, error_message = ?, retryable = 0, "
+            "application_id = ?, error_code = NULL, error_message = ?, log_url = NULL, "
+            "retryable = 0, "
             "updated_at = ? "
             "WHERE integration_id = ? AND email = ? AND job_id = ?",
             (
@@ -305,21 +368,57 @@ class Ledger:
         code: str | None,
         message: str,
         retryable: bool,
+        log_url: str | None = None,
     ) -> None:
         self._execute(
             "UPDATE applications SET state = 'failed', fingerprint = ?, error_code = ?, "
-            "error_message = ?, retryable = ?, updated_at = ? "
+            "error_message = ?, retryable = ?, log_url = ?, updated_at = ? "
             "WHERE integration_id = ? AND email = ? AND job_id = ?",
             (
                 digest,
                 code,
                 message,
                 int(retryable),
+                log_url,
                 time.time(),
                 integration_id,
                 email.casefold(),
                 job_id,
             ),
+        )
+
+    def mark_needs_review(
+        self,
+        integration_id: str,
+        email: str,
+        job_id: str,
+        digest: str,
+        code: str | None,
+        message: str,
+        log_url: str | None,
+    ) -> None:
+        """An uncertain write no lookup settled: looked up again before anything is re-sent."""
+        self._execute(
+            "UPDATE applications SET state = 'needs_review', fingerprint = ?, error_code = ?, "
+            "error_message = ?, log_url = ?, retryable = 1, updated_at = ? "
+            "WHERE integration_id = ? AND email = ? AND job_id = ?",
+            (
+                digest,
+                code,
+                message,
+                log_url,
+                time.time(),
+                integration_id,
+                email.casefold(),
+                job_id,
+            ),
+        )
+
+    def mark_tagged(self, integration_id: str, email: str, job_id: str, tag: str) -> None:
+        self._execute(
+            "UPDATE applications SET tag = ?, updated_at = ? "
+            "WHERE integration_id = ? AND email = ? AND job_id = ?",
+            (tag, time.time(), integration_id, email.casefold(), job_id),
         )
 
     def mark_pending(self, integration_id: str, email: str, job_id: str) -> None:
@@ -378,18 +477,26 @@ class LedgerJournal(Journal):
     """The submitter's memory across runs, kept in a `Ledger`.
 
     Before a row is sent: created earlier -> skipped (or `changed_since_import` when its content
-    differs); left `sending` by a crash -> looked up first; failed for good -> not sent again
-    unless the row changed or `retry_failed`.
+    differs); left `sending` by a crash, or `needs_review` -> looked up first (sent without a
+    lookup only with `resend_needs_review`); failed for good -> not sent again unless the row
+    changed or `retry_failed` (looked up first: a refused write may have partly happened).
     """
 
     def __init__(
-        self, ledger: Ledger, integration_id: str, source: str, retry_failed: bool = False
+        self,
+        ledger: Ledger,
+        integration_id: str,
+        source: str,
+        retry_failed: bool = False,
+        resend_needs_review: bool = False,
     ) -> None:
         self.ledger = ledger
         self.integration_id = integration_id
         self.source = source
         self.retry_failed = retry_failed
+        self.resend_needs_review = resend_needs_review
         self._prints: dict[int, str] = {}
+        self._tags: dict[int, str | None] = {}  # the tag each row's candidate has already
 
     def _key(self, request: PostAtsCandidatesRequest) -> tuple[str, str, str]:
         return (
@@ -407,10 +514,11 @@ class LedgerJournal(Journal):
             return Prior.NEW
         digest = (
             await asyncio.to_thread(request_fingerprint, request)
-            if request.attachments
+            if request.files
             else request_fingerprint(request)
         )
         self._prints[row] = digest
+        self._tags[row] = earlier.tag
         self.ledger.register(*key, self.source, row, digest)
         if earlier.state == State.CREATED:
             self._prints.pop(row, None)
@@ -434,10 +542,16 @@ class LedgerJournal(Journal):
                     "Update the candidate in the ATS by hand."
                 ),
             )
-        if earlier.state == State.SENDING:
-            return Prior.MAY_EXIST  # a run stopped while this was in flight
-        if earlier.retryable or self.retry_failed or earlier.fingerprint != digest:
+        if earlier.state == State.NEEDS_REVIEW and self.resend_needs_review:
+            return Prior.NEW  # a person checked the ATS
+        if earlier.state in (State.SENDING, State.NEEDS_REVIEW):
+            return Prior.MAY_EXIST  # an earlier request may have created it
+        if earlier.fingerprint != digest or (earlier.retryable and earlier.attempts == 0):
             return Prior.NEW
+        if earlier.retryable:
+            return Prior.NEW  # answered "not written" (a transient failure)
+        if self.retry_failed:
+            return Prior.MAY_EXIST if earlier.attempts else Prior.NEW
         self._prints.pop(row, None)
         return RowResult(
             row,
@@ -463,18 +577,28 @@ class LedgerJournal(Journal):
         if result.status in (Status.CREATED, Status.SKIPPED):
             note = None if result.status == Status.CREATED else result.message
             self.ledger.mark_created(*key, digest, result.candidate_id, result.application_id, note)
+        elif result.status == Status.NEEDS_REVIEW:
+            self.ledger.mark_needs_review(*key, digest, result.code, result.message, result.log_url)
         elif settled.uncertain:
             pass  # stays `sending`: the next run looks it up before sending
         elif result.status == Status.NOT_SENT or result.attempts == 0:
             self.ledger.mark_pending(*key)
         else:
-            self.ledger.mark_failed(*key, digest, result.code, result.message, settled.retryable)
+            self.ledger.mark_failed(
+                *key, digest, result.code, result.message, settled.retryable, result.log_url
+            )
+
+    def wants_tag(self, row: int, request: PostAtsCandidatesRequest, tag: str) -> bool:
+        return self._tags.pop(row, None) != tag
+
+    def tagged(self, row: int, request: PostAtsCandidatesRequest, tag: str) -> None:
+        self.ledger.mark_tagged(*self._key(request), tag)
 
 
 def request_fingerprint(request: PostAtsCandidatesRequest) -> str:
     """The body as sent, with each local file's content hash in place of its bytes."""
     digests = [
         ref.url if ref.url is not None else hashlib.sha256(ref.read()).hexdigest()
-        for ref in request.attachments
+        for ref in request.files
     ]
     return fingerprint(request_body(request), digests)

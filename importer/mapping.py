@@ -106,17 +106,33 @@ class FieldSpec(BaseModel):
         return self
 
 
-class AttachmentSpec(FieldSpec):
-    """A file to attach: the cell (or template) names it; `type` says what it is."""
+class FileSpec(FieldSpec):
+    """A file the cell (or template) names, found as `attachments.py` resolves every file; its
+    `name` and `content_type` may be given instead of taken from the file."""
 
-    type: Literal["CV", "COVER_LETTER", "OTHER"] = "OTHER"
     name: str | dict[str, Any] | None = None
     content_type: str | None = None
 
-    @field_validator("type", mode="before")
+    @field_validator("type", mode="before", check_fields=False)
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper().replace(" ", "_") if isinstance(value, str) else value
+
+
+class AttachmentSpec(FileSpec):
+    """A file to attach: `type` says what it is."""
+
+    type: Literal["CV", "COVER_LETTER", "OTHER"] = "OTHER"
+
+
+class FileAnswerSpec(FileSpec):
+    """The answer to a FILE screening question, `{column: Portfolio, type: FILE}`: the cell names
+    a file as an attachment's cell does. `type: FILE` is what tells it from a text answer."""
+
+    type: Literal["FILE"]
+
+
+_Spec = typing.TypeVar("_Spec", AttachmentSpec, FileAnswerSpec)
 
 
 # --- the compiled tree -----------------------------------------------------------------------
@@ -178,7 +194,7 @@ class ListNode:
 @dataclass(frozen=True, eq=False)
 class AnswersNode:
     path: str
-    answers: dict[str, Leaf]  # question id -> answer
+    answers: dict[str, Leaf | FileAnswerNode]  # question id -> answer, in the mapping's order
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,7 +205,17 @@ class AttachmentNode:
     name: Leaf | None
 
 
-Node = Leaf | ObjectNode | ListNode | AnswersNode | AttachmentNode
+@dataclass(frozen=True, eq=False)
+class FileAnswerNode:
+    """A FILE question's answer: one file, resolved as an attachment is."""
+
+    path: str
+    spec: FileAnswerSpec
+    file: Leaf
+    name: Leaf | None
+
+
+Node = Leaf | ObjectNode | ListNode | AnswersNode | AttachmentNode | FileAnswerNode
 
 
 def _fed(node: Node) -> bool:
@@ -290,6 +316,11 @@ class Mapping:
                 )
         return list(dict.fromkeys(found))
 
+    def resolves_users(self) -> bool:
+        """Whether the sourcing user is named by email (`sourced_by: {user_email: …}`), to be
+        looked up among the integration's users (GET /ats/users)."""
+        return USER_EMAIL in self._labels
+
     def text_columns(self) -> list[str]:
         """The columns that feed text fields: a number there may have lost its leading zeros."""
         return list(
@@ -369,7 +400,15 @@ def _rebuilt(node: Node, leaves: dict[Leaf, Leaf]) -> Node:
     if isinstance(node, ListNode):
         return replace(node, items=[_rebuilt(item, leaves) for item in node.items])
     if isinstance(node, AnswersNode):
-        return replace(node, answers={qid: leaves[a] for qid, a in node.answers.items()})
+        answers = {qid: _rebuilt_answer(a, leaves) for qid, a in node.answers.items()}
+        return replace(node, answers=answers)
+    name = None if node.name is None else leaves[node.name]
+    return replace(node, file=leaves[node.file], name=name)
+
+
+def _rebuilt_answer(node: Leaf | FileAnswerNode, leaves: dict[Leaf, Leaf]) -> Leaf | FileAnswerNode:
+    if isinstance(node, Leaf):
+        return leaves[node]
     name = None if node.name is None else leaves[node.name]
     return replace(node, file=leaves[node.file], name=name)
 
@@ -392,7 +431,11 @@ def _collect_leaves(node: Node, found: list[Leaf]) -> None:
         for item in node.items:
             _collect_leaves(item, found)
     elif isinstance(node, AnswersNode):
-        found.extend(node.answers.values())
+        for answer in node.answers.values():
+            if isinstance(answer, Leaf):
+                found.append(answer)
+            else:
+                found.extend(leaf for leaf in (answer.file, answer.name) if leaf is not None)
 
 
 @functools.lru_cache(maxsize=256)
@@ -674,13 +717,26 @@ class _Compiler:
                 f"{describe(data)}.",
             )
         children: dict[str, Node] = {}
-        names = _field_names(model)
+        lookups = {key: field for (owner, key), field in LOOKUPS.items() if owner is model}
+        names = _field_names(model) + list(lookups)
+        looked_up: set[str] = set()
         for key, value in data.items():
             key = str(key)
             fname = _field_by_key(model, key)
             if fname is None and key in _REMOTE_PASSTHROUGH.get(model, ()):
                 if value is not None:
                     children[key] = self.free(value, at + (key,))
+                continue
+            if fname is None and key in lookups:
+                if lookups[key] in data:
+                    raise self.fail(
+                        at + (key,),
+                        f"give {lookups[key]} or {key}, not both: {key} is looked up to give "
+                        f"{lookups[key]}.",
+                    )
+                looked_up.add(lookups[key])
+                if value is not None:
+                    children[key] = self.leaf(value, at + (key,), "str", None, "email")
                 continue
             if fname is None:
                 raise self.fail(
@@ -694,7 +750,7 @@ class _Compiler:
                 continue
             children[wire] = self.field(value, info.annotation, at + (key,), model, fname)
         required = {(f.alias or n) for n, f in model.model_fields.items() if f.is_required()}
-        return ObjectNode(_dotted(at), model, children, required)
+        return ObjectNode(_dotted(at), model, children, required - looked_up)
 
     def field(
         self,
@@ -926,26 +982,34 @@ class _Compiler:
                     "expected an attachment such as {column: CV, type: CV}, got "
                     f"{describe(item)}.",
                 )
-            unknown = [k for k in item if k not in AttachmentSpec.model_fields]
-            if unknown:
-                raise self.fail(
-                    where + (str(unknown[0]),),
-                    f"'{unknown[0]}' is not an option of an attachment."
-                    f"{did_you_mean(str(unknown[0]), AttachmentSpec.model_fields)} Options: "
-                    f"{', '.join(AttachmentSpec.model_fields)}.",
-                )
-            spec = self._spec(AttachmentSpec, item, where)
-            if spec.content_type is not None and not _CONTENT_TYPE.fullmatch(spec.content_type):
-                raise self.fail(where + ("content_type",), _content_type_problem(spec.content_type))
-            file_spec = {k: v for k, v in item.items() if k in SPEC_KEYS}
-            file_leaf = self.leaf(file_spec, where, "str", None, None)
-            name_leaf = (
-                self.leaf(spec.name, where + ("name",), "str", None, None)
-                if spec.name is not None
-                else None
-            )
+            spec, file_leaf, name_leaf = self._file(AttachmentSpec, item, where, "an attachment")
             nodes.append(AttachmentNode(_dotted(where), spec, file_leaf, name_leaf))
         return ListNode(_dotted(at), nodes, expand=True)
+
+    def _file(
+        self, model: type[_Spec], item: dict[str, Any], where: tuple[Any, ...], what: str
+    ) -> tuple[_Spec, Leaf, Leaf | None]:
+        """A file's spec (an attachment, a FILE answer), the leaf that names the file and the
+        leaf of its `name:`, if given."""
+        unknown = [k for k in item if k not in model.model_fields]
+        if unknown:
+            raise self.fail(
+                where + (str(unknown[0]),),
+                f"'{unknown[0]}' is not an option of {what}."
+                f"{did_you_mean(str(unknown[0]), model.model_fields)} Options: "
+                f"{', '.join(model.model_fields)}.",
+            )
+        spec = self._spec(model, item, where)
+        if spec.content_type is not None and not _CONTENT_TYPE.fullmatch(spec.content_type):
+            raise self.fail(where + ("content_type",), _content_type_problem(spec.content_type))
+        file_spec = {k: v for k, v in item.items() if k in SPEC_KEYS}
+        file_leaf = self.leaf(file_spec, where, "str", None, None)
+        name_leaf = (
+            self.leaf(spec.name, where + ("name",), "str", None, None)
+            if spec.name is not None
+            else None
+        )
+        return spec, file_leaf, name_leaf
 
     def answers(self, data: Any, at: tuple[Any, ...]) -> Node:
         if not isinstance(data, dict):
@@ -954,12 +1018,35 @@ class _Compiler:
                 "expected question ids with the column of each answer, e.g."
                 " `3phFBNXRweGnDmsU9o2vdPuQ: Work permit` (list them with `kombo-import jobs`).",
             )
-        answers = {
-            str(qid): self.leaf(spec, at + (str(qid),), "answer", None, None)
-            for qid, spec in data.items()
-            if spec is not None
-        }
+        answers: dict[str, Leaf | FileAnswerNode] = {}
+        for qid, spec in data.items():
+            where = at + (str(qid),)
+            if spec is None:
+                continue
+            if isinstance(spec, dict) and "type" in spec:
+                answers[str(qid)] = self.file_answer(spec, where)
+            else:
+                answers[str(qid)] = self.leaf(spec, where, "answer", None, None)
         return AnswersNode(_dotted(at), answers)
+
+    def file_answer(self, item: dict[str, Any], where: tuple[Any, ...]) -> FileAnswerNode:
+        """`{column: Portfolio, type: FILE}`: the answer to a FILE question is the file the cell
+        names. One file: such a question takes no list."""
+        if str(item.get("type")).upper() != "FILE":
+            raise self.fail(
+                where + ("type",),
+                f"an answer's type can only be FILE (a file to upload), not '{item.get('type')}';"
+                " other answers are sent as the cell gives them, and --check-remote converts them"
+                " to the question's type. Drop `type:`.",
+            )
+        if item.get("split") is not None:
+            raise self.fail(
+                where + ("split",),
+                "a FILE question takes one file; drop `split:`, or attach the other files under "
+                "`attachments:`.",
+            )
+        spec, file_leaf, name_leaf = self._file(FileAnswerSpec, item, where, "a FILE answer")
+        return FileAnswerNode(_dotted(where), spec, file_leaf, name_leaf)
 
 
 # Kombo's pattern for an attachment's content_type (its spec: `^[\w.-]+\/[\w.-]+$`, where \w is
@@ -1126,6 +1213,15 @@ _CHECKS: dict[tuple[type[BaseModel], str], str] = {
     (sdk.PostAtsCandidatesRequestBodyLocation, "country"): "country",
     (sdk.PostAtsCandidatesRequestBodySocialLink, "url"): "url",
 }
+
+
+# Keys a mapping may give in place of a field that takes an id, by (SDK model, key): the id is
+# looked up in the integration from what the cell says (`validate.JobCatalog`), and the key never
+# reaches the body. `sourced_by: {user_email: Recruiter}` -> GET /ats/users -> `{user_id: …}`.
+LOOKUPS: dict[tuple[type[BaseModel], str], str] = {
+    (sdk.PostAtsCandidatesRequestBodySourcedBy, "user_email"): "user_id",
+}
+USER_EMAIL = "sourced_by.user_email"  # the body path of the one lookup there is
 
 
 # Free-form remote fields that Kombo's API takes but SDK 1.4 leaves out of its models (FACTS.md §6);

@@ -18,7 +18,7 @@ import re
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -121,6 +121,20 @@ class Table:
     encoding_confidence: float | None = None
     encoding_note: str = ""
     encoding_rivals: tuple[str, ...] = ()
+    # How far `rows` has read, for a progress display (see `expected_rows`): the rows read so
+    # far, header and blank rows included, and the share of the file they took (0 to 1).
+    read_so_far: Callable[[], tuple[int, float]] | None = field(default=None, repr=False)
+
+    def expected_rows(self) -> int | None:
+        """About how many data rows the table holds, for a progress display: a sheet's last
+        row says it; a CSV's is estimated from the bytes its rows took so far. None before
+        anything has been read."""
+        if self.read_so_far is None:
+            return None
+        rows, share = self.read_so_far()
+        if rows <= 0 or share <= 0:
+            return None
+        return max(round(rows / min(share, 1.0)) - self.header_row, 0)
 
     @property
     def encoding_uncertain(self) -> bool:
@@ -174,7 +188,7 @@ def read_table(
     kind = file_kind(path)
     if kind == "excel":
         padded: dict[int, dict[int, str]] | None = {} if text_columns else None
-        numbered, sheet_name, first_column, details = _excel_rows(
+        numbered, sheet_name, first_column, details, last_row = _excel_rows(
             path, sheet, expected_columns, padded
         )
         enc = delim = None
@@ -192,7 +206,7 @@ def read_table(
         else:
             choice = guess_encoding(path)
         enc = choice.name
-        numbered, delim = _csv_rows(path, choice, delimiter)
+        numbered, delim, position = _csv_rows(path, choice, delimiter)
         sheet_name, first_column, details = None, 0, {}
     header_number, headers, rest = _split_header(
         path, numbered, header_row, expected_columns, first_column
@@ -203,7 +217,10 @@ def read_table(
         rest = _shown_as_text(rest, padded, columns)
     rows = _data_rows(rest, headers, excel=kind == "excel")
     table = Table(path, headers, rows, header_number, sheet_name, enc, delim, details)
-    if kind != "excel":
+    if kind == "excel":
+        table.read_so_far = lambda: (last_row, 1.0)  # calamine holds the sheet whole
+    else:
+        table.read_so_far = position.read_so_far
         table.encoding_confidence, table.encoding_note = choice.confidence, choice.note
         table.encoding_rivals = choice.rivals
     return table
@@ -800,7 +817,27 @@ def detect_delimiter(sample: str) -> str:
     return best
 
 
-def _csv_rows(path: Path, choice: EncodingChoice, delimiter: str | None) -> tuple[Numbered, str]:
+class _CsvPosition:
+    """How far a CSV has been read (records, and bytes of its size), for `Table.expected_rows`."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.records = 0
+        self.file: Any = None  # the open text file, once reading has begun
+
+    def read_so_far(self) -> tuple[int, float]:
+        if self.file is None or self.size <= 0:
+            return self.records, 0.0
+        try:
+            at = self.file.buffer.tell()  # up to one buffer (8 KB) ahead of the rows: near enough
+        except ValueError:  # closed: read to its end
+            return self.records, 1.0
+        return self.records, at / self.size
+
+
+def _csv_rows(
+    path: Path, choice: EncodingChoice, delimiter: str | None
+) -> tuple[Numbered, str, _CsvPosition]:
     encoding = choice.name
     # Undecodable bytes become lone surrogates (\udc80-\udcff), found per line and reported on
     # their row; only where they can be: a detected code page was confirmed on the whole file.
@@ -819,6 +856,8 @@ def _csv_rows(path: Path, choice: EncodingChoice, delimiter: str | None) -> tupl
         delimiter = hint.group(1)
     if delimiter is None:
         delimiter = "\t" if path.suffix.lower() in {".tsv", ".tab"} else detect_delimiter(sample)
+
+    position = _CsvPosition(path.stat().st_size)
 
     def numbered() -> Numbered:
         limit = MAX_CSV_RECORD_CHARS
@@ -840,6 +879,7 @@ def _csv_rows(path: Path, choice: EncodingChoice, delimiter: str | None) -> tupl
                 yield line
 
         with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as fh:
+            position.file = fh
             first_line = 1
             if hint:
                 fh.readline(64)
@@ -852,6 +892,7 @@ def _csv_rows(path: Path, choice: EncodingChoice, delimiter: str | None) -> tupl
                     used = 0
                     ended_on = reader.line_num
                     number += 1  # one record is one spreadsheet row, even with line breaks inside
+                    position.records = number
                     if dirty:
                         dirty = False
                         yield number, *_mend_stray_bytes(record, encoding)
@@ -861,7 +902,7 @@ def _csv_rows(path: Path, choice: EncodingChoice, delimiter: str | None) -> tupl
                 message = _unparsable(path, number + 1, ended_on + first_line, exc)
                 raise InputFileError(message) from exc
 
-    return numbered(), delimiter
+    return numbered(), delimiter, position
 
 
 _STRAY = re.compile("[\udc80-\udcff]")
@@ -1062,10 +1103,11 @@ def _excel_rows(
     sheet: str | int | None,
     expected_columns: Collection[str],
     padded: dict[int, dict[int, str]] | None = None,
-) -> tuple[Numbered, str, int, dict[str, Any]]:
+) -> tuple[Numbered, str, int, dict[str, Any], int]:
     """The chosen sheet's rows, its name, the index of its first column (calamine starts a row
-    at the first used column) and notes for the summary (sheets skipped). Error cells and, given
-    `padded`, zero-padded numbers are collected (see `_error_cells`)."""
+    at the first used column), notes for the summary (sheets skipped) and its last row's
+    number. Error cells and, given `padded`, zero-padded numbers are collected (see
+    `_error_cells`)."""
     from python_calamine import CalamineWorkbook
 
     _check_workbook_size(path)
@@ -1155,7 +1197,8 @@ def _excel_rows(
             else:
                 yield index + 1, row, ()
 
-    return numbered(), name, first_column, details
+    last_row = data.end[0] + 1 if data.end else 0
+    return numbered(), name, first_column, details, last_row
 
 
 # --- Excel error values (#N/A, #DIV/0!, ...) -------------------------------------------------

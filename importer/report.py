@@ -9,24 +9,40 @@ for a terminal goes through `printable`.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
 import math
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from collections.abc import Mapping as MappingOf
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TextIO
+from typing import Any, Self, TextIO
 
 from .errors import ConfigError, redact
+from .files import replacing
 from .issues import Issue, Severity, errors_in
+from .masking import mask_issue
 from .readers import Cell, SourceRow
 from .transforms import as_text
 from .validate import ValidationSummary
 
 ERROR_COLUMNS = ("row", "column", "field", "value", "code", "message", "severity")
-RESULT_COLUMNS = ("row", "status", "candidate_id", "application_id", "code", "message")
+RESULT_COLUMNS = (
+    "row",
+    "status",
+    "candidate_id",
+    "application_id",
+    "code",
+    "message",
+    "attempts",
+    "log_url",
+    "warnings",
+)
+SUCCESS_STATUSES = ("created", "skipped")  # the rest goes to the split error file, to fix
 _FORMULA_CHARACTERS = ("=", "+", "-", "@")
 # A leading NUL is listed by OWASP ASVS 5.0 (V1.2.10): a spreadsheet that drops it runs the rest.
 _FORMULA_START = (*_FORMULA_CHARACTERS, "\t", "\r", "\x00")
@@ -72,6 +88,11 @@ def terminal_json(data: Any) -> str:
     return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 row`, `2 rows`, `1,234 rows`: a count with its noun as English wants it."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def neutralize(value: Any) -> str:
     """The cell's text, with a leading ' when a spreadsheet would run it as a formula.
 
@@ -85,11 +106,14 @@ def neutralize(value: Any) -> str:
 
 
 class _CsvOut:
-    def __init__(self, path: Path, header: Sequence[str]) -> None:
+    """A CSV as Excel opens it: UTF-8 with a BOM, the `delimiter` of the user's Excel (`;` where
+    the decimal mark is a comma), formulas neutralised, API keys scrubbed."""
+
+    def __init__(self, path: Path, header: Sequence[str], *, delimiter: str = ",") -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh: TextIO = self.path.open("w", encoding="utf-8-sig", newline="")
-        self._writer = csv.writer(self._fh)
+        self._writer = csv.writer(self._fh, delimiter=delimiter)
         self._writer.writerow([neutralize(h) for h in header])
 
     def _row(self, cells: Sequence[Any]) -> None:
@@ -98,7 +122,7 @@ class _CsvOut:
     def close(self) -> None:
         self._fh.close()
 
-    def __enter__(self) -> _CsvOut:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -111,13 +135,17 @@ class _CsvOut:
 
 
 class ErrorReport(_CsvOut):
-    """`--report`: one line per problem: row,column,field,value,code,message,severity."""
+    """`--report`: one line per problem: row,column,field,value,code,message,severity.
+    `masked` (`--redact`): personal values masked, in the value and where messages quote them."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, ERROR_COLUMNS)
+    def __init__(self, path: Path, *, masked: bool = False, delimiter: str = ",") -> None:
+        super().__init__(path, ERROR_COLUMNS, delimiter=delimiter)
+        self.masked = masked
 
     def write(self, found: Sequence[Issue]) -> None:
         for issue in found:
+            if self.masked:
+                issue = mask_issue(issue)
             self._row(
                 (
                     issue.row,
@@ -135,42 +163,142 @@ class RejectedRows(_CsvOut):
     """`--rejects`: the failing rows in their original columns plus `errors`, ready to fix and
     import again with the same mapping."""
 
-    def __init__(self, path: Path, headers: Sequence[str]) -> None:
-        self.errors_column = "errors"
-        while self.errors_column in headers:
-            self.errors_column = "_" + self.errors_column
-        super().__init__(path, list(headers) + [self.errors_column])
+    def __init__(self, path: Path, headers: Sequence[str], *, delimiter: str = ",") -> None:
+        self.width = len(headers)
+        (self.errors_column,) = added_columns(headers, ["errors"])
+        super().__init__(path, [*headers, self.errors_column], delimiter=delimiter)
 
     def write(self, row: SourceRow, found: Sequence[Issue]) -> None:
         explained = "; ".join(
             f"row {i.row}, {i.column or i.field}: {i.message}" for i in errors_in(found)
         )
+        self.write_explained(row, explained)
+
+    def write_explained(self, row: SourceRow, explained: str) -> None:
         self._row([_cell_text(v) for v in row.values] + [explained])
 
 
-class ResultsFile(_CsvOut):
-    """`--results`: row,status,candidate_id,application_id,code,message, written as rows finish
-    and flushed every `flush_every` rows, so a crash keeps what was learnt."""
+def added_columns(headers: Sequence[str], names: Sequence[str]) -> list[str]:
+    """The names of the columns a file adds after the input's: one that the input has already
+    gets a `_` in front until it has not, so no input column is hidden."""
+    taken = set(headers)
+    added = []
+    for name in names:
+        while name in taken:
+            name = "_" + name
+        taken.add(name)
+        added.append(name)
+    return added
 
-    def __init__(self, path: Path, flush_every: int = 100) -> None:
-        super().__init__(path, RESULT_COLUMNS)
+
+def working_path(path: Path) -> Path | None:
+    """Where the results are written as rows finish: `results.partial.csv` for results.csv;
+    None for a path that is not a regular file (a pipe, /dev/stdout), written as rows finish."""
+    if path.exists() and not path.is_file():
+        return None
+    return path.with_name(f"{path.stem}.partial{path.suffix or '.csv'}")
+
+
+class ResultsFile:
+    """`--results`: every row's outcome. While the run goes, each row is written as it finishes
+    to a working file beside it (`results.partial.csv`, flushed every `flush_every` rows), so a
+    crash keeps what was learnt under a name that says it is partial; `finish` then writes the
+    file in input order with the input's columns and puts it in place at once. A path that is
+    not a regular file (a pipe, /dev/stdout) gets the rows as they finish, and nothing more.
+
+    Only the outcomes are held, keyed by row, never the rows: `finish` reads the input again."""
+
+    def __init__(self, path: Path, flush_every: int = 100, *, delimiter: str = ",") -> None:
+        self.path = Path(path)
+        self.delimiter = delimiter
+        working = working_path(self.path)
+        self.streaming = working is None
+        self.working = working or self.path
+        self._out = _CsvOut(self.working, RESULT_COLUMNS, delimiter=delimiter)
+        self._out._fh.flush()  # killed before the first flush, the file still says what it is
+        self._outcomes: dict[int, tuple[Any, ...]] = {}
         self.flush_every = flush_every
         self._unflushed = 0
+        self.broken = False  # a write failed: what the file holds is not every result
 
-    def write(
+    def write(self, row: int, outcome: Sequence[Any]) -> None:
+        """One row's outcome, in RESULT_COLUMNS' order after `row`."""
+        self._outcomes[row] = tuple(outcome)
+        try:
+            self._out._row((row, *outcome))
+            self._unflushed += 1
+            if self._unflushed >= self.flush_every:
+                self._out._fh.flush()
+                self._unflushed = 0
+        except OSError:
+            self.broken = True
+            raise
+
+    def close(self) -> None:
+        """Stop writing; the working file stays as it is."""
+        try:
+            self._out.close()
+        except OSError:
+            if not self.broken:
+                raise
+            # else the same failure (a full disk) again, flushing: the first was reported
+
+    def finish(
         self,
-        row: int,
-        status: str,
-        candidate_id: str | None,
-        application_id: str | None,
-        code: str | None,
-        message: str,
-    ) -> None:
-        self._row((row, status, candidate_id, application_id, code, message))
-        self._unflushed += 1
-        if self._unflushed >= self.flush_every:
-            self._fh.flush()
-            self._unflushed = 0
+        headers: Sequence[str],
+        rows: Iterable[SourceRow],
+        split: tuple[Path, Path] | None = None,
+    ) -> Path:
+        """Write the results in the order of `rows` (the input read again), each with the input's
+        columns, and the `split` files (success, error) too; then remove the working file.
+        Outcomes of rows not met again come last. Returns where the results are."""
+        self.close()
+        if self.streaming and split is None:
+            return self.path
+        added = added_columns(headers, RESULT_COLUMNS[1:])
+        with contextlib.ExitStack() as stack:
+            results = None if self.streaming else self._open(stack, self.path, headers, added)
+            success, error = None, None
+            if split:
+                success = self._open(stack, split[0], headers, added)
+                error = stack.enter_context(
+                    RejectedRows(
+                        stack.enter_context(replacing(split[1])), headers, delimiter=self.delimiter
+                    )
+                )
+            for row in rows:
+                outcome = self._outcomes.pop(row.row_number, None)
+                if outcome is None:
+                    continue  # a row the run never reached: the submitter gives every row one
+                values = [_cell_text(v) for v in row.values[: len(headers)]]
+                line = [row.row_number, *values, *[""] * (len(headers) - len(values)), *outcome]
+                if results is not None:
+                    results._row(line)
+                if success is not None and outcome[0] in SUCCESS_STATUSES:
+                    success._row(line)
+                elif error is not None:
+                    status, code, message = outcome[0], outcome[3], outcome[4]
+                    error.write_explained(
+                        row, f"row {row.row_number}: {status} ({code}): {message}"
+                    )
+            for number in sorted(self._outcomes):  # not in the input read again
+                if results is not None:
+                    results._row([number, *[""] * len(headers), *self._outcomes[number]])
+        if not self.streaming:
+            self.working.unlink()
+        return self.path
+
+    def _open(
+        self,
+        stack: contextlib.ExitStack,
+        path: Path,
+        headers: Sequence[str],
+        added: Sequence[str],
+    ) -> _CsvOut:
+        """A CSV of the results' columns that replaces `path` when the stack closes."""
+        temporary = stack.enter_context(replacing(path))
+        header = ["row", *headers, *added]
+        return stack.enter_context(_CsvOut(temporary, header, delimiter=self.delimiter))
 
 
 class AnnotatedWorkbook:
@@ -304,10 +432,19 @@ def _cell_text(value: Cell) -> str:
     return "" if value is None else as_text(value)
 
 
-def summary_lines(summary: ValidationSummary, source: str) -> list[str]:
-    """The terminal summary: counts, problems by code, and the first problems as a table. Text
-    from the file (its description, column names, codes, messages quoting cells) goes through
-    `printable`: a cell holding an escape sequence must not drive the user's terminal."""
+def summary_lines(
+    summary: ValidationSummary,
+    source: str,
+    report_path: Path | None = None,
+    *,
+    terminal_width: int | None = None,
+) -> list[str]:
+    """The terminal summary: counts, problems by code, and the first problems as a table, with
+    where the rest are (`report_path`). Text from the file (its description, column names,
+    codes, messages quoting cells) goes through `printable`: a cell holding an escape sequence
+    must not drive the user's terminal. The table's rows are cut with "…" to fit a terminal's
+    width; without one (a file, a pipe) nothing is cut."""
+    where = printable(str(report_path)) if report_path else None
     lines = [
         f"Read {printable(source)}",
         f"Rows read: {summary.rows_read:,}   valid: {summary.valid:,}   "
@@ -321,8 +458,15 @@ def summary_lines(summary: ValidationSummary, source: str) -> list[str]:
         width = max(len(code) for code, _ in counts)
         for code, count in counts:
             lines.append(f"  {code:<{width}}  {count:>7,}")
-        lines.append(f"First {len(summary.first_problems)} problems:")
-        lines.extend(_table(summary.first_problems))
+        lines.append(f"First {plural(len(summary.first_problems), 'problem')}:")
+        lines.extend(_table(summary.first_problems, terminal_width))
+        hidden = summary.problems - len(summary.first_problems)
+        if hidden > 0:
+            lines.append(
+                plural(hidden, "more problem is", "more problems are")
+                + " not shown; "
+                + (f"all are in {where}" if where else "--report writes them all")
+            )
     lines.extend(f"Note: {printable(notice)}" for notice in summary.notices)
     if summary.warnings_by_code:
         lines.append(
@@ -334,19 +478,56 @@ def summary_lines(summary: ValidationSummary, source: str) -> list[str]:
     return lines
 
 
-def _table(found: Sequence[Issue]) -> list[str]:
-    rows = [("row", "column", "code", "message")]
-    for i in found:
-        rows.append(
-            (
-                str(i.row),
-                _clip(printable(i.column), 24),
-                printable(i.code),
-                _clip(printable(i.message), 90),
-            )
+OUTPUT_NAMES = {
+    "report": "the error report",
+    "html": "the HTML report",
+    "rejects": "the rejected rows",
+    "annotated": "the annotated workbook",
+    "results": "the results",
+    "partial": "the results so far, in the order rows finished",
+    "success": "the rows created or already there",
+    "error": "the rows to fix and send again",
+}
+REDACTED_OUTPUTS = ("report", "html")  # for sharing; rejects and results are for fixing
+
+
+def output_lines(
+    written: MappingOf[str, Path], replaced: Iterable[Path] = (), redacted: bool = False
+) -> list[str]:
+    """Where each file is, the summary's last lines: which replaced an earlier run's, and
+    which are redacted."""
+    earlier = {os.path.realpath(path) for path in replaced}
+    lines = []
+    for name, path in written.items():
+        notes = []
+        if redacted and name in REDACTED_OUTPUTS:
+            notes.append("redacted")
+        if os.path.realpath(path) in earlier:
+            notes.append("replacing the earlier run's")
+        lines.append(
+            f"Wrote {OUTPUT_NAMES[name]} to {printable(str(path))}"
+            + (f" ({', '.join(notes)})" if notes else "")
         )
+    if redacted:
+        lines.append(
+            "Redacted for sharing: names, emails, phones and streets are masked in the error "
+            "report and the HTML report; the rejects and results keep every value."
+        )
+    return lines
+
+
+def _table(found: Sequence[Issue], width: int | None = None) -> list[str]:
+    rows = [("row", "column", "code")]
+    for i in found:
+        column = printable(i.column)
+        rows.append((str(i.row), column if width is None else _clip(column, 24), printable(i.code)))
     widths = [max(len(r[k]) for r in rows) for k in range(3)]
-    return ["  " + "  ".join(r[k].ljust(widths[k]) for k in range(3)) + "  " + r[3] for r in rows]
+    lines = []
+    for r, message in zip(rows, ["message", *(printable(i.message) for i in found)], strict=True):
+        start = "  " + "  ".join(r[k].ljust(widths[k]) for k in range(3)) + "  "
+        room = None if width is None else max(width - 1 - len(start), 20)
+        lines.append(start + (message if room is None else _clip(message, room)))
+    return lines
 
 
 def _clip(text: str, width: int) -> str:
@@ -380,5 +561,7 @@ def summary_json(
             }
             for i in summary.first_problems
         ],
+        # the rest are in outputs["report"], with the warnings
+        "problems_not_shown": summary.problems - len(summary.first_problems),
         "outputs": outputs,
     }

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import itertools
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,13 +24,19 @@ from .build import (
 )
 from .client import KomboClient
 from .draft import SYNONYMS, Draft, place_columns, render_mapping
-from .errors import ConfigError, OutputError
-from .files import FileSnapshot, refuse_overwrites
+from .errors import ConfigError, FatalApiError, ImporterError, InputFileError, OutputError
+from .files import (
+    FileSnapshot,
+    claim_outputs,
+    recorded_attachments,
+    refuse_overwrites,
+    run_folder,
+)
 from .issues import Issue, errors_in
 from .ledger import Ledger, LedgerJournal, sidecar_paths
 from .mapping import Mapping, load_mapping
 from .readers import SourceRow, Table, file_kind, fold_header, read_table
-from .report import AnnotatedWorkbook, ErrorReport, RejectedRows, ResultsFile
+from .report import AnnotatedWorkbook, ErrorReport, RejectedRows, ResultsFile, working_path
 from .settings import SubmitSettings
 from .submit import Journal, RowResult, Status, SubmitStats, Submitter
 from .validate import DateOrderProfile, JobCatalog, RowChecker, ValidationSummary, validate_rows
@@ -55,6 +63,12 @@ class DryRunOptions:
     rejects_path: Path | None = None
     integration_id: str | None = None
     annotated_path: Path | None = None
+    html_path: Path | None = None  # report.html, drawn from the error report
+    output_delimiter: str | None = None  # of the CSVs written; None: as the input's (see below)
+    redact: bool = False  # personal values masked in the error report and report.html
+    run_folder: Path | None = None  # the folder that is this input's: no other input's outputs
+    force: bool = False  # replace files that no earlier run of this input wrote
+    input_name: Path | None = None  # what outputs belong to, when not input_path (a temporary copy)
 
 
 @dataclass
@@ -65,6 +79,68 @@ class DryRunResult:
     date_orders: dict[int, DateOrder] = field(
         default_factory=dict
     )  # sending reads dates the same way
+    delimiter: str = ","  # of the CSVs written
+    replaced: list[Path] = field(default_factory=list)  # outputs an earlier run of it wrote
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """Where a run's files go, as the command line asks; what it does not name goes into the
+    run folder (`--out DIR`, by default `<input name>.kombo/` beside the input)."""
+
+    out_dir: Path | None = None
+    report_path: Path | None = None
+    rejects_path: Path | None = None
+    annotated_path: Path | None = None
+    annotated: bool = False  # --annotated without a name: annotated.xlsx in the run folder
+    results_path: Path | None = None
+    results_split: bool = False  # success.csv and error.csv too, as Data Loader writes them
+    delimiter: str | None = None  # --output-delimiter
+    redact: bool = False
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class PlacedOutputs:
+    """Every file of a run with its path: the dry run's in `dry`, then the sending's."""
+
+    dry: DryRunOptions
+    results_path: Path
+    success_path: Path | None = None
+    error_path: Path | None = None
+
+
+def place_outputs(dry: DryRunOptions, asked: OutputOptions) -> PlacedOutputs:
+    """Each file where the command line names it, else in the run folder under its own name.
+    The error report and report.html are always written; the annotated workbook when asked."""
+    folder = asked.out_dir or run_folder(dry.input_name or dry.input_path)
+    annotated = asked.annotated_path or (folder / "annotated.xlsx" if asked.annotated else None)
+    placed = dataclasses.replace(
+        dry,
+        report_path=asked.report_path or folder / "report.csv",
+        rejects_path=asked.rejects_path or folder / "rejects.csv",
+        annotated_path=annotated,
+        html_path=folder / "report.html",
+        output_delimiter=asked.delimiter,
+        redact=asked.redact,
+        run_folder=folder,
+        force=asked.force,
+    )
+    split = asked.results_split
+    return PlacedOutputs(
+        placed,
+        asked.results_path or folder / "results.csv",
+        folder / "success.csv" if split else None,
+        folder / "error.csv" if split else None,
+    )
+
+
+def output_delimiter(options: DryRunOptions, table: Table) -> str:
+    """`--output-delimiter`, else the input's when it is one Excel splits a .csv by (`,`, or `;`
+    where the decimal mark is a comma), else `,` (Excel never splits a .csv by tab or `|`)."""
+    if options.output_delimiter:
+        return options.output_delimiter
+    return table.delimiter if table.delimiter in (",", ";") else ","
 
 
 def open_input(options: DryRunOptions) -> tuple[Mapping, Table]:
@@ -104,26 +180,53 @@ def _loosely_holds(headers: list[str], columns: list[str]) -> bool:
 
 
 def fetch_catalog(
-    settings: SubmitSettings, transport: httpx.AsyncBaseTransport | None = None
+    settings: SubmitSettings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    users: bool = False,
 ) -> JobCatalog:
-    """The integration's jobs, stages, questions and attachment rules, for `--check-remote`."""
+    """The integration's jobs, stages, questions and attachment rules, for `--check-remote`; and
+    its users when asked (a mapping that names the sourcing user by email: see
+    `catalog_for`). Users that cannot be listed (a users model the integration does not sync)
+    stop nothing: the rows that need them say why."""
 
     async def fetch() -> JobCatalog:
         async with KomboClient(settings, transport) as client:
             jobs = await client.list_jobs()
-            return JobCatalog(jobs, await client.attachment_rules())
+            rules = await client.attachment_rules()
+            if not users:
+                return JobCatalog(jobs, rules)
+            try:
+                return JobCatalog(jobs, rules, await client.list_users())
+            except FatalApiError as exc:
+                return JobCatalog(jobs, rules, None, str(exc))
 
     return asyncio.run(fetch())
+
+
+def catalog_for(
+    options: DryRunOptions,
+    settings: SubmitSettings,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> JobCatalog:
+    """What the integration holds that this mapping's rows are checked against."""
+    users = load_mapping(options.mapping_path).resolves_users()
+    return fetch_catalog(settings, transport, users=users)
 
 
 def dry_run(
     options: DryRunOptions,
     on_progress: Callable[[int], None] | None = None,
     catalog: JobCatalog | None = None,
+    *,
+    replaced: list[Path] | None = None,
+    on_open: Callable[[Table], None] | None = None,
 ) -> DryRunResult:
     """Check every row of the input against the mapping (and the integration's jobs, given a
-    catalog) and write the reports asked for."""
-    refuse_overwrites(_reads(options), _report_writes(options))
+    catalog) and write the reports asked for. `replaced`: the outputs were claimed already (by
+    `submit_file`), and these files of an earlier run are replaced."""
+    if replaced is None:
+        replaced = _claim(options, _report_writes(options), [options.rejects_path])
     date_orders = column_date_orders(options)
     with contextlib.ExitStack() as stack:
         workers = 0
@@ -132,7 +235,6 @@ def dry_run(
                 options.input_path.stat().st_size, excel=file_kind(options.input_path) == "excel"
             )
         if workers:  # started before the input is opened: see start_pool
-            rules = (catalog.listed, catalog.attachment_rules) if catalog is not None else None
             setup = WorkerSetup(
                 str(options.mapping_path),
                 str(attachments_folder(options)),
@@ -140,12 +242,14 @@ def dry_run(
                 options.allow_private_urls,
                 options.integration_id,
                 options.strict,
-                rules,
+                catalog,
                 date_orders,
             )
             pool = stack.enter_context(start_pool(workers, setup))
         mapping, table = open_input(options)
-        summary = ValidationSummary(notices=_notices(mapping))
+        if on_open is not None:  # a progress display learns the file's size
+            on_open(table)
+        summary = ValidationSummary(notices=_notices(mapping, options))
         if workers:
             email_column = mapping.label_for("candidate.email_address")
             checked = validate_in_parallel(
@@ -164,8 +268,10 @@ def dry_run(
                 (built.source, built.issues)
                 for built in validate_rows(table.rows, checker, summary, on_progress)
             )
-        _write_reports(options, table, checked)
-    return DryRunResult(table, mapping, summary, date_orders)
+        delimiter = _write_reports(options, table, checked)
+    result = DryRunResult(table, mapping, summary, date_orders, delimiter, replaced)
+    _write_html(options, result)
+    return result
 
 
 def column_date_orders(options: DryRunOptions) -> dict[int, DateOrder]:
@@ -183,17 +289,30 @@ def column_date_orders(options: DryRunOptions) -> dict[int, DateOrder]:
     return profile.decide()
 
 
-def _notices(mapping: Mapping) -> list[str]:
-    return [
+def _notices(mapping: Mapping, options: DryRunOptions) -> list[str]:
+    notices = [
         f"the mapping sets {name}, which Kombo has deprecated and will remove; move its value to a "
         "field that is not deprecated."
         for name in mapping.deprecated_fields()
     ]
+    recorded = None if options.attachments_dir else recorded_attachments(options.input_path)
+    if recorded is not None and mapping.attachments:
+        notices.append(
+            f"attachment paths are read relative to {recorded}, where the run that wrote this "
+            "file read them (--attachments-dir chooses another folder)."
+        )
+    return notices
 
 
 def attachments_folder(options: DryRunOptions) -> Path:
-    """Where attachment paths are relative to: `--attachments-dir`, else the input's folder."""
-    return options.attachments_dir or options.input_path.parent
+    """Where attachment paths are relative to: `--attachments-dir`; else, for rejects we wrote,
+    the folder the run that wrote them read attachments from (so that they find the same files
+    wherever they were written); else the input's folder."""
+    return (
+        options.attachments_dir
+        or recorded_attachments(options.input_path)
+        or options.input_path.parent
+    )
 
 
 def row_checker(
@@ -214,15 +333,24 @@ def row_checker(
 
 def _write_reports(
     options: DryRunOptions, table: Table, checked: Iterable[tuple[SourceRow, list[Issue]]]
-) -> None:
+) -> str:
     """Every row into the workbook, every problem and warning into the report, every invalid
-    row into the rejects."""
+    row into the rejects. Returns the CSVs' delimiter."""
     # The workbook first: it may refuse the file (too wide) before any other output is opened.
     annotated = (
         AnnotatedWorkbook(options.annotated_path, table.headers) if options.annotated_path else None
     )
-    report = ErrorReport(options.report_path) if options.report_path else None
-    rejects = RejectedRows(options.rejects_path, table.headers) if options.rejects_path else None
+    delimiter = output_delimiter(options, table)
+    report = (
+        ErrorReport(options.report_path, masked=options.redact, delimiter=delimiter)
+        if options.report_path
+        else None
+    )
+    rejects = (
+        RejectedRows(options.rejects_path, table.headers, delimiter=delimiter)
+        if options.rejects_path
+        else None
+    )
     try:
         for source, found in checked:
             if annotated:
@@ -235,16 +363,57 @@ def _write_reports(
         for out in (report, rejects, annotated):
             if out:
                 out.close()
+    return delimiter
+
+
+def _write_html(
+    options: DryRunOptions, dry: DryRunResult, outcome: dict[str, int] | None = None
+) -> None:
+    """report.html, drawn from the error report (so it is redacted when the report is)."""
+    if options.html_path is None or options.report_path is None:
+        return
+    if not options.report_path.is_file():  # a pipe (--report /dev/stdout): nothing to read back
+        return
+    from .html_report import write_html_report
+
+    write_html_report(
+        options.html_path,
+        report_csv=options.report_path,
+        delimiter=dry.delimiter,
+        summary=dry.summary,
+        source=dry.table.describe(),
+        outcome=outcome,
+        masked=options.redact,
+    )
+
+
+def _claim(
+    options: DryRunOptions,
+    outputs: dict[str, Path | None],
+    reimportable: Iterable[Path | None],
+    also_written: dict[str, Path | None] | None = None,
+) -> list[Path]:
+    """Before anything is read or sent: no output is an input or another output, none replaces
+    a file that is not this input's (see files.claim_outputs). The re-importable `outputs`
+    record the attachments folder their paths are relative to. Returns the files of an earlier
+    run of this input that this run replaces."""
+    refuse_overwrites(_reads(options), outputs | (also_written or {}))
+    base = attachments_folder(options)
+    return claim_outputs(
+        options.input_name or options.input_path,
+        [path for path in outputs.values() if path is not None],
+        folder=options.run_folder,
+        force=options.force,
+        attachments={path: base for path in reimportable if path is not None},
+    )
 
 
 def _reads(options: DryRunOptions) -> dict[str, Path | None]:
-    attachments = options.attachments_dir
+    attachments = attachments_folder(options)
     return {
         "your input": options.input_path,
         "the mapping": options.mapping_path,
-        "the attachments": attachments
-        if attachments is not None and attachments.is_file()
-        else None,
+        "the attachments": attachments if attachments.is_file() else None,
     }
 
 
@@ -253,6 +422,7 @@ def _report_writes(options: DryRunOptions) -> dict[str, Path | None]:
         "--report": options.report_path,
         "--rejects": options.rejects_path,
         "--annotated": options.annotated_path,
+        "report.html": options.html_path,
     }
 
 
@@ -266,12 +436,17 @@ class SubmitOptions:
     ledger_path: Path | None = None  # None: remember nothing between runs (benchmarks, library use)
     retry_failed: bool = False
     check_remote: bool = True  # check jobs, stages and questions against the integration first
+    success_path: Path | None = None  # --results-split: the rows created or already there
+    error_path: Path | None = None  # --results-split: the others, to fix and import again
+    resend_needs_review: bool = False  # send rows left needs_review without a lookup
+    canary: int | None = None  # send this many rows, then ask `confirm_canary` about the rest
 
 
 @dataclass
 class SubmitRunResult:
     dry: DryRunResult
     stats: SubmitStats | None = None  # None when nothing was sent (dry run, declined)
+    results_path: Path | None = None  # where the results are: in input order, or as rows finished
 
 
 def submit_file(
@@ -281,17 +456,22 @@ def submit_file(
     on_progress: Callable[[SubmitStats], None] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     on_validate_progress: Callable[[int], None] | None = None,
+    on_validate_open: Callable[[Table], None] | None = None,
+    confirm_canary: Callable[[SubmitStats], bool] = lambda stats: True,
 ) -> SubmitRunResult:
-    """Validate the whole file (same report as `validate`), then send its valid rows.
+    """Validate the whole file (same report as `validate`), then send its valid rows (the
+    first `options.canary` of them alone, then the rest if `confirm_canary` says so).
 
     The file is read twice rather than held: the requests of 100,000 rows would cost ~400 MB.
     """
-    writes = _report_writes(options.dry) | {"--results": options.results_path}
+    ledger_files: dict[str, Path | None] = {}
     if options.send and options.ledger_path:
-        writes |= {"--ledger": options.ledger_path} | {
-            f"--ledger's {kind}": path for kind, path in sidecar_paths(options.ledger_path).items()
-        }
-    refuse_overwrites(_reads(options.dry), writes)
+        ledger_files["--ledger"] = options.ledger_path
+        for kind, path in sidecar_paths(options.ledger_path).items():
+            ledger_files[f"--ledger's {kind}"] = path
+    outputs = _report_writes(options.dry) | _result_writes(options)
+    reimportable = [options.dry.rejects_path, options.error_path]
+    replaced = _claim(options.dry, outputs, reimportable, ledger_files)
     with contextlib.ExitStack() as stack:
         # The ledger is locked before the long dry run, so that a second run fails at once.
         ledger = (
@@ -299,18 +479,34 @@ def submit_file(
             if options.send and options.ledger_path
             else None
         )
-        catalog = fetch_catalog(settings, transport) if options.check_remote else None
+        if options.check_remote:
+            catalog = catalog_for(options.dry, settings, transport)
+        elif options.send and load_mapping(options.dry.mapping_path).resolves_users():
+            raise ConfigError(
+                f"{options.dry.mapping_path}: sourced_by names the user by email, which only the "
+                "integration's users can turn into the id Kombo needs: drop --no-check-remote."
+            )
+        else:
+            catalog = None
+        untaggable = _tags_refused(settings, transport) if options.send and settings.tag else None
         validated = (
             [FileSnapshot.take(path) for path in (options.dry.input_path, options.dry.mapping_path)]
             if options.send and options.dry.input_path.is_file()
             else []
         )
-        if options.results_path is not None and options.results_path.is_file():
-            options.results_path.unlink()  # an earlier run's results never stand beside this run
-        dry = dry_run(options.dry, on_validate_progress, catalog)
+        for stale in _result_writes(options).values():
+            if stale is not None and stale.is_file():
+                stale.unlink()  # an earlier run's results never stand beside this run's
+        dry = dry_run(
+            options.dry, on_validate_progress, catalog, replaced=replaced, on_open=on_validate_open
+        )
+        if untaggable:
+            dry.summary.notices.append(
+                f"--tag: candidates are created without the tag '{settings.tag}': {untaggable}"
+            )
         if not options.send or not confirm(dry):
-            _write_unsent_results(options, settings, catalog, dry)
-            return SubmitRunResult(dry)
+            unsent = _write_unsent_results(options, settings, catalog, dry)
+            return SubmitRunResult(dry, results_path=unsent)
         for snapshot in validated:
             snapshot.check()
         journal = (
@@ -319,14 +515,68 @@ def submit_file(
                 settings.integration_id,
                 str(options.dry.input_path.resolve()),
                 options.retry_failed,
+                options.resend_needs_review,
             )
             if ledger
             else None
         )
-        stats = asyncio.run(
-            _send_file(options, settings, on_progress, transport, journal, catalog, dry.date_orders)
+        results = (
+            _open_results(options.results_path, settings, dry) if options.results_path else None
         )
-    return SubmitRunResult(dry, stats)
+        stats = _settle_results(
+            options,
+            results,
+            validated,
+            lambda: asyncio.run(
+                _send_file(
+                    options,
+                    settings,
+                    on_progress,
+                    transport,
+                    journal,
+                    catalog,
+                    dry.date_orders,
+                    results,
+                    untaggable,
+                    confirm_canary,
+                )
+            ),
+        )
+    location = _end_results(options, results, validated[0] if validated else None)
+    _write_html(options.dry, dry, dict(stats.by_status))
+    return SubmitRunResult(dry, stats, location)
+
+
+def _tags_refused(
+    settings: SubmitSettings, transport: httpx.AsyncBaseTransport | None
+) -> str | None:
+    """Why this integration cannot tag candidates (asked before the dry run, so that it says
+    so), or None."""
+
+    async def ask() -> str | None:
+        async with KomboClient(settings, transport) as client:
+            return await client.tags_unavailable()
+
+    return asyncio.run(ask())
+
+
+def _open_results(path: Path, settings: SubmitSettings, dry: DryRunResult) -> ResultsFile:
+    """The results file, opened before the first row is sent: one that cannot be written stops
+    the run before anything is sent."""
+    try:
+        return ResultsFile(path, settings.batch_size, delimiter=dry.delimiter)
+    except OSError as exc:
+        raise _unwritable(path, exc) from exc
+
+
+def _result_writes(options: SubmitOptions) -> dict[str, Path | None]:
+    results = options.results_path
+    return {
+        "--results": results,
+        "--results' working file": working_path(results) if results else None,
+        "--results-split's success file": options.success_path,
+        "--results-split's error file": options.error_path,
+    }
 
 
 async def _send_file(
@@ -337,12 +587,12 @@ async def _send_file(
     journal: Journal | None,
     catalog: JobCatalog | None,
     date_orders: dict[int, DateOrder],
+    results: ResultsFile | None,
+    untaggable: str | None = None,
+    confirm_canary: Callable[[SubmitStats], bool] = lambda stats: True,
 ) -> SubmitStats:
     mapping, table = open_input(options.dry)
     checker = row_checker(mapping, options.dry, catalog, settings.integration_id, date_orders)
-    results = (
-        ResultsFile(options.results_path, settings.batch_size) if options.results_path else None
-    )
     broken: list[OSError] = []
 
     def write(result: RowResult) -> None:
@@ -351,14 +601,7 @@ async def _send_file(
         if results is None or broken:
             return
         try:
-            results.write(
-                result.row,
-                result.status,
-                result.candidate_id,
-                result.application_id,
-                result.code,
-                result.message,
-            )
+            results.write(result.row, _outcome(result))
         except OSError as exc:
             broken.append(exc)
             raise _unwritable(options.results_path, exc) from exc
@@ -367,6 +610,7 @@ async def _send_file(
         submitter = Submitter(
             client, settings, on_result=write, on_progress=on_progress, journal=journal
         )
+        submitter.tags_refused = untaggable
 
         def requests() -> Iterator[tuple[int, PostAtsCandidatesRequest]]:
             for built in validate_rows(table.rows, checker, ValidationSummary()):
@@ -384,36 +628,104 @@ async def _send_file(
                 else:
                     yield built.row_number, built.request
 
+        rows = requests()
+        if options.canary:
+            with _stop_on_signals(submitter):
+                await submitter.run(itertools.islice(rows, options.canary))
+            # Asked with the usual signal handling: Ctrl-C at the prompt is a "no".
+            if not submitter.stopping.is_set() and not confirm_canary(submitter.stats):
+                submitter.stop("canary")
         with _stop_on_signals(submitter):
-            try:
-                return await submitter.run(requests())
-            finally:
-                if results is not None:
-                    try:
-                        results.close()
-                    except OSError as exc:
-                        if not broken:
-                            raise _unwritable(options.results_path, exc) from exc
+            return await submitter.run(rows)
+
+
+def _outcome(result: RowResult) -> tuple[object, ...]:
+    """A row's result as the results file's columns after `row`."""
+    return (
+        result.status,
+        result.candidate_id,
+        result.application_id,
+        result.code,
+        result.message,
+        result.attempts,
+        result.log_url,
+        "; ".join(result.warnings),
+    )
+
+
+def _settle_results(
+    options: SubmitOptions,
+    results: ResultsFile | None,
+    validated: list[FileSnapshot],
+    sent: Callable[[], SubmitStats],
+) -> SubmitStats:
+    """The sending's stats. When an error stopped it (a fatal answer, a ledger that failed), every
+    row has its result all the same, and the results are put in input order before the error
+    goes on; not when the input could not be read to its end or the results could not be
+    written: then the working file keeps what was learnt, and its name says it is partial."""
+    try:
+        return sent()
+    except ImporterError as error:
+        if results is None:
+            raise
+        if results.broken or isinstance(error, InputFileError):
+            results.close()
+            raise
+        # The error that stopped the run is what must be shown; when the results cannot be put
+        # in order as well, they stay in the working file.
+        with contextlib.suppress(ImporterError, OSError):
+            _end_results(options, results, validated[0] if validated else None)
+        raise
+    except BaseException:
+        if results is not None:
+            results.close()
+        raise
+
+
+def _end_results(
+    options: SubmitOptions, results: ResultsFile | None, validated: FileSnapshot | None
+) -> Path | None:
+    """The results in input order with the input's columns, read again, only while the input
+    is what was sent; else they stay in the working file, as rows finished."""
+    if results is None:
+        return None
+    if validated is not None:
+        try:
+            validated.check()
+        except InputFileError:  # changed while it was sent: its rows no longer line up
+            results.close()
+            return results.working
+    split = None
+    if options.success_path is not None and options.error_path is not None:
+        split = (options.success_path, options.error_path)
+    _, table = open_input(options.dry)
+    try:
+        return results.finish(table.headers, table.rows, split)
+    except OSError as exc:
+        raise _unwritable(options.results_path, exc) from exc
 
 
 def _write_unsent_results(
     options: SubmitOptions, settings: SubmitSettings, catalog: JobCatalog | None, dry: DryRunResult
-) -> None:
+) -> Path | None:
     """Nothing is sent (a dry run, no valid row, declined): the results still list every row."""
     if options.results_path is None:
-        return
+        return None
     why = "not sent: --dry-run" if not options.send else "not sent: the run was not confirmed"
     mapping, table = open_input(options.dry)
     checker = row_checker(mapping, options.dry, catalog, settings.integration_id, dry.date_orders)
-    results = ResultsFile(options.results_path, settings.batch_size)
+    results = _open_results(options.results_path, settings, dry)
     try:
         for built in validate_rows(table.rows, checker, ValidationSummary()):
             errors = errors_in(built.issues)
             code = errors[0].code if errors else "not_sent"
             message = "invalid: " + _explained(errors) if errors else why
-            results.write(built.row_number, Status.NOT_SENT, None, None, code, message)
-    finally:
+            result = RowResult(built.row_number, Status.NOT_SENT, code=code, message=message)
+            results.write(built.row_number, _outcome(result))
+    except BaseException:
         results.close()
+        raise
+    return _end_results(options, results, None)
 
 
 def _explained(errors: list[Issue]) -> str:

@@ -11,16 +11,11 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from .defaults import DEFAULT_LOOKUP_WINDOW, DEFAULT_MAX_WAIT, DEFAULT_REQUEST_TIMEOUT, REGIONS
 from .errors import remember_secret
 
-REGIONS = {
-    "eu": "https://api.kombo.dev/v1",
-    "us": "https://api.us.kombo.dev/v1",
-    "ca": "https://api.ca.kombo.dev/v1",
-}
 DEFAULT_CONCURRENCY = 10
-DEFAULT_MAX_WAIT = 300.0  # seconds: the longest a server may make one row wait (Retry-After)
-DEFAULT_REQUEST_TIMEOUT = 300.0  # seconds for a whole request; writes go through to the ATS
+MAX_TAG_CHARS = 100
 MAX_RESPONSE_BYTES = 1_000_000  # Kombo's answers to a create are a few KB
 MAX_PAGE_BYTES = 32_000_000  # a page of 250 jobs with long descriptions
 MIN_KEY_CHARS = 8  # shorter would be no key of Kombo's, and too short to scrub from text safely
@@ -66,12 +61,22 @@ class SubmitSettings(BaseModel):
     max_wait: float = Field(default=DEFAULT_MAX_WAIT, gt=0)  # cap on Retry-After and resets
     connect_timeout: float = Field(default=10.0, gt=0)
     request_timeout: float = Field(default=DEFAULT_REQUEST_TIMEOUT, gt=0)  # connect to last byte
+    lookup_window: float = Field(default=DEFAULT_LOOKUP_WINDOW, ge=0, le=3600)
+    # what to do after each create
+    tag: str | None = Field(default=None, min_length=1, max_length=MAX_TAG_CHARS)
 
     @field_validator("api_key", mode="before")
     @classmethod
     def _clean_key(cls, value: object) -> object:
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
         return SecretStr(check_api_key(raw)) if isinstance(raw, str) else value
+
+    @field_validator("tag")
+    @classmethod
+    def _printable_tag(cls, value: str | None) -> str | None:
+        if value is not None and (value != value.strip() or not value.isprintable()):
+            raise ValueError("a tag is printable text without leading or trailing spaces")
+        return value
 
     @field_validator("server_url")
     @classmethod

@@ -14,7 +14,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
 from typing import NamedTuple
 
@@ -22,9 +22,11 @@ from .build import PostAtsCandidatesRequest
 from .client import (
     AlreadyExists,
     Created,
+    Done,
     Fatal,
     KomboClient,
     Limits,
+    LookupFailed,
     Outcome,
     Rejected,
     Transient,
@@ -42,6 +44,7 @@ class Status(StrEnum):
     CREATED = "created"
     SKIPPED = "skipped"  # already in the ATS: created by an earlier run, or Kombo says it exists
     FAILED = "failed"
+    NEEDS_REVIEW = "needs_review"  # may have been written, and no lookup could tell: never resent
     NOT_SENT = "not_sent"  # invalid, or never reached because the run stopped
 
 
@@ -50,6 +53,19 @@ class Prior(Enum):
 
     NEW = "new"  # send it
     MAY_EXIST = "may_exist"  # an earlier request may have created it: look it up first
+
+
+# Seconds after an uncertain answer at which the row is looked up. Kombo's reads are synced
+# data and the write may still be running at Kombo, so the first look comes late and the later
+# ones later still; `--lookup-window` cuts the schedule short (and is its last look).
+LOOKUP_DELAYS = (5.0, 30.0, 120.0, 300.0)
+CONCURRENCY_PAUSE = (1.0, 1.5)  # Kombo's guide: wait about a second when too many are in flight
+TAG_ATTEMPTS = 3
+
+
+def lookup_delays(window: float) -> list[float]:
+    """The schedule's steps shorter than `window`, then `window` itself."""
+    return [delay for delay in LOOKUP_DELAYS if delay < window] + [window]
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,8 @@ class RowResult:
     code: str | None = None
     message: str = ""
     attempts: int = 0
+    log_url: str | None = None  # Kombo's link to its log of the failed request, for its support
+    warnings: tuple[str, ...] = ()  # what Kombo said it dropped or changed on a created row
 
 
 class Settled(NamedTuple):
@@ -80,6 +98,9 @@ class SubmitStats:
     sent: int = 0  # HTTP requests made, retries included
     retries: int = 0
     lookups: int = 0
+    awaiting_lookup: int = 0  # rows set aside after an uncertain answer, waiting to be looked up
+    tagged: int = 0  # candidates given the run's --tag
+    untagged: int = 0  # candidates the tag could not be added to (a warning on their row)
     by_status: Counter[str] = field(default_factory=Counter)
     changed: int = 0  # created in an earlier run, different now: not sent again
     kombo_warnings: Counter[str] = field(default_factory=Counter)  # by message, one per row
@@ -103,6 +124,13 @@ class Journal:
 
     def settled(self, row: int, request: PostAtsCandidatesRequest, settled: Settled) -> None:
         """The row's final result in this run."""
+
+    def wants_tag(self, row: int, request: PostAtsCandidatesRequest, tag: str) -> bool:
+        """Whether the row's candidate still lacks `tag` (an earlier run may have added it)."""
+        return True
+
+    def tagged(self, row: int, request: PostAtsCandidatesRequest, tag: str) -> None:
+        """Kombo added `tag` to the row's candidate."""
 
 
 class ConcurrencyGate:
@@ -203,6 +231,8 @@ class Submitter:
         self.pacer = Pacer(settings.rate_limit, settings.max_wait)
         self.stopping = asyncio.Event()
         self.closed_jobs: set[str] = set()
+        self.lookups_refused: LookupFailed | None = None  # refused for every row: ask no more
+        self.tags_refused: str | None = None  # why this integration adds no tags
         self._random = random.Random()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -228,10 +258,11 @@ class Submitter:
 
     async def run(self, items: Iterable[tuple[int, PostAtsCandidatesRequest]]) -> SubmitStats:
         """Send every item; returns when each has a result. Raises what stopped the run (after
-        every row in flight has ended and every row has a result)."""
+        every row in flight has ended and every row has a result). May be called again with
+        more items (a canary, then the rest): the limits learnt so far carry over."""
         live = asyncio.Semaphore(
             self.settings.concurrency * 4
-        )  # rows in flight or waiting to retry
+        )  # rows in flight or waiting to retry (not those set aside for a lookup)
         iterator = iter(items)
         try:
             for row, request in iterator:
@@ -244,9 +275,10 @@ class Submitter:
                         )
                     )
                     break
-                task = asyncio.create_task(self._row(row, request))
+                progress = _RowProgress(live)
+                task = asyncio.create_task(self._row(row, request, progress))
                 self._tasks.add(task)
-                task.add_done_callback(self._finished(live))
+                task.add_done_callback(self._finished(progress))
             for row, _ in iterator:  # never reached because the run stopped
                 self._record(
                     RowResult(row, Status.NOT_SENT, code="stopped", message=self._stop_message())
@@ -261,10 +293,10 @@ class Submitter:
             raise self.stats.fatal
         return self.stats
 
-    def _finished(self, live: asyncio.Semaphore) -> Callable[[asyncio.Task[None]], None]:
+    def _finished(self, progress: _RowProgress) -> Callable[[asyncio.Task[None]], None]:
         def forget(task: asyncio.Task[None]) -> None:
             self._tasks.discard(task)
-            live.release()
+            progress.release_slot()
             if task.cancelled():
                 return
             error = task.exception()
@@ -277,6 +309,7 @@ class Submitter:
         return {
             "fatal": "not sent: the run stopped on a fatal error",
             "error": "not sent: the run stopped because a file could not be written",
+            "canary": "not sent: the rest was not confirmed after the canary; run again to send it",
         }.get(self.stats.stopped_by or "", "not sent: the run was interrupted")
 
     def record(self, result: RowResult) -> None:
@@ -291,30 +324,15 @@ class Submitter:
         self.on_result(result)
         self.on_progress(self.stats)
 
-    async def _row(self, row: int, request: PostAtsCandidatesRequest) -> None:
-        """Send one row and record its result. Whatever happens, the row ends with a result:
-        an error here becomes this row's failure, never a lost row."""
-        progress = _RowProgress()
+    async def _row(
+        self, row: int, request: PostAtsCandidatesRequest, progress: _RowProgress
+    ) -> None:
+        """Send one row (then tag it) and record its result. Whatever happens, the row ends
+        with a result: an error here becomes this row's failure, never a lost row."""
         try:
             settled = await self._send_until_settled(row, request, progress)
         except asyncio.CancelledError:  # abandoned (a second Ctrl-C)
-            may_exist = progress.may_exist
-            message = (
-                "abandoned while in flight; run again with the same ledger to settle it"
-                if may_exist
-                else "not sent: the run was interrupted"
-            )
-            settled = Settled(
-                RowResult(
-                    row,
-                    Status.FAILED if may_exist else Status.NOT_SENT,
-                    code="interrupted",
-                    message=message,
-                    attempts=progress.attempts,
-                ),
-                True,
-                may_exist,
-            )
+            settled = _abandoned(row, progress)
         except RowProblem as problem:  # its file changed or vanished since the dry run
             settled = Settled(
                 RowResult(
@@ -327,18 +345,18 @@ class Submitter:
                 True,
                 progress.may_exist,
             )
-        except FatalApiError as exc:  # a lookup was refused for the whole run
+        except FatalApiError as exc:  # a lookup was refused for the whole integration
             self._fail(exc)
-            settled = Settled(
-                RowResult(
-                    row,
-                    Status.FAILED,
-                    code="lookup_failed",
-                    message=str(exc),
-                    attempts=progress.attempts,
-                ),
-                True,
-                True,
+            settled = (
+                _needs_review(
+                    row, request, progress, "lookup_failed", f"the lookup was refused: {exc}"
+                )
+                if progress.may_exist
+                else Settled(
+                    RowResult(row, Status.NOT_SENT, code="stopped", message=self._stop_message()),
+                    True,
+                    False,
+                )
             )
         except OutputError as exc:  # the ledger cannot be written: nothing more may be sent
             self._fail(exc)
@@ -366,12 +384,16 @@ class Submitter:
                 True,
                 progress.may_exist,
             )
+        result = settled.result
         try:
+            # Recorded before the tag is asked for: a crash in between leaves it created, untagged.
             self.journal.settled(row, request, settled)
+            if self.settings.tag and _taggable(result):
+                result = await self._tag(row, request, result, self.settings.tag)
         except OutputError as exc:  # the ledger failed: the row still gets its result below
             self._fail(exc)
         try:
-            self._record(settled.result)
+            self._record(result)
         except OutputError as exc:
             self._fail(exc)
 
@@ -380,38 +402,36 @@ class Submitter:
     ) -> Settled:
         """(result, retryable next run, may have been written)."""
         job_id = request.body.application.job_id
-        email = request.body.candidate.email_address
         earlier = await self.journal.before(row, request)
         if isinstance(earlier, RowResult):
             return Settled(earlier, False, False)
-        uncertain = progress.may_exist = earlier is Prior.MAY_EXIST
+        if earlier is Prior.MAY_EXIST:
+            # An earlier run's request may have created it; that was long enough ago to look.
+            progress.may_exist = True
+            try:
+                found = await self._look_up(request)
+            except LookupFailed as exc:
+                return _needs_review(
+                    row,
+                    request,
+                    progress,
+                    "lookup_failed",
+                    f"an earlier run could not tell whether it was created, and the lookup "
+                    f"failed: {exc}",
+                )
+            if found is not None:
+                return _confirmed(row, found, 0, "an earlier run's uncertain answer")
+            progress.may_exist = False
         last: Outcome | None = None
         for attempt in range(1, self.settings.max_attempts + 1):
-            if uncertain:
-                # An earlier attempt (or run) may have created it: look before sending again.
-                self.stats.lookups += 1
-                found = await self.client.find_application(email, job_id)
-                if found is not None:
-                    return Settled(
-                        RowResult(
-                            row,
-                            Status.CREATED,
-                            found[0],
-                            found[1],
-                            message="created (confirmed by a lookup after an uncertain answer)",
-                            attempts=attempt - 1,
-                        ),
-                        False,
-                        False,
-                    )
             if self.stopping.is_set():
-                return Settled(_unfinished(row, last, attempt - 1), True, uncertain)
+                return Settled(_unfinished(row, last, attempt - 1), True, False)
             await self.pacer.wait_turn(self.stopping)
             async with self.gate:
                 # Kombo may have said "wait" while this row queued at the gate: everyone waits.
                 await self.pacer.hold(self.stopping)
                 if self.stopping.is_set():
-                    return Settled(_unfinished(row, last, attempt - 1), True, uncertain)
+                    return Settled(_unfinished(row, last, attempt - 1), True, False)
                 if job_id in self.closed_jobs:
                     return Settled(
                         RowResult(
@@ -425,12 +445,12 @@ class Submitter:
                             attempts=attempt - 1,
                         ),
                         True,
-                        uncertain,
+                        False,
                     )
                 # Encoded here, in the gate: at most --concurrency bodies with files in memory.
                 content, digests = (
                     await asyncio.to_thread(encode_request, request)
-                    if request.attachments
+                    if request.files
                     else encode_request(request)
                 )
                 self.journal.sending(row, request, digests)
@@ -443,7 +463,7 @@ class Submitter:
                 outcome = await self.client.create_candidate(request, content)
                 del content
             last = outcome
-            progress.may_exist = uncertain or isinstance(outcome, (Uncertain, Created))
+            progress.may_exist = isinstance(outcome, (Uncertain, Created))
             self.pacer.learn(outcome.limits)
             await self.gate.learn(
                 outcome.limits, isinstance(outcome, Transient) and outcome.slow_down
@@ -459,15 +479,22 @@ class Submitter:
                         outcome.application_id,
                         message=message,
                         attempts=attempt,
+                        warnings=outcome.warnings,
                     ),
                     False,
                     False,
                 )
+            if isinstance(outcome, Uncertain):
+                # Never sent again in this run: set aside and looked up later.
+                return await self._settle_later(row, request, progress, outcome)
             if isinstance(outcome, AlreadyExists):
+                candidate_id, application_id = await self._ids_of_existing(request) or (None, None)
                 return Settled(
                     RowResult(
                         row,
                         Status.SKIPPED,
+                        candidate_id,
+                        application_id,
                         code=_api(outcome.code),
                         message=f"already in the ATS: {outcome.message}",
                         attempts=attempt,
@@ -477,12 +504,11 @@ class Submitter:
                 )
             if isinstance(outcome, Fatal):
                 self._fail(FatalApiError.from_outcome(outcome.code, outcome.message))
-                return _refused(row, outcome, attempt, retryable=True, uncertain=uncertain)
+                return _refused(row, outcome, attempt, retryable=True)
             if isinstance(outcome, Rejected):
                 if outcome.job_closed:
                     self.closed_jobs.add(job_id)
-                return _refused(row, outcome, attempt, retryable=False, uncertain=uncertain)
-            uncertain = uncertain or isinstance(outcome, Uncertain)
+                return _refused(row, outcome, attempt, retryable=False)
             if attempt < self.settings.max_attempts:
                 asked = _asked_wait(outcome)
                 if asked is not None and asked > self.settings.max_wait:
@@ -498,32 +524,257 @@ class Submitter:
                             code=_api(outcome.code) if outcome.code else "transient",
                             message=message,
                             attempts=attempt,
+                            log_url=outcome.log_url,
                         ),
                         True,
-                        uncertain,
+                        False,
                     )
-                await self._back_off(attempt, asked)
+                await self._back_off(attempt, asked, _too_many(outcome))
         assert last is not None
         return Settled(
-            _unfinished(row, last, self.settings.max_attempts, gave_up=True), True, uncertain
+            _unfinished(row, last, self.settings.max_attempts, gave_up=True), True, False
         )
 
-    async def _back_off(self, attempt: int, asked: float | None) -> None:
-        """Exponential backoff with full jitter, never sooner than Kombo asked."""
+    async def _settle_later(
+        self,
+        row: int,
+        request: PostAtsCandidatesRequest,
+        progress: _RowProgress,
+        outcome: Outcome,
+    ) -> Settled:
+        """An answer left the write uncertain. The row steps aside (its slot goes to the rows
+        behind it) and is looked up on the `lookup_delays` schedule: found -> created; not found
+        by the last look, or the run stops -> needs_review, looked up again by the next run."""
+        progress.release_slot()
+        self.stats.awaiting_lookup += 1
+        self.on_progress(self.stats)
+        answered = time.monotonic()
+        looks = 0
+        try:
+            for delay in lookup_delays(self.settings.lookup_window):
+                await _sleep_unless(self.stopping, answered + delay - time.monotonic())
+                if self.stopping.is_set():
+                    break
+                try:
+                    found = await self._look_up(request)
+                except LookupFailed as exc:
+                    return _needs_review(
+                        row,
+                        request,
+                        progress,
+                        "lookup_failed",
+                        f"{outcome.message}; the lookup that would tell failed: {exc}",
+                        outcome.log_url,
+                    )
+                looks += 1
+                if found is not None:
+                    return _confirmed(row, found, progress.attempts, "an uncertain answer")
+        finally:
+            self.stats.awaiting_lookup -= 1
+        searched = (
+            f"{looks} lookup{'s' if looks != 1 else ''} within "
+            f"{time.monotonic() - answered:,.0f} s did not find it"
+            if looks
+            else "the run stopped before it could be looked up"
+        )
+        return _needs_review(
+            row,
+            request,
+            progress,
+            _api(outcome.code) if outcome.code else "uncertain",
+            f"{outcome.message}; {searched}",
+            outcome.log_url,
+        )
+
+    async def _look_up(self, request: PostAtsCandidatesRequest) -> tuple[str, str | None] | None:
+        """Kombo's (candidate id, application id) for the row, or None; raises LookupFailed,
+        and once lookups are refused for every row, asks no more."""
+        if self.lookups_refused is not None:
+            raise self.lookups_refused
+        await self.pacer.wait_turn(self.stopping)
+        self.stats.lookups += 1
+        try:
+            return await self.client.find_application(
+                request.body.candidate.email_address, request.body.application.job_id
+            )
+        except LookupFailed as exc:
+            if exc.for_every_row:
+                self.lookups_refused = exc
+            raise
+
+    async def _ids_of_existing(
+        self, request: PostAtsCandidatesRequest
+    ) -> tuple[str, str | None] | None:
+        """The ids of an application Kombo says exists already, for the results; None when the
+        lookup cannot tell (the row is skipped all the same)."""
+        try:
+            return await self._look_up(request)
+        except LookupFailed:
+            return None
+        except FatalApiError as exc:
+            self._fail(exc)
+            return None
+
+    async def _tag(
+        self, row: int, request: PostAtsCandidatesRequest, result: RowResult, tag: str
+    ) -> RowResult:
+        """Add the run's tag to the row's candidate. A tag that cannot be added is a warning on
+        the row, never its failure; the ledger leaves it untagged, so the next run tries again."""
+        try:
+            if not self.journal.wants_tag(row, request, tag):
+                return result
+            failure = await self._add_tag(row, request, result, tag)
+        except asyncio.CancelledError:  # abandoned while tagging: the row is still created
+            failure = "the run was interrupted"
+        if failure is None:
+            return result
+        self.stats.untagged += 1
+        warning = f"not tagged '{tag}': {failure}"
+        return replace(
+            result,
+            warnings=(*result.warnings, warning),
+            message="; ".join(part for part in (result.message, warning) if part),
+        )
+
+    async def _add_tag(
+        self, row: int, request: PostAtsCandidatesRequest, result: RowResult, tag: str
+    ) -> str | None:
+        """None when the tag was added, else why not."""
+        if self.tags_refused is not None:
+            return self.tags_refused
+        assert result.candidate_id is not None
+        for attempt in range(1, TAG_ATTEMPTS + 1):
+            await self.pacer.wait_turn(self.stopping)
+            async with self.gate:  # an action: it counts against Kombo's concurrency limit
+                await self.pacer.hold(self.stopping)
+                if self.stopping.is_set():
+                    return "the run stopped first; the next run adds it"
+                self.stats.sent += 1
+                outcome = await self.client.add_tag(result.candidate_id, tag)
+            self.pacer.learn(outcome.limits)
+            await self.gate.learn(outcome.limits, _too_many(outcome))
+            if isinstance(outcome, Done):
+                self.journal.tagged(row, request, tag)
+                self.stats.tagged += 1
+                return None
+            code = f" ({outcome.code})" if outcome.code else ""
+            if isinstance(outcome, Fatal):
+                if (outcome.code or "").startswith(_NOT_OFFERED):
+                    self.tags_refused = f"this integration does not add tags{code}"
+                    return self.tags_refused
+                self._fail(FatalApiError.from_outcome(outcome.code, outcome.message))
+                return f"{outcome.message}{code}"
+            if not isinstance(outcome, Transient) or attempt == TAG_ATTEMPTS:
+                return f"{outcome.message}{code}; the next run tries again"
+            await self._back_off(attempt, _asked_wait(outcome), _too_many(outcome))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _back_off(self, attempt: int, asked: float | None, too_many: bool = False) -> None:
+        """Exponential backoff with full jitter, never sooner than Kombo asked, and about a
+        second when Kombo counted too many requests in flight (its guide's advice)."""
         ceiling = min(self.settings.backoff_max, self.settings.backoff_initial * 2 ** (attempt - 1))
         delay = self._random.uniform(ceiling / 2, ceiling)
+        if too_many:
+            delay = max(delay, self._random.uniform(*CONCURRENCY_PAUSE))
         if asked is not None:
             delay = max(delay, asked)
             self.pacer.pause(asked)  # a rate limit is everyone's: hold all requests
         await _sleep_unless(self.stopping, delay)
 
 
-@dataclass
-class _RowProgress:
-    """How far one row got, for when its handling is cut short (an error, a second Ctrl-C)."""
+# Codes with which Kombo says an action is not offered by this integration (not that it failed).
+_NOT_OFFERED = ("INTEGRATION.ACTION_", "INTEGRATION.MODEL_", "INTEGRATION.PERMISSION_")
 
-    attempts: int = 0
-    may_exist: bool = False  # a request left and no answer has said it was not written
+
+def _too_many(outcome: Outcome) -> bool:
+    return isinstance(outcome, Transient) and outcome.slow_down
+
+
+def _taggable(result: RowResult) -> bool:
+    """Created by this import (in this run or an earlier one), with a candidate to tag."""
+    return result.candidate_id is not None and (
+        result.status == Status.CREATED
+        or result.code in ("already_created", "changed_since_import")
+    )
+
+
+def _confirmed(row: int, found: tuple[str, str | None], attempts: int, after: str) -> Settled:
+    return Settled(
+        RowResult(
+            row,
+            Status.CREATED,
+            found[0],
+            found[1],
+            message=f"created (confirmed by a lookup after {after})",
+            attempts=attempts,
+        ),
+        False,
+        False,
+    )
+
+
+def _needs_review(
+    row: int,
+    request: PostAtsCandidatesRequest,
+    progress: _RowProgress,
+    code: str,
+    why: str,
+    log_url: str | None = None,
+) -> Settled:
+    """The write may have happened and nothing could tell: a person checks. Never sent again
+    without a lookup that finds nothing (or --resend-needs-review)."""
+    email = request.body.candidate.email_address
+    job_id = request.body.application.job_id
+    message = (
+        f"may or may not have been created ({why}). Check the ATS for {email} on job {job_id}: "
+        "the next run with this ledger looks it up again before sending it."
+    )
+    result = RowResult(
+        row,
+        Status.NEEDS_REVIEW,
+        code=code,
+        message=message,
+        attempts=progress.attempts,
+        log_url=log_url,
+    )
+    return Settled(result, True, True)
+
+
+def _abandoned(row: int, progress: _RowProgress) -> Settled:
+    """A second Ctrl-C cut the row off: it needs review if a request of it left."""
+    if progress.may_exist:
+        result = RowResult(
+            row,
+            Status.NEEDS_REVIEW,
+            code="interrupted",
+            message="abandoned while in flight; run again with the same ledger to settle it",
+            attempts=progress.attempts,
+        )
+    else:
+        result = RowResult(
+            row,
+            Status.NOT_SENT,
+            code="interrupted",
+            message="not sent: the run was interrupted",
+            attempts=progress.attempts,
+        )
+    return Settled(result, True, progress.may_exist)
+
+
+class _RowProgress:
+    """How far one row got, for when its handling is cut short (an error, a second Ctrl-C), and
+    its slot among the rows in flight."""
+
+    def __init__(self, slots: asyncio.Semaphore) -> None:
+        self.attempts = 0
+        self.may_exist = False  # a request left and no answer has said it was not written
+        self._slots: asyncio.Semaphore | None = slots
+
+    def release_slot(self) -> None:
+        """Give the row's slot to the rows behind it (once)."""
+        if self._slots is not None:
+            self._slots.release()
+            self._slots = None
 
 
 def _asked_wait(outcome: Outcome) -> float | None:
@@ -542,14 +793,17 @@ async def _sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stopping.wait(), timeout=seconds)
 
 
-def _refused(
-    row: int, outcome: Outcome, attempts: int, *, retryable: bool, uncertain: bool
-) -> Settled:
-    """The row failed with Kombo's own code and message."""
+def _refused(row: int, outcome: Outcome, attempts: int, *, retryable: bool) -> Settled:
+    """The row failed with Kombo's own code, message and log link."""
     result = RowResult(
-        row, Status.FAILED, code=_api(outcome.code), message=outcome.message, attempts=attempts
+        row,
+        Status.FAILED,
+        code=_api(outcome.code),
+        message=outcome.message,
+        attempts=attempts,
+        log_url=outcome.log_url,
     )
-    return Settled(result, retryable, uncertain)
+    return Settled(result, retryable, False)
 
 
 def _api(code: str | None) -> str:
@@ -557,6 +811,7 @@ def _api(code: str | None) -> str:
 
 
 def _unfinished(row: int, last: Outcome | None, attempts: int, gave_up: bool = False) -> RowResult:
+    """A row whose requests were all answered "not written" (or never left)."""
     if last is None:
         return RowResult(
             row,
@@ -566,21 +821,11 @@ def _unfinished(row: int, last: Outcome | None, attempts: int, gave_up: bool = F
             attempts=attempts,
         )
     why = f"gave up after {attempts} attempts" if gave_up else "the run stopped before a retry"
-    if isinstance(last, Uncertain):
-        return RowResult(
-            row,
-            Status.FAILED,
-            code=_api(last.code) if last.code else "uncertain",
-            message=(
-                f"may or may not have been created ({last.message}); {why}. Run again with the "
-                "same ledger to settle it."
-            ),
-            attempts=attempts,
-        )
     return RowResult(
         row,
         Status.FAILED,
         code=_api(last.code) if last.code else "transient",
         message=f"{last.message}; {why}",
         attempts=attempts,
+        log_url=last.log_url,
     )

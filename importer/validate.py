@@ -4,18 +4,24 @@ integration (its jobs, stages and screening questions), and keep count."""
 from __future__ import annotations
 
 import dataclasses
+import functools
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kombo.models import PostAtsCandidatesRequestBody, PostAtsCandidatesRequestBodyAttachment
+from kombo.models import (
+    PostAtsCandidatesRequestBody,
+    PostAtsCandidatesRequestBodyAnswer,
+    PostAtsCandidatesRequestBodyAttachment,
+)
 
 from . import issues, transforms
 from .attachments import AttachmentRef
-from .build import BuiltRow, DateOrder, RequestBuilder
+from .build import BuiltRow, DateOrder, PostAtsCandidatesRequest, RequestBuilder
 from .issues import Issue, RowProblem, Severity, errors_in
-from .mapping import Mapping
+from .mapping import USER_EMAIL, Mapping
 from .readers import SourceRow
 from .transforms import as_text
 
@@ -108,21 +114,38 @@ CLOSED_STATUSES = {
 
 
 class JobCatalog:
-    """The integration's jobs and attachment rules, to check each row against (`--check-remote`):
-    the job exists and is open, the stage is one of its stages, each question is one of its
-    questions, each answer is turned into what the question's type needs (yes -> true, an
-    option's name -> its id), and the attachments fit what the ATS takes."""
+    """The integration's jobs, attachment rules and users, to check each row against
+    (`--check-remote`, and always before `submit` sends): the job exists and is open, the stage
+    is one of its stages, each question is one of its questions, each answer is turned into what
+    the question's type needs (yes -> true, an option's name -> its id, a file for a FILE
+    question), every question the job requires of this row is answered, the attachments fit
+    what the ATS takes, and a sourcing user named by email is a user of the integration (whose
+    id is then sent).
+
+    It is plain data once made: worker processes get a copy (`workers.WorkerSetup`) and check
+    exactly as this process does."""
 
     def __init__(
-        self, jobs: list[dict[str, Any]], attachment_rules: dict[str, Any] | None = None
+        self,
+        jobs: list[dict[str, Any]],
+        attachment_rules: dict[str, Any] | None = None,
+        users: list[dict[str, Any]] | None = None,
+        users_unlisted: str | None = None,
     ) -> None:
+        """`users`: GET /ats/users, or None when they were not listed; `users_unlisted`: why."""
         self.listed = jobs
         self.attachment_rules = attachment_rules or {}
+        self.users = users
+        self.users_unlisted = users_unlisted
         self.jobs: dict[str, dict[str, Any]] = {}
         for job in jobs:
             self.jobs[job["id"]] = job
             if job.get("remote_id"):
                 self.jobs[f"remote:{job['remote_id']}"] = job
+        self.users_by_email: dict[str, list[dict[str, Any]]] = {}
+        for user in users or []:
+            if isinstance(user.get("email"), str) and user["email"].strip():
+                self.users_by_email.setdefault(_email_key(user["email"]), []).append(user)
 
     def check(self, built: BuiltRow, mapping: Mapping) -> BuiltRow:
         if built.request is None:
@@ -174,21 +197,76 @@ class JobCatalog:
                     "stages with `kombo-import jobs`.",
                 )
             )
-        answers = self._answers(row, job, body, mapping, found)
+        answers = _Answers(row, job, built.request, mapping)
+        converted = answers.checked()
+        found += answers.problems
+        noted = [*built.issues, *answers.warnings]
+        user_id = self._user_id(row, built.request, mapping, found, noted)
         found += self._attachments(built, mapping)
         if found:
-            return _invalid(built, *found)
-        if answers is None:
-            return built
-        data = body.model_dump(by_alias=True, exclude_none=True, warnings=False)
-        data["screening_question_answers"] = answers
-        return BuiltRow(
-            built.source,
-            dataclasses.replace(
-                built.request, body=PostAtsCandidatesRequestBody.model_validate(data)
-            ),
-            built.issues,
-        )
+            return BuiltRow(built.source, None, [*noted, *found])
+        if converted is None and user_id is None:
+            return BuiltRow(built.source, built.request, noted)
+        return BuiltRow(built.source, _with(built.request, converted, user_id), noted)
+
+    def _user_id(
+        self,
+        row: int,
+        request: PostAtsCandidatesRequest,
+        mapping: Mapping,
+        found: list[Issue],
+        noted: list[Issue],
+    ) -> str | None:
+        """The id of the user `sourced_by: {user_email: …}` names, or None: a problem is noted
+        when no single user of the integration has the email, a warning when the one who has it
+        is inactive (an ATS may refuse to credit them)."""
+        email = request.sourced_by_email
+        if email is None:
+            return None
+        field_path = USER_EMAIL
+        column = mapping.label_for(field_path)
+        if self.users is None:
+            problem = (
+                f"'{email}' cannot be looked up: the integration's users could not be listed "
+                f"({self.users_unlisted or 'not asked for'}). Map sourced_by.user_id instead, or "
+                "leave sourced_by out."
+            )
+        else:
+            users = self.users_by_email.get(_email_key(email), [])
+            active = [u for u in users if not _inactive(u)]
+            if len(users) == 1 or len(active) == 1:
+                user = users[0] if len(users) == 1 else active[0]
+                if _inactive(user):
+                    message = (
+                        f"'{email}' is user {user['id']}, who is inactive in the ATS; some ATSs "
+                        "refuse to credit an inactive user."
+                    )
+                    noted.append(
+                        Issue(
+                            row,
+                            column,
+                            field_path,
+                            email,
+                            issues.INACTIVE_USER,
+                            message,
+                            Severity.WARNING,
+                        )
+                    )
+                chosen: str = user["id"]
+                return chosen
+            if users:
+                problem = (
+                    f"{len(users)} users of this integration have the email '{email}' "
+                    f"({', '.join(u['id'] for u in users[:5])}); map sourced_by.user_id to "
+                    "the one meant."
+                )
+            else:
+                problem = (
+                    f"'{email}' is the email of no user of this integration; sourced_by names a "
+                    "user of the ATS (the recruiter who sourced the candidate)."
+                )
+        found.append(Issue(row, column, field_path, email, issues.UNKNOWN_USER, problem))
+        return None
 
     def _attachments(self, built: BuiltRow, mapping: Mapping) -> list[Issue]:
         """The integration's own limits (GET /ats/actions/ats_create_candidate), where it has
@@ -212,52 +290,261 @@ class JobCatalog:
             ]
         return found
 
-    def _answers(
+
+def _inactive(user: dict[str, Any]) -> bool:
+    return str(user.get("status") or "").upper() == "INACTIVE"
+
+
+@functools.lru_cache(maxsize=4096)  # a file names a few recruiters, over and over
+def _email_key(email: str) -> str:
+    """An email as users are matched by it: as our check writes it (an IDNA host), any case."""
+    try:
+        return transforms.check_email(email).casefold()
+    except RowProblem:
+        return email.strip().casefold()
+
+
+def _with(
+    request: PostAtsCandidatesRequest, answers: list[dict[str, Any]] | None, user_id: str | None
+) -> PostAtsCandidatesRequest:
+    """The request with the answers as the job's questions need them (and only those the row is
+    asked: FILE answers left out go with their files) and the sourcing user's id."""
+    data = request.body.model_dump(by_alias=True, exclude_none=True, warnings=False)
+    answer_files = request.answer_files
+    if answers is not None:
+        data.pop("screening_question_answers", None)
+        if answers:
+            data["screening_question_answers"] = answers
+        kept = {answer["question_id"] for answer in answers}
+        answer_files = tuple((qid, ref) for qid, ref in answer_files if qid in kept)
+    if user_id is not None:
+        data["sourced_by"] = {"user_id": user_id}
+    if "source" not in data:
+        body = PostAtsCandidatesRequestBody.model_validate(data)
+    else:
+        with warnings.catch_warnings():  # a deprecated field: the summary notes it once
+            warnings.simplefilter("ignore", DeprecationWarning)
+            body = PostAtsCandidatesRequestBody.model_validate(data)
+    return dataclasses.replace(request, body=body, answer_files=answer_files)
+
+
+# --- screening answers against the job's questions -------------------------------------------
+
+NOT_ANSWERABLE = {"INFORMATION"}  # a text shown to the candidate, no question
+
+
+class _Answers:
+    """One row's screening answers checked against its job's questions.
+
+    Each answer is converted to its question's type (`answer_for`; a FILE question takes the
+    file the mapping names with `type: FILE`, within the question's size and MIME types), or is
+    a problem of the row. Then the job's conditions: a question with a precondition
+    (`precondition_question_id`, `precondition_options`, as SDK 1.4's `ScreeningQuestion` has
+    them) is asked only when the row's answer to that other question is one of those options
+    (a BOOLEAN's true/false, a select's option ids), and that question is asked itself.
+
+    - A `required: true` question the row is asked and does not answer is
+      `missing_required_answer`, an error naming the question's title: the ATS would refuse the
+      row, one failed request at a time.
+    - An answer to a question the row is not asked is a warning (`answer_not_asked`), and the
+      answer is left out of the request. Not an error: the candidate's own answer to the
+      precondition says the question does not apply (an export often fills every column), and
+      nothing the candidate said that applies is lost. Not sent either: an ATS that enforces its
+      conditions would refuse the whole row for an answer its form never shows.
+    - When the row's answer to a precondition was refused, or names a question the job does not
+      have, whether the row is asked cannot be told: neither is reported.
+    """
+
+    def __init__(
         self,
         row: int,
         job: dict[str, Any],
-        body: PostAtsCandidatesRequestBody,
+        request: PostAtsCandidatesRequest,
         mapping: Mapping,
-        found: list[Issue],
-    ) -> list[dict[str, Any]] | None:
-        if not body.screening_question_answers:
-            return None
-        questions = {q["id"]: q for q in job.get("screening_questions") or []}
-        if not questions:
+    ) -> None:
+        self.row = row
+        self.job = job
+        self.request = request
+        self.mapping = mapping
+        self.questions = {q["id"]: q for q in job.get("screening_questions") or []}
+        self.converted: dict[str, Any] = {}  # question id -> the answer as its type needs it
+        self.shown: dict[str, str] = {}  # question id -> the answer as the cell gave it
+        self.refused: set[str] = set()  # answers that are problems of the row
+        self.asked: dict[str, bool | None] = {}  # question id -> _asked, once all are converted
+        self.problems: list[Issue] = []
+        self.warnings: list[Issue] = []
+
+    def checked(self) -> list[dict[str, Any]] | None:
+        """The answers to send, converted and only those asked; None when there is nothing to
+        change (no answers, or a job that lists no questions to check them against)."""
+        given = self.request.body.screening_question_answers or []
+        if not self.questions:
             return None  # the ATS lists no questions for the job: nothing to check against
-        converted = []
-        for answer in body.screening_question_answers:
-            field_path = f"screening_question_answers.{answer.question_id}"
-            question = questions.get(answer.question_id)
-            if question is None:
-                found.append(
-                    Issue(
-                        row,
-                        mapping.label_for(field_path),
-                        field_path,
-                        answer.question_id,
-                        issues.UNKNOWN_QUESTION,
-                        f"'{answer.question_id}' is not a screening question of job "
-                        f"'{job.get('name')}'; list them with `kombo-import jobs`.",
-                    )
+        files = dict(self.request.answer_files)
+        for answer in given:
+            self._convert(answer.question_id, answer.answer, files.get(answer.question_id))
+        out = []
+        for question_id, value in self.converted.items():
+            if self._asked(question_id, frozenset()) is False:
+                self._not_asked(question_id)
+            else:
+                out.append({"question_id": question_id, "answer": value})
+        for question in self.questions.values():
+            self._check_required(question)
+        return out if given else None
+
+    def _convert(self, question_id: str, answer: Any, ref: AttachmentRef | None) -> None:
+        field_path = f"screening_question_answers.{question_id}"
+        question = self.questions.get(question_id)
+        if question is None:
+            self.refused.add(question_id)
+            self.problems.append(
+                Issue(
+                    self.row,
+                    self.mapping.label_for(field_path),
+                    field_path,
+                    question_id,
+                    issues.UNKNOWN_QUESTION,
+                    f"'{question_id}' is not a screening question of job "
+                    f"'{self.job.get('name')}'; list them with `kombo-import jobs`.",
                 )
-                continue
-            try:
-                value = answer_for(question.get("format") or {}, answer.answer)
-            except RowProblem as error:
-                found.append(
-                    Issue(
-                        row,
-                        mapping.label_for(field_path),
-                        field_path,
-                        as_text(answer.answer),
-                        error.code,
-                        f"{error.message} (question: {question.get('title')})",
-                    )
+            )
+            return
+        question_format = question.get("format") or {}
+        self.shown[question_id] = (ref.cell if ref is not None else None) or as_text(answer)
+        try:
+            if isinstance(answer, PostAtsCandidatesRequestBodyAnswer):
+                value: Any = _file_answer(question_format, answer, ref)
+            elif question_format.get("type") == "FILE":
+                raise RowProblem(
+                    issues.INVALID_VALUE,
+                    "this question takes a file; answer it in the mapping with "
+                    "`{column: …, type: FILE}`, the column holding each file's path.",
                 )
-                continue
-            converted.append({"question_id": answer.question_id, "answer": value})
-        return converted
+            else:
+                value = answer_for(question_format, answer)
+        except RowProblem as error:
+            self.refused.add(question_id)
+            self.problems.append(
+                Issue(
+                    self.row,
+                    self.mapping.label_for(field_path),
+                    field_path,
+                    self.shown[question_id],
+                    error.code,
+                    f"{error.message} (question: {question.get('title')})",
+                )
+            )
+            return
+        self.converted[question_id] = value
+
+    def _asked(self, question_id: str, seen: frozenset[str]) -> bool | None:
+        """Whether the row is asked the question: True, False, or None when it cannot be told."""
+        if question_id not in self.asked:
+            self.asked[question_id] = self._condition_met(question_id, seen)
+        return self.asked[question_id]
+
+    def _condition_met(self, question_id: str, seen: frozenset[str]) -> bool | None:
+        question = self.questions[question_id]
+        condition = question.get("precondition_question_id")
+        if not condition:
+            return True
+        if condition not in self.questions or condition in seen:  # or a loop of conditions
+            return None
+        asked = self._asked(condition, seen | {question_id})
+        if asked is not True:
+            return asked
+        if condition in self.refused:
+            return None
+        if condition not in self.converted:
+            return False
+        answer = self.converted[condition]
+        chosen = answer if isinstance(answer, list) else [answer]
+        options = question.get("precondition_options") or []
+        return any(type(c) is type(o) and c == o for c in chosen for o in options)
+
+    def _not_asked(self, question_id: str) -> None:
+        field_path = f"screening_question_answers.{question_id}"
+        question = self.questions[question_id]
+        condition_id = question["precondition_question_id"]
+        condition = _title(self.questions[condition_id])
+        because = (
+            f"the row's answer to it, '{self.shown[condition_id]}', is not one of them"
+            if condition_id in self.converted
+            else "the row is not asked it or does not answer it"
+        )
+        self.warnings.append(
+            Issue(
+                self.row,
+                self.mapping.label_for(field_path),
+                field_path,
+                self.shown[question_id],
+                issues.ANSWER_NOT_ASKED,
+                f"job '{self.job.get('name')}' asks '{_title(question)}' only for some answers "
+                f"to '{condition}', and {because}: this answer is left out.",
+                Severity.WARNING,
+            )
+        )
+
+    def _check_required(self, question: dict[str, Any]) -> None:
+        question_id = question["id"]
+        if (
+            question.get("required") is not True
+            or question_id in self.converted
+            or question_id in self.refused
+            or (question.get("format") or {}).get("type") in NOT_ANSWERABLE
+            or self._asked(question_id, frozenset()) is not True
+        ):
+            return
+        field_path = f"screening_question_answers.{question_id}"
+        column = self.mapping.label_for(field_path)
+        required = f"job '{self.job.get('name')}' requires an answer to '{_title(question)}'"
+        if question.get("precondition_question_id"):
+            condition = self.questions[question["precondition_question_id"]]
+            required += f" (asked for this row's answer to '{_title(condition)}')"
+        if column:
+            message = f"'{column}' is empty, and {required}."
+        else:
+            message = (
+                f"{required}, which the mapping does not answer: add `{question_id}: <column>` "
+                "under screening_question_answers."
+            )
+        self.problems.append(
+            Issue(
+                self.row,
+                column,
+                field_path,
+                None,
+                issues.MISSING_REQUIRED_ANSWER,
+                message,
+            )
+        )
+
+
+def _title(question: dict[str, Any]) -> str:
+    return str(question.get("title") or question["id"])
+
+
+def _file_answer(
+    question_format: dict[str, Any],
+    answer: PostAtsCandidatesRequestBodyAnswer,
+    ref: AttachmentRef | None,
+) -> dict[str, Any]:
+    """A FILE answer as sent, if its question is a FILE question and the file fits it: the
+    question's size and MIME types, checked as the integration's attachment rules are."""
+    kind = question_format.get("type")
+    if kind != "FILE":
+        raise RowProblem(
+            issues.INVALID_VALUE,
+            f"this question is {kind or 'of no known type'}, not FILE; drop `type: FILE` from "
+            "its answer in the mapping.",
+        )
+    sent = SentFile(answer.name, answer.content_type, ref.size if ref else None, "it takes files")
+    problems = _found(check(sent, question_format) for check in FILE_RULES)
+    if problems:
+        raise RowProblem(*problems[0])
+    dumped: dict[str, Any] = answer.model_dump(by_alias=True, exclude_none=True)
+    return dumped
 
 
 # --- the integration's attachment rules ------------------------------------------------------
@@ -278,12 +565,24 @@ def _problems_together(rules: dict[str, Any], files: list[File]) -> list[Finding
     return found
 
 
+@dataclass(frozen=True)
+class SentFile:
+    """A file as FILE_RULES see it: its name and type as sent, its size as checked, and who takes
+    it ("this ATS takes CV files"), for messages."""
+
+    name: str
+    content_type: str | None
+    size: int | None  # None for a URL: Kombo downloads it
+    taker: str
+
+
 def _problems_of_file(
     rules: dict[str, Any], item: PostAtsCandidatesRequestBodyAttachment, ref: AttachmentRef
 ) -> list[Finding]:
     """One file against its type's rule: every one of FILE_RULES that finds a problem."""
     rule = (rules.get("types") or {}).get(item.type) or {}
-    return _found(check(item, ref, rule) for check in FILE_RULES)
+    sent = SentFile(item.name, item.content_type, ref.size, f"this ATS takes {item.type} files")
+    return _found(check(sent, rule) for check in FILE_RULES)
 
 
 def _found(findings: Iterable[Finding | None]) -> list[Finding]:
@@ -321,27 +620,19 @@ def _too_few(kind: str, rule: dict[str, Any], count: int) -> Finding | None:
     return None
 
 
-def _file_too_large(
-    item: PostAtsCandidatesRequestBodyAttachment, ref: AttachmentRef, rule: dict[str, Any]
-) -> Finding | None:
+def _file_too_large(sent: SentFile, rule: dict[str, Any]) -> Finding | None:
     most = rule.get("max_file_size_bytes")
-    if most and (ref.size or 0) > most:
-        message = (
-            f"'{item.name}' has {ref.size:,} bytes; this ATS takes {item.type} files of at "
-            f"most {most:,}."
-        )
+    if most and (sent.size or 0) > most:
+        message = f"'{sent.name}' has {sent.size:,} bytes; {sent.taker} of at most {most:,}."
         return issues.FILE_TOO_LARGE, message
     return None
 
 
-def _file_type_not_accepted(
-    item: PostAtsCandidatesRequestBodyAttachment, ref: AttachmentRef, rule: dict[str, Any]
-) -> Finding | None:
+def _file_type_not_accepted(sent: SentFile, rule: dict[str, Any]) -> Finding | None:
     accepted = rule.get("accepted_mime_types")
-    if accepted and item.content_type and item.content_type not in accepted:
+    if accepted and sent.content_type and sent.content_type not in accepted:
         message = (
-            f"'{item.name}' is {item.content_type}; this ATS takes {item.type} files of "
-            f"type {', '.join(accepted)}."
+            f"'{sent.name}' is {sent.content_type}; {sent.taker} of type {', '.join(accepted)}."
         )
         return issues.UNSUPPORTED_FILE, message
     return None
@@ -353,13 +644,12 @@ TYPE_RULES: tuple[Callable[[str, dict[str, Any], int], Finding | None], ...] = (
     _too_many,
     _too_few,
 )
-# Per file; every problem found is reported.
-FILE_RULES: tuple[
-    Callable[
-        [PostAtsCandidatesRequestBodyAttachment, AttachmentRef, dict[str, Any]], Finding | None
-    ],
-    ...,
-] = (_file_too_large, _file_type_not_accepted)
+# Per file (an attachment against its type's rule, a FILE answer against its question's format,
+# which has the same keys); every problem found is reported.
+FILE_RULES: tuple[Callable[[SentFile, dict[str, Any]], Finding | None], ...] = (
+    _file_too_large,
+    _file_type_not_accepted,
+)
 
 
 # --- screening answers ---------------------------------------------------------------------
@@ -476,6 +766,11 @@ class ValidationSummary:
     def add(self, built: BuiltRow) -> None:
         self.add_issues(built.issues)
 
+    def note(self, notice: str) -> None:
+        """A note about the whole run, said once however often it is noted."""
+        if notice not in self.notices:
+            self.notices.append(notice)
+
     def add_issues(self, found: list[Issue]) -> None:
         """Count one row with these issues: valid unless one is an error."""
         self.rows_read += 1
@@ -513,6 +808,20 @@ class RowChecker:
     def mapping(self) -> Mapping:
         return self.builder.mapping
 
+    def notices(self) -> list[str]:
+        """What the summary says once about these checks: here, what only the integration can
+        check and this run does not."""
+        if self.catalog is None and self.mapping.resolves_users():
+            column = self.mapping.label_for(USER_EMAIL)
+            named = f"'{column}'" if column else "the mapping"
+            return [
+                f"the emails in {named} ({USER_EMAIL}) are checked against the integration's "
+                "users, and sent as their ids, only with --check-remote (on by default for "
+                "submit); this run did not check them, and without it submit leaves sourced_by "
+                "out."
+            ]
+        return []
+
     def check(self, row: SourceRow) -> BuiltRow:
         built = self.builder.build(row)
         if self.catalog is not None:
@@ -537,6 +846,8 @@ def validate_rows(
     """Yield every row built and cross-checked, in file order; `summary` counts as it goes."""
     duplicates = DuplicateEmailCheck()
     email_column = checker.mapping.label_for("candidate.email_address")
+    for notice in checker.notices():
+        summary.note(notice)
     for count, row in enumerate(rows, 1):
         built = duplicates.check(checker.check(row), email_column)
         summary.add(built)

@@ -16,7 +16,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 from .attachments import open_attachment_source
 from .build import DateOrder, RequestBuilder
@@ -57,7 +56,7 @@ class WorkerSetup:
     allow_private_urls: bool
     integration_id: str | None
     strict: bool
-    catalog: tuple[list[dict[str, Any]], dict[str, Any]] | None  # jobs and attachment rules
+    catalog: JobCatalog | None  # plain data: each worker checks against its own copy
     date_orders: dict[int, DateOrder]
 
 
@@ -90,7 +89,10 @@ def _start(setup: WorkerSetup) -> None:
     _setup = setup
 
 
-def _check_chunk(headers: list[str], source: str, chunk: list[SourceRow]) -> list[Checked]:
+def _check_chunk(
+    headers: list[str], source: str, chunk: list[SourceRow]
+) -> tuple[list[str], list[Checked]]:
+    """The chunk's rows checked, with what the checker notes about the whole run."""
     global _checker
     if _checker is None:  # the first chunk brings the headers to bind the mapping to
         assert _setup is not None
@@ -99,9 +101,8 @@ def _check_chunk(headers: list[str], source: str, chunk: list[SourceRow]) -> lis
         attachments = open_attachment_source(
             _setup.attachments_at, _setup.max_bytes, _setup.allow_private_urls
         )
-        catalog = JobCatalog(*_setup.catalog) if _setup.catalog is not None else None
         builder = RequestBuilder(mapping, attachments, _setup.integration_id, _setup.date_orders)
-        _checker = RowChecker(builder, catalog, _setup.strict)
+        _checker = RowChecker(builder, _setup.catalog, _setup.strict)
     out: list[Checked] = []
     for row in chunk:
         built = _checker.check(row)
@@ -110,7 +111,7 @@ def _check_chunk(headers: list[str], source: str, chunk: list[SourceRow]) -> lis
         else:
             body = built.request.body
             out.append((built.issues, body.candidate.email_address, body.application.job_id))
-    return out
+    return _checker.notices(), out
 
 
 def validate_in_parallel(
@@ -126,13 +127,16 @@ def validate_in_parallel(
     """Every row with its problems, in file order, as `validate_rows` would find them."""
     duplicates = DuplicateEmailCheck()
     count = 0
-    pending: deque[tuple[list[SourceRow], Future[list[Checked]]]] = deque()
+    pending: deque[tuple[list[SourceRow], Future[tuple[list[str], list[Checked]]]]] = deque()
     most_pending = workers * 2  # bounded: never more than a few chunks in memory
 
     def settle() -> Iterator[tuple[SourceRow, list[Issue]]]:
         nonlocal count
         chunk, future = pending.popleft()
-        for row, (found, email, job_id) in zip(chunk, future.result(), strict=True):
+        notices, checked = future.result()
+        for notice in notices:
+            summary.note(notice)
+        for row, (found, email, job_id) in zip(chunk, checked, strict=True):
             if email is not None and job_id is not None:
                 found = found + duplicates.check_key(row.row_number, email, job_id, email_column)
             summary.add_issues(found)

@@ -48,8 +48,12 @@ def write_csv(tmp_path: Path) -> Callable[..., Path]:
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
+    """A CSV the tool wrote, split by its delimiter: the input's `,` or `;`, as Excel would."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
+        header = fh.readline()
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter=delimiter))
 
 
 JOB = "BDpgnpZ148nrGh4mYHNxJBgx"  # an open job of the sandbox
@@ -94,8 +98,10 @@ def submit_command(
     integration_id="sandbox:demo",
     api_key="sandbox-key",
 ):
-    """`kombo-import submit` against a server on loopback (the sandbox's ids), unattended."""
+    """`kombo-import submit` against a server on loopback (the sandbox's ids), unattended; an
+    uncertain write is looked up once, soon (the sandbox's reads do not lag unless asked)."""
     return [
         "submit", source, "-m", mapping, "--server-url", url, "--integration-id", integration_id,
-        "--api-key", api_key, "--yes", "-q", "--ledger", ledger, "--results", results, *extra,
+        "--api-key", api_key, "--yes", "-q", "--ledger", ledger, "--results", results,
+        "--lookup-window", "0.3", *extra,
     ]  # fmt: skip

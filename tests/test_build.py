@@ -472,3 +472,58 @@ def test_of_several_bad_parts_the_first_is_reported(write_mapping, write_csv):
     assert [(i.field, i.code, i.message[:24]) for i in built.issues] == [
         ("screening_question_answers.q_where", "unknown_value", "'FR' is not in the value")
     ]
+
+
+def test_a_file_answer_is_resolved_as_attachments_are_and_carried_unread(
+    write_mapping, write_csv, tmp_path
+):
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "anna.pdf").write_bytes(b"%PDF-1.4 portfolio")
+    mapping = write_mapping("""
+        candidate: {first_name: First, last_name: Last, email_address: Email}
+        application: {job_id: {value: J1}}
+        attachments: [{column: CV, type: CV}]
+        screening_question_answers:
+          PERMIT: Permit
+          PORTFOLIO: {column: Portfolio, type: FILE, name: {value: Portfolio.pdf}}
+        """)
+    rows = [
+        ["First", "Last", "Email", "CV", "Permit", "Portfolio"],
+        ["Anna", "Wolf", "a@example.com", "work/anna.pdf", "yes", "work\\Anna.PDF"],
+        ["Ben", "Koch", "b@example.com", "", "no", "work/ben.pdf"],
+        ["Cem", "Ak", "c@example.com", "", "", ""],
+    ]
+    anna, ben, cem = build_all(mapping, write_csv(rows))
+    assert body(anna)["screening_question_answers"] == [
+        {"question_id": "PERMIT", "answer": "yes"},
+        {
+            "question_id": "PORTFOLIO",
+            "answer": {"name": "Portfolio.pdf", "content_type": "application/pdf"},
+        },
+    ]
+    (cv,) = anna.request.attachments
+    ((question_id, portfolio),) = anna.request.answer_files
+    assert question_id == "PORTFOLIO" and portfolio.location == cv.location
+    assert anna.request.files == (cv, portfolio)
+    assert [(i.column, i.field, i.code) for i in ben.issues] == [
+        ("Portfolio", "screening_question_answers.PORTFOLIO", "file_not_found")
+    ]
+    assert "screening_question_answers" not in body(cem) and cem.request.answer_files == ()
+
+
+def test_a_sourcing_user_named_by_email_waits_for_the_integration(write_mapping, write_csv):
+    mapping = write_mapping("""
+        candidate: {first_name: First, last_name: Last, email_address: Email}
+        application: {job_id: {value: J1}}
+        sourced_by: {user_email: Recruiter}
+        """)
+    rows = [
+        ["First", "Last", "Email", "Recruiter"],
+        ["Anna", "Wolf", "a@example.com", " Sabine.Roth@müller.de "],
+        ["Ben", "Koch", "b@example.com", "sabine"],
+    ]
+    anna, ben = build_all(mapping, write_csv(rows))
+    # no sourced_by until JobCatalog has looked the user's id up (--check-remote)
+    assert "sourced_by" not in body(anna)
+    assert anna.request.sourced_by_email == "Sabine.Roth@xn--mller-kva.de"
+    assert codes(ben) == [(3, "Recruiter", "sourced_by.user_email", "invalid_email")]

@@ -26,8 +26,9 @@ def run(*args: str | Path):
 def test_the_bundled_example_reports_its_mistakes_exactly(tmp_path):
     report, rejects = tmp_path / "errors.csv", tmp_path / "rejects.csv"
     result = run(
-        "validate", EXAMPLE_XLSX, "-m", EXAMPLE_MAPPING, "--report", report, "--rejects", rejects
-    )
+        "validate", EXAMPLE_XLSX, "-m", EXAMPLE_MAPPING, "--report", report, "--rejects", rejects,
+        "--out", tmp_path / "out",
+    )  # fmt: skip
     assert result.exit_code == 1, result.output
     assert "Rows read: 60   valid: 50   invalid: 10   problems: 10   warnings: 6" in result.output
     warnings = [
@@ -79,9 +80,8 @@ def test_the_bundled_example_reports_its_mistakes_exactly(tmp_path):
 
 def test_csv_and_xlsx_of_the_same_export_give_the_same_problems(tmp_path):
     for source in (EXAMPLE_XLSX, EXAMPLE_CSV):
-        run(
-            "validate", source, "-m", EXAMPLE_MAPPING, "--report", tmp_path / f"{source.suffix}.csv"
-        )
+        report, out = tmp_path / f"{source.suffix}.csv", tmp_path / source.suffix[1:]
+        run("validate", source, "-m", EXAMPLE_MAPPING, "--report", report, "--out", out)
     # The xlsx stores some phone numbers as numbers (a warning each); the CSV holds text.
     from_xlsx = [
         (r["field"], r["code"], r["value"])
@@ -125,7 +125,7 @@ def test_rejected_rows_can_be_fixed_and_imported_again_with_the_same_mapping(tmp
 
 
 def test_json_summary(tmp_path):
-    result = run("validate", EXAMPLE_CSV, "-m", EXAMPLE_MAPPING, "--json")
+    result = run("validate", EXAMPLE_CSV, "-m", EXAMPLE_MAPPING, "--json", "--out", tmp_path)
     summary = json.loads(result.output)
     assert summary["rows_read"] == 60 and summary["valid"] == 50
     assert summary["problems_by_code"]["duplicate_in_file"] == 1
@@ -247,7 +247,9 @@ def test_python_dash_m_importer_runs():
 def test_an_unwritable_report_and_a_bad_server_url_are_clear_errors(tmp_path):
     deep = tmp_path / "missing" / "dir" / "file.csv" / "x"
     result = CliRunner().invoke(
-        main, ["validate", str(EXAMPLE_CSV), "-m", str(EXAMPLE_MAPPING), "--report", str(deep)]
+        main,
+        ["validate", str(EXAMPLE_CSV), "-m", str(EXAMPLE_MAPPING), "--report", str(deep)]
+        + ["--out", str(tmp_path / "out")],
     )
     assert result.exit_code == 1 and deep.is_file()  # missing folders are made
     blocker = tmp_path / "blocker"
@@ -261,6 +263,8 @@ def test_an_unwritable_report_and_a_bad_server_url_are_clear_errors(tmp_path):
             str(EXAMPLE_MAPPING),
             "--report",
             str(blocker / "errors.csv"),
+            "--out",
+            str(tmp_path / "out"),
         ],
     )
     assert result.exit_code == 2 and "Error: " in result.output and "Traceback" not in result.output
@@ -278,7 +282,9 @@ def test_the_annotated_workbook_marks_the_cells_with_problems(tmp_path):
     import openpyxl
 
     target = tmp_path / "annotated.xlsx"
-    result = run("validate", EXAMPLE_XLSX, "-m", EXAMPLE_MAPPING, "--annotated", target)
+    result = run(
+        "validate", EXAMPLE_XLSX, "-m", EXAMPLE_MAPPING, "--annotated", target, "--out", tmp_path
+    )
     assert result.exit_code == 1 and f"Wrote the annotated workbook to {target}" in result.output
     sheet = openpyxl.load_workbook(target).active
     header = [c.value for c in sheet[1]]
@@ -327,7 +333,7 @@ def test_rejects_of_a_file_whose_header_is_not_on_row_1_import_again_with_the_sa
     assert (summary["rows_read"], summary["problems_by_code"]) == (1, {"invalid_email": 1})
 
 
-def test_python_dash_m_importer_with_worker_processes():
+def test_python_dash_m_importer_with_worker_processes(tmp_path):
     env = dict(__import__("os").environ, KOMBO_IMPORTER_WORKERS="2")
     result = subprocess.run(
         [
@@ -339,6 +345,8 @@ def test_python_dash_m_importer_with_worker_processes():
             "-m",
             str(EXAMPLE_MAPPING),
             "--json",
+            "--out",
+            str(tmp_path),
         ],
         capture_output=True,
         text=True,

@@ -32,7 +32,7 @@ def test_jobs_lists_ids_stages_questions_and_options(sandbox):
     assert any(line.startswith(f"{JOB}  ") for line in lines)
     assert any(line.strip().startswith("stage") for line in lines)
     assert any(line.strip().startswith("question") for line in lines)
-    assert lines[-1] == "5 jobs."
+    assert lines[-1] == "6 jobs."
 
 
 def test_the_sandbox_command_serves_until_interrupted():
@@ -59,7 +59,7 @@ def test_the_sandbox_command_serves_until_interrupted():
                 "sandbox-key",
             ],
         )
-        assert jobs.exit_code == 0 and "5 jobs." in jobs.output
+        assert jobs.exit_code == 0 and "6 jobs." in jobs.output
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)

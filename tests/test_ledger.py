@@ -209,7 +209,7 @@ def test_a_second_process_cannot_take_a_ledger_in_use_even_without_side_files(
 ):
     """The lock is on the ledger file itself: deleting every file beside it does not let a
     second run in."""
-    sandbox.config.latency = 0.05
+    sandbox.config.latency = 0.2  # the first run lasts ~6 s: longer than a loaded machine's start
     source, mapping = people(60)
     ledger, results = tmp_path / "ledger.sqlite", tmp_path / "results.csv"
     first = start_submit(

@@ -490,3 +490,94 @@ def test_bind_reports_the_first_missing_column_of_the_body_before_the_attachment
     )
     with pytest.raises(ConfigError, match="at candidate.first_name: column 'First' is not in"):
         mapping.bind(["Last", "Email"], "input.csv")
+
+
+BASIC = """
+candidate: {first_name: First, last_name: Last, email_address: Email}
+application: {job_id: {value: JOB1}}
+"""
+
+
+def test_the_sourcing_user_may_be_named_by_email(write_mapping):
+    by_email = load_mapping(
+        write_mapping(BASIC + "sourced_by: {user_email: {column: Recruiter, transform: [lower]}}\n")
+    )
+    assert by_email.resolves_users() and by_email.label_for("sourced_by.user_email") == "Recruiter"
+    assert "Recruiter" in by_email.columns() and by_email.deprecated_fields() == []
+    assert not load_mapping(
+        write_mapping(BASIC + "sourced_by: {user_id: {value: 'remote:42'}}\n")
+    ).resolves_users()
+
+
+@pytest.mark.parametrize(
+    "sourced_by,problem",
+    [
+        (
+            "{user_id: Id, user_email: Recruiter}",
+            "give user_id or user_email, not both: user_email is looked up to give user_id.",
+        ),
+        (
+            "{user_mail: Recruiter}",
+            "'user_mail' is not a field of sourced_by. Did you mean 'user_email'?",
+        ),
+        ("{}", "sourced_by.user_id is required by Kombo but the mapping does not set it"),
+    ],
+)
+def test_a_sourcing_user_named_both_ways_or_misspelt_is_a_config_error(
+    write_mapping, sourced_by, problem
+):
+    with pytest.raises(ConfigError) as raised:
+        load_mapping(write_mapping(BASIC + f"sourced_by: {sourced_by}\n"))
+    assert problem in str(raised.value)
+
+
+def test_the_deprecated_source_field_is_named_by_the_mapping():
+    """The summary's note about `source` (see test_dates) comes from here."""
+    from importer.mapping import compile_mapping
+
+    data = {
+        "candidate": {"first_name": "First", "last_name": "Last", "email_address": "Email"},
+        "application": {"job_id": {"value": "J"}},
+        "source": {"name": {"value": "Job fair"}},
+        "sourced_by": {"user_email": "Recruiter"},
+    }
+    assert compile_mapping(data, Path("m.yaml")).deprecated_fields() == ["source"]
+
+
+def test_a_file_question_is_answered_with_type_file(write_mapping):
+    mapping = load_mapping(
+        write_mapping(
+            BASIC
+            + "screening_question_answers:\n"
+            + "  Q1: {column: Portfolio, type: file, name: {value: Portfolio.pdf}}\n"
+            + "  Q2: {template: 'work/{Email}.pdf', type: FILE, content_type: application/pdf}\n"
+            + "  Q3: Permit\n"
+        )
+    )
+    assert mapping.label_for("screening_question_answers.Q1") == "Portfolio"
+    assert mapping.label_for("screening_question_answers.Q2") == "Email"
+    assert {"Portfolio", "Permit"} <= set(mapping.columns())
+
+
+@pytest.mark.parametrize(
+    "answer,problem",
+    [
+        (
+            "{column: Permit, type: BOOLEAN}",
+            "an answer's type can only be FILE (a file to upload), not 'BOOLEAN'",
+        ),
+        ("{column: Work, type: FILE, split: ';'}", "a FILE question takes one file; drop `split:`"),
+        (
+            "{column: Work, type: FILE, nmae: x.pdf}",
+            "'nmae' is not an option of a FILE answer. Did you mean 'name'?",
+        ),
+        (
+            "{column: Work, type: FILE, content_type: pdf}",
+            "'pdf' is not a content type Kombo accepts",
+        ),
+    ],
+)
+def test_a_file_answer_is_checked_when_the_mapping_loads(write_mapping, answer, problem):
+    with pytest.raises(ConfigError) as raised:
+        load_mapping(write_mapping(BASIC + f"screening_question_answers:\n  Q1: {answer}\n"))
+    assert problem in str(raised.value)

@@ -33,6 +33,7 @@ from importer.mapping import load_mapping
 from importer.readers import SourceRow
 from importer.runs import DryRunOptions, SubmitOptions, submit_file
 from importer.sandbox import Sandbox
+from importer.sandbox.fixtures import SKILL_OPTIONS
 from importer.settings import SubmitSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -442,6 +443,10 @@ CONTENT_TYPES = {
 }
 
 
+# The ATS's ids of the Skills question's options (MULTI_SELECT): answers go by id, not by name.
+SKILL_IDS = {option["name"]: option["id"] for option in SKILL_OPTIONS}
+
+
 def expected_body(row: dict[str, Any], mapping: dict[str, Any], folder: Path) -> dict[str, Any]:
     """What example.yaml says the row becomes, worked out here without the importer."""
 
@@ -475,7 +480,10 @@ def expected_body(row: dict[str, Any], mapping: dict[str, Any], folder: Path) ->
         answers.append({"question_id": questions[0], "answer": YES_NO[row["Work permit"]]})
     if row["Skills"]:
         answers.append(
-            {"question_id": questions[1], "answer": [s.strip() for s in row["Skills"].split(",")]}
+            {
+                "question_id": questions[1],
+                "answer": [SKILL_IDS[s.strip()] for s in row["Skills"].split(",")],
+            }
         )
     amount = _amount(row["Salary expectation"]) if row["Salary expectation"] else None
     application = mapping["application"]
@@ -524,7 +532,7 @@ def expected_body(row: dict[str, Any], mapping: dict[str, Any], folder: Path) ->
 def test_the_example_arrives_at_the_sandbox_exactly_as_the_file_says(tmp_path):
     """A guard over the whole path (read, map, check, serialise, send): for every valid row of
     the bundled example, what the sandbox received is what the spreadsheet and example.yaml
-    say, field by field."""
+    say, field by field; Skills named by option name arrive as the option ids the job lists."""
     source = ROOT / "example_data" / "candidates.xlsx"
     mapping_path = ROOT / "mappings" / "example.yaml"
     mapping = yaml.safe_load(mapping_path.read_text(encoding="utf-8"))
@@ -544,7 +552,7 @@ def test_the_example_arrives_at_the_sandbox_exactly_as_the_file_says(tmp_path):
             api_key=sandbox.config.api_key,
             integration_id=sandbox.config.integration_id,
         )
-        options = SubmitOptions(DryRunOptions(source, mapping_path), results, check_remote=False)
+        options = SubmitOptions(DryRunOptions(source, mapping_path), results, check_remote=True)
         outcome = submit_file(options, settings)
         received = {created.candidate_id: created.body for created in sandbox.state.created}
 

@@ -26,6 +26,7 @@ def settings_for(sandbox, **overrides) -> SubmitSettings:
         "integration_id": sandbox.config.integration_id,
         "backoff_initial": 0.05,
         "backoff_max": 0.5,
+        "lookup_window": 0.3,  # one lookup, soon: the sandbox's reads do not lag unless asked
     }
     values.update(overrides)
     return SubmitSettings(**values)
@@ -148,17 +149,41 @@ def test_429_with_retry_after_is_honoured(sandbox, people, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "fault", ["500", "502", "503", "drop", "task_timeout", "drop_after_create"]
+    ("fault", "first_run", "posts"),
+    [
+        ("502", "created", 5),  # a load balancer's page: not written, retried
+        ("503", "created", 5),
+        ("drop_after_create", "created", 3),  # written: the lookup finds it, nothing resent
+        ("task_timeout", "created", 3),  # the sandbox's task went through: found too
+        ("500", "needs_review", 3),  # may have been written: never sent again blindly
+        ("drop", "needs_review", 3),
+    ],
 )
 def test_server_errors_and_dropped_connections_end_in_exactly_one_candidate(
-    sandbox, people, tmp_path, fault
+    sandbox, people, tmp_path, fault, first_run, posts
 ):
     sandbox.config.set_script([fault, fault])
     source, mapping = people(3)
-    _, results = submit(source, mapping, settings_for(sandbox, concurrency=1), tmp_path)
-    assert [r["status"] for r in results] == ["created"] * 3
+    ledger = tmp_path / "ledger.sqlite"
+
+    def run() -> list[dict[str, str]]:
+        results = tmp_path / "results.csv"
+        options = SubmitOptions(
+            DryRunOptions(source, mapping), results, ledger_path=ledger, check_remote=False
+        )
+        submit_file(options, settings_for(sandbox, concurrency=1))
+        return read_csv(results)
+
+    results = run()
+    assert [r["status"] for r in results] == [first_run, first_run, "created"]
+    assert sandbox.state.posts_received == posts
+    if first_run == "needs_review":
+        assert "Check the ATS for person0@example.com" in results[0]["message"]
+        results = run()  # the next run looks them up, finds nothing, sends them once
+        assert [(r["status"], r["code"]) for r in results][:2] == [("created", "")] * 2
     assert len(sandbox.state.created) == 3
-    assert {r["candidate_id"] for r in results} == {c.candidate_id for c in sandbox.state.created}
+    created = {r["candidate_id"] for r in results if r["status"] == "created"}
+    assert created <= {c.candidate_id for c in sandbox.state.created}
 
 
 def test_an_application_that_exists_already_is_skipped(sandbox, people, tmp_path):
@@ -309,7 +334,10 @@ def test_cli_submit_to_the_sandbox_never_shows_the_key(people, tmp_path, monkeyp
         ],
     )
     assert result.exit_code == 1, result.output  # one row invalid
-    assert "Created 5   skipped (already there) 0   failed 0   not sent 1" in result.output
+    assert (
+        "Created 5   skipped (already there) 0   failed 0   needs review 0   not sent 1"
+        in result.output
+    )
     assert "sandbox-key" not in result.output
     monkeypatch.setenv("KOMBO_API_KEY", "sk_live_very_secret")
     result = CliRunner().invoke(
@@ -371,5 +399,5 @@ def test_lookups_and_jobs_follow_pagination(sandbox):
 
     jobs, found = asyncio.run(jobs_and_lookup())
     assert found is None
-    assert len(jobs) == 605 and len({j["id"] for j in jobs}) == 605
+    assert len(jobs) == 606 and len({j["id"] for j in jobs}) == 606
     assert {s["name"] for s in jobs[0]["stages"]} == {"Applied", "Screening", "Interview"}

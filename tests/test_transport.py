@@ -13,7 +13,7 @@ import httpx
 import pytest
 from conftest import JOB
 
-from importer.client import KomboClient, Limits, classify
+from importer.client import KomboClient, Limits, LookupFailed, classify
 from importer.errors import FatalApiError
 from importer.issues import RowProblem
 from importer.settings import SubmitSettings
@@ -28,6 +28,7 @@ def settings(**overrides) -> SubmitSettings:
         "integration_id": "acme:gh",
         "backoff_initial": 0.001,
         "backoff_max": 0.01,
+        "lookup_window": 0.01,
     }
     return SubmitSettings(**(values | overrides))
 
@@ -174,7 +175,8 @@ def test_lookups_retry_what_is_transient_then_fail_clearly():
         async with KomboClient(settings(), httpx.MockTransport(handler)) as client:
             await client.find_application("a@example.com", JOB)
 
-    with pytest.raises(FatalApiError, match="GET /ats/candidates failed"):
+    # This row's lookup failed, not the run: the row needs review, the others go on.
+    with pytest.raises(LookupFailed, match="^GET /ats/candidates failed: HTTP 503"):
         asyncio.run(lookup())
     assert len(calls) == 4  # the first try and three retries
 
@@ -426,3 +428,19 @@ def test_a_rate_limit_pause_holds_the_rows_already_waiting_at_the_gate():
     results, _ = send_all(handler, count=4, concurrency=3)
     assert len(results) == 4
     assert min(started[1:]) - started[0] >= 0.28
+
+
+def test_a_listing_whose_cursor_repeats_is_refused_rather_than_paged_forever():
+    pages = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        pages.append(request.url.params.get("cursor"))
+        return answer(200, {"status": "success", "data": {"next": "same", "results": []}})
+
+    async def jobs() -> None:
+        async with KomboClient(settings(), httpx.MockTransport(handler)) as client:
+            await client.list_jobs()
+
+    with pytest.raises(FatalApiError, match="a page's next cursor repeats"):
+        asyncio.run(jobs())
+    assert pages == [None, "same"]

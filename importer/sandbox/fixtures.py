@@ -1,45 +1,145 @@
-"""The sandbox's jobs: the ids `mappings/example.yaml` uses, so the demo runs end to end."""
+"""What the sandbox's integration holds: the jobs, stages, questions and option ids
+`mappings/example.yaml` uses (so the demo runs end to end), one job with required and conditional
+questions (which the example does not apply to), users, tags and rejection reasons."""
 
 from __future__ import annotations
 
 from typing import Any
 
+TIMESTAMP = "2026-11-01T09:00:00.000Z"
 STAGES = [
     ("8x3YKRDcuRnwShdh96ShBNn1", "Applied"),
     ("2R1cQwBq3iKbdMR7bm5xNvcP", "Screening"),
     ("6pYTGdQ6zyv9vHJ1WaWd5Cyo", "Interview"),
 ]
-QUESTIONS = [
-    ("3phFBNXRweGnDmsU9o2vdPuQ", "Do you have a work permit for the EU?", {"type": "BOOLEAN"}),
+
+# A question: (id, title, format, required, precondition: (question id, answers that show it)).
+Question = tuple[str, str, dict[str, Any], bool, tuple[str, list[Any]] | None]
+
+
+def _options(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+    return [
+        {"id": option_id, "remote_id": str(i + 1), "name": name}
+        for i, (option_id, name) in enumerate(pairs)
+    ]
+
+
+WORK_PERMIT = "3phFBNXRweGnDmsU9o2vdPuQ"
+SKILLS = "EYJjhMQT3LtVKXnTbnRT8s6U"
+WORK_MODEL = "Mn4kXJcWgHq2VsLp8RdTzYb3"
+# the names are the example's Skills column: an answer by name needs its option id
+SKILL_OPTIONS = _options(
+    ("bqzpxsTcRGv9cQSboSDaoqzS", "Python"),
+    ("3vILy5griB5wF8HwsJsme0z8", "SQL"),
+    ("0PvNco5lcVpDJFLcfvq3yIhD", "Figma"),
+    ("AWVmaXiYDOru2f312ZyFmoQ9", "Go"),
+    ("vFYP20Pvfd85MJxFtdM3Q1EZ", "Kubernetes"),
+    ("lYcneBizl50WVR6pJfO1SE1g", "Salesforce"),
+    ("4KocL3Mqw70RDvMdGZZuXSPu", "Excel"),
+    ("CmYTwNPZycIk46FarUjiH7We", "Tableau"),
+    ("lvBRemJoFIdPvExGbv9BhuxB", "React"),
+)
+COMMON_QUESTIONS: list[Question] = [
+    (WORK_PERMIT, "Do you have a work permit for the EU?", {"type": "BOOLEAN"}, False, None),
     (
-        "EYJjhMQT3LtVKXnTbnRT8s6U",
+        SKILLS,
         "Which of these do you use?",
-        {"type": "TEXT", "display_type": "SINGLE_LINE", "max_length": None},
-    ),
+        {"type": "MULTI_SELECT", "options": SKILL_OPTIONS},
+        False,
+        None,
+    ),  # fmt: skip
     (
-        "Mn4kXJcWgHq2VsLp8RdTzYb3",
+        WORK_MODEL,
         "How do you want to work?",
         {
             "type": "SINGLE_SELECT",
-            "options": [
-                {"id": "Rm7oTe2WoRkQ9xLp3NbVcZa1", "remote_id": "1", "name": "Remote"},
-                {"id": "Hy8bRiD3wOrK5mQz7LpXcVn2", "remote_id": "2", "name": "Hybrid"},
-                {"id": "Of9fIcE4wOrK6nRa8MqYdWo3", "remote_id": "3", "name": "Office"},
-            ],
+            "options": _options(
+                ("Rm7oTe2WoRkQ9xLp3NbVcZa1", "Remote"),
+                ("Hy8bRiD3wOrK5mQz7LpXcVn2", "Hybrid"),
+                ("Of9fIcE4wOrK6nRa8MqYdWo3", "Office"),
+            ),
         },
+        False,
+        None,
     ),
 ]
-JOBS = [
-    ("BDpgnpZ148nrGh4mYHNxJBgx", "Backend Engineer", "OPEN"),
-    ("5Y1zeMUqTBf4QNPAqTBH2Rsm", "Product Designer", "OPEN"),
-    ("9cDq3oHNyR2c7VWCkYbDRVZh", "Sales Manager DACH", "OPEN"),
-    ("Ew6B7dUHpg5RkxYHWt8wfBdq", "Data Analyst", "OPEN"),
-    ("Kq8ClosedJobZ7pXw2mRtY4n", "Office Manager (filled)", "CLOSED"),
+
+# The night nurse job: required questions, one shown only after a yes (BOOLEAN precondition),
+# one only after some options (SINGLE_SELECT precondition).
+NIGHT_SHIFTS = "UjyBupYUok6wGtCW5kz9PWgv"
+SHIFTS_A_MONTH = "tfrHMmx0eMSyNj5IfiVysLXB"
+REGISTRATION = "1HzXaWdWKVVKqs1dzQKDMH4e"
+REGISTRATION_NUMBER = "JRFMRDARbhOZaP6geod0PIYO"
+START_DATE = "Zq4vN8mKx2RtW6pLc9HbYd3S"
+REGISTERED_NURSE, NURSING_ASSISTANT, NOT_REGISTERED = (
+    "m0QJ0GqRh8fbzHFHjYjzZIP7",
+    "SXh7f6PN8CPJJKWXEB9y9w7J",
+    "pW20A3mRbyRHv7KAnwWyK62h",
+)
+NURSE_QUESTIONS: list[Question] = [
+    COMMON_QUESTIONS[0],
+    (NIGHT_SHIFTS, "Can you work night shifts?", {"type": "BOOLEAN"}, True, None),
+    (
+        SHIFTS_A_MONTH,
+        "How many night shifts a month can you take?",
+        {"type": "NUMBER", "display_type": "FIELD", "min": 1, "max": 20},
+        True,
+        (NIGHT_SHIFTS, [True]),
+    ),
+    (
+        REGISTRATION,
+        "Which nursing registration do you hold?",
+        {
+            "type": "SINGLE_SELECT",
+            "options": _options(
+                (REGISTERED_NURSE, "Registered nurse"),
+                (NURSING_ASSISTANT, "Nursing assistant"),
+                (NOT_REGISTERED, "None yet"),
+            ),
+        },
+        True,
+        None,
+    ),
+    (
+        REGISTRATION_NUMBER,
+        "Your registration number",
+        {"type": "TEXT", "display_type": "SINGLE_LINE", "max_length": 20},
+        True,
+        (REGISTRATION, [REGISTERED_NURSE, NURSING_ASSISTANT]),
+    ),
+    (START_DATE, "When could you start?", {"type": "DATE"}, False, None),
 ]
-TIMESTAMP = "2026-11-01T09:00:00.000Z"
+
+NIGHT_NURSE_JOB = "3bEfFLQHxfT4CSkTUJDuUOCB"
+JOBS: list[tuple[str, str, str, list[Question]]] = [
+    ("BDpgnpZ148nrGh4mYHNxJBgx", "Backend Engineer", "OPEN", COMMON_QUESTIONS),
+    ("5Y1zeMUqTBf4QNPAqTBH2Rsm", "Product Designer", "OPEN", COMMON_QUESTIONS),
+    ("9cDq3oHNyR2c7VWCkYbDRVZh", "Sales Manager DACH", "OPEN", COMMON_QUESTIONS),
+    ("Ew6B7dUHpg5RkxYHWt8wfBdq", "Data Analyst", "OPEN", COMMON_QUESTIONS),
+    ("Kq8ClosedJobZ7pXw2mRtY4n", "Office Manager (filled)", "CLOSED", COMMON_QUESTIONS),
+    (NIGHT_NURSE_JOB, "Night Nurse", "OPEN", NURSE_QUESTIONS),
+]
+
+# (id, first name, last name, email, status): the example's recruiters, and one who left
+USERS = [
+    ("wKhQgleiIsxlmyGajNJM9Se7", "Sabine", "Roth", "sabine.roth@example.com", "ACTIVE"),
+    ("B7yyRGHcp9TuKE1h985NIscE", "Tim", "Berger", "tim.berger@example.com", "ACTIVE"),
+    ("Pwor0i1vN5koIZ8ERlwPNfF3", "Aylin", "Demir", "aylin.demir@example.com", "INACTIVE"),
+]
+TAGS = [
+    ("W2xacAlwhKaCOdS0jnIJvsdG", "Top talent"),
+    ("wfguRyZiBWLZBykYEhgzI2N4", "Referral"),
+]
+REJECTION_REASONS = [
+    ("hR4kWq8ZpN2vXm6TcL9bYs3D", "Not a fit"),
+    ("Gx7nPc2QwK9rVt4ZmB8sLd5F", "Withdrew"),
+    ("Yb3mTs6HxR1wNq8KcV4pZj2E", "Position filled"),
+]
 
 
-def job(job_id: str, name: str, status: str, index: int) -> dict[str, Any]:
+def job(
+    job_id: str, name: str, status: str, index: int, questions: list[Question]
+) -> dict[str, Any]:
     """One job as GET /ats/jobs returns it, with every field SDK 1.4 requires."""
     return {
         "id": job_id,
@@ -103,11 +203,11 @@ def job(job_id: str, name: str, status: str, index: int) -> dict[str, Any]:
                 "format": fmt,
                 "category": None,
                 "index": i,
-                "required": False,
-                "precondition_question_id": None,
-                "precondition_options": None,
+                "required": required,
+                "precondition_question_id": precondition[0] if precondition else None,
+                "precondition_options": precondition[1] if precondition else None,
             }
-            for i, (qid, title, fmt) in enumerate(QUESTIONS)
+            for i, (qid, title, fmt, required, precondition) in enumerate(questions)
         ],
         "job_postings": [],
         "hiring_team": [],
@@ -115,4 +215,38 @@ def job(job_id: str, name: str, status: str, index: int) -> dict[str, Any]:
 
 
 def all_jobs() -> list[dict[str, Any]]:
-    return [job(job_id, name, status, i) for i, (job_id, name, status) in enumerate(JOBS)]
+    return [job(*fields[:3], i, fields[3]) for i, fields in enumerate(JOBS)]
+
+
+def user(
+    user_id: str, first: str, last: str, email: str, status: str, index: int
+) -> dict[str, Any]:
+    """One user as GET /ats/users returns it."""
+    return {
+        "id": user_id,
+        "remote_id": str(500 + index),
+        "first_name": first,
+        "last_name": last,
+        "email": email,
+        "status": status,
+        "system_roles": [],
+        "remote_data": None,
+        "changed_at": TIMESTAMP,
+        "remote_deleted_at": None,
+    }
+
+
+def all_users() -> list[dict[str, Any]]:
+    return [user(*fields, i) for i, fields in enumerate(USERS)]
+
+
+def named(item_id: str, name: str, remote_id: str) -> dict[str, Any]:
+    """A tag or a rejection reason as Kombo lists them."""
+    return {
+        "id": item_id,
+        "remote_id": remote_id,
+        "name": name,
+        "remote_data": None,
+        "changed_at": TIMESTAMP,
+        "remote_deleted_at": None,
+    }

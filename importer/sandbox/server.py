@@ -1,53 +1,118 @@
-"""A local Kombo-compatible ATS API for the demo and the tests, with faults on demand.
+"""A local Kombo-compatible ATS API for the demo and the tests, as strict as Kombo, with faults
+on demand.
 
 Plain asyncio + h11 (the HTTP/1.1 parser httpx itself is built on), so that a fault can do what a
 real network does: drop the connection before answering, or after the candidate was created.
 The official SDK pointed at it (`Kombo(api_key=…, integration_id=…, server_url=URL)`) works
-unchanged: answers use Kombo's shapes, validated against the SDK's models in the tests.
+unchanged: answers use Kombo's shapes, validated against the SDK's models in the tests. Requests
+are validated against Kombo's published schema (see `validation.py`) and refused as Kombo refuses
+them: 400 PLATFORM.INPUT_INVALID, naming the field.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
+import datetime as dt
 import itertools
 import json
+import logging
 import math
 import random
+import re
 import threading
 import time
-from collections import deque
-from collections.abc import Iterable
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import h11
 from kombo.models import PostAtsCandidatesRequestBody
 from pydantic import ValidationError
 
-from . import fixtures
+from . import fixtures, questions, validation
+from .faults import FAULTS, TITLES, Fault, check_fault, check_rate
 
 DEFAULT_PORT = 8787
 DEFAULT_API_KEY = "sandbox-key"
 DEFAULT_INTEGRATION_ID = "sandbox:demo"
 PREFIX = "/v1"
-FAULTS = (
-    "429",
-    "500",
-    "502",
-    "503",
-    "drop",
-    "drop_after_create",
-    "task_timeout",
-    "job_closed",
-    "ok",
-)
+MODELS = ("candidates", "jobs", "users", "tags", "rejection_reasons")
+ACTIONS = ("ats_create_candidate", "ats_add_candidate_tag")
+KEPT_INTERACTIONS = 10_000  # error answers whose log_url still answers
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation the sandbox serves: its name (as `validation.OPERATIONS` and the fault
+    scripts call it), and the scope item Kombo checks first: a read model or an action."""
+
+    method: str
+    path: re.Pattern[str]
+    operation: str
+    model: str | None = None
+    action: str | None = None
+
+
+ROUTES = [
+    Route("GET", re.compile(r"/ats/jobs"), "get_jobs", model="jobs"),
+    Route("GET", re.compile(r"/ats/candidates"), "get_candidates", model="candidates"),
+    Route("GET", re.compile(r"/ats/users"), "get_users", model="users"),
+    Route("GET", re.compile(r"/ats/tags"), "get_tags", model="tags"),
+    Route(
+        "GET",
+        re.compile(r"/ats/rejection-reasons"),
+        "get_rejection_reasons",
+        model="rejection_reasons",
+    ),
+    Route(
+        "GET",
+        re.compile(r"/ats/actions/ats_create_candidate"),
+        "get_create_candidate_action",
+        action="ats_create_candidate",
+    ),
+    Route(
+        "POST", re.compile(r"/ats/candidates"), "create_candidate", action="ats_create_candidate"
+    ),
+    Route(
+        "POST",
+        re.compile(r"/ats/candidates/(?P<candidate_id>[^/]+)/tags"),
+        "add_candidate_tag",
+        action="ats_add_candidate_tag",
+    ),
+]
+OPERATIONS = tuple(route.operation for route in ROUTES)
 
 
 @dataclass
 class SandboxConfig:
-    """What the sandbox accepts and which faults it injects; changeable while it runs."""
+    """What the sandbox accepts and which faults it injects; changeable while it runs.
+
+    Faults (names in `FAULTS`: `429`, `500`, `502`, `503`, `403`, `drop`, `drop_after_create`,
+    `task_timeout`, `job_closed`, `unknown_code`, and Kombo's codes `INTEGRATION.*`, `REMOTE.*`,
+    `PLATFORM.IP_NOT_WHITELISTED`, each with Kombo's HTTP status):
+    - `fault_rates`: fault name -> share (0 to 1) of `POST /ats/candidates` that get it;
+    - `set_script(faults, operation)`: the answers of the operation's next requests, in order,
+      before any dice: `create_candidate` (the default), `add_candidate_tag`, `get_candidates`,
+      `get_jobs`, `get_users`, `get_tags`, `get_rejection_reasons`,
+      `get_create_candidate_action`. `set_script(["INTEGRATION.MODEL_DISABLED"],
+      "get_candidates")` makes the next lookup by email fail, and only it.
+
+    Scope, as an integration's scope config sets it (409, as Kombo answers):
+    - `disabled_models`: read models (`candidates`, `jobs`, `users`, `tags`,
+      `rejection_reasons`) whose GET answers INTEGRATION.MODEL_DISABLED;
+    - `disabled_actions`: actions (`ats_create_candidate`, `ats_add_candidate_tag`) that answer
+      INTEGRATION.ACTION_DISABLED. Tags unavailable as Kombo shows it: disable the action
+      `ats_add_candidate_tag` (the POST) and the model `tags` (the GET).
+
+    `read_lag`: seconds before a new candidate shows in `GET /ats/candidates` (Kombo's reads are
+    synced data); a duplicate is refused at once all the same, as the ATS refuses it.
+    """
 
     api_key: str = DEFAULT_API_KEY
     integration_id: str = DEFAULT_INTEGRATION_ID
@@ -55,10 +120,11 @@ class SandboxConfig:
     rate_limit: int | None = None  # requests per second, all endpoints; over it: 429
     concurrency_limit: int = 30  # POSTs in flight; over it: 429 PLATFORM.CONCURRENCY_LIMIT_EXCEEDED
     retry_after: float = 1.0  # seconds announced with an injected 429
-    fault_rates: dict[str, float] = field(
-        default_factory=dict
-    )  # fault name -> probability per POST
-    script: deque[str] = field(default_factory=deque)  # faults for the next POSTs, in order
+    read_lag: float = 0.0  # seconds before a new candidate is visible to GET /ats/candidates
+    fault_rates: dict[str, float] = field(default_factory=dict)
+    scripts: dict[str, deque[str]] = field(default_factory=dict)
+    disabled_models: set[str] = field(default_factory=set)
+    disabled_actions: set[str] = field(default_factory=set)
     seed: int = 0
     attachment_rules: dict[str, Any] = field(
         default_factory=lambda: {
@@ -76,12 +142,27 @@ class SandboxConfig:
         }
     )
 
-    def set_script(self, faults: Iterable[str]) -> None:
+    def __post_init__(self) -> None:
+        for name, rate in self.fault_rates.items():
+            check_rate(name, rate)
+        _check_names("model", self.disabled_models, MODELS)
+        _check_names("action", self.disabled_actions, ACTIONS)
+        if self.read_lag < 0:
+            raise ValueError(f"read_lag is {self.read_lag:g}; it is seconds, 0 or more")
+
+    def set_script(self, faults: Iterable[str], operation: str = "create_candidate") -> None:
+        """The answers of `operation`'s next requests, in order ("ok": the real one)."""
         faults = list(faults)
-        unknown = [f for f in faults if f not in FAULTS]
-        if unknown:
-            raise ValueError(f"unknown fault {unknown[0]!r}; known: {', '.join(FAULTS)}")
-        self.script = deque(faults)
+        for name in faults:
+            check_fault(name)
+        _check_names("operation", {operation}, OPERATIONS)
+        self.scripts[operation] = deque(faults)
+
+
+def _check_names(kind: str, names: Iterable[str], known: tuple[str, ...]) -> None:
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise ValueError(f"unknown {kind} {unknown[0]!r}; known: {', '.join(known)}")
 
 
 @dataclass
@@ -91,32 +172,62 @@ class Created:
     email: str
     job_id: str
     body: dict[str, Any]
+    created_at: float = field(default_factory=time.monotonic)  # for the read lag
+    changed_at: str = field(default_factory=lambda: _now())
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the sandbox sends back: a status, headers and a body; None is a dropped connection."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
 
 
 class SandboxState:
-    """What the sandbox holds and counts: created candidates, in-flight POSTs, request times."""
+    """What the sandbox holds and counts: created candidates, tags, in-flight POSTs, times."""
 
     def __init__(self) -> None:
         self.jobs = {j["id"]: j for j in fixtures.all_jobs()}
+        self.users = fixtures.all_users()
+        self.tags = [
+            fixtures.named(tag_id, name, str(700 + i))
+            for i, (tag_id, name) in enumerate(fixtures.TAGS)
+        ]
+        self.rejection_reasons = [
+            fixtures.named(reason_id, name, str(900 + i))
+            for i, (reason_id, name) in enumerate(fixtures.REJECTION_REASONS)
+        ]
         self.created: list[Created] = []
         self.by_email_job: dict[tuple[str, str], Created] = {}
-        self.posts_received = 0
+        self.tags_received: dict[str, list[str]] = {}  # candidate id -> tag names, as sent
+        self.posts_received = 0  # POST /ats/candidates let through auth
         self.already_exists_answers = (
             0  # duplicates refused: a client that re-sends blindly shows here
         )
-        self.in_flight = 0
+        self.in_flight = 0  # actions (POSTs) being answered
         self.max_in_flight = 0
         self.window = 0
         self.window_count = 0
-        self.post_times: list[float] = []
+        self.post_times: list[float] = []  # of POST /ats/candidates
+        self.interactions: OrderedDict[str, dict[str, Any]] = OrderedDict()  # log_url -> what
         self._ids = itertools.count(1)
 
     def new_id(self, kind: str) -> str:
         return f"{kind}{next(self._ids):020d}"
 
+    def created_by_id(self, candidate_id: str) -> Created | None:
+        """A candidate by its Kombo id or `remote:<remote id>`."""
+        for created in self.created:
+            if candidate_id in (created.candidate_id, f"remote:{created.candidate_id[-6:]}"):
+                return created
+        return None
+
 
 class Sandbox:
-    """The server: `start()` in a background thread (tests, `submit --sandbox`) or `serve()`."""
+    """The server: `start()` in a background thread (tests, `submit --sandbox`) or `open()` then
+    `serve()` in a loop of one's own (the `sandbox` command)."""
 
     def __init__(
         self, config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0
@@ -129,6 +240,7 @@ class Sandbox:
         self._server: asyncio.base_events.Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._failed: BaseException | None = None
         self._lock = threading.Lock()
 
     @property
@@ -137,29 +249,42 @@ class Sandbox:
 
     # --- running --------------------------------------------------------------------------
 
-    async def serve(self, ready: threading.Event | None = None) -> None:
+    async def open(self) -> None:
+        """Bind the port: OSError (EADDRINUSE) when it is taken, before anything is printed."""
         self._loop = asyncio.get_running_loop()
         self._server = await asyncio.start_server(
             self._connection, self.host, self.port, backlog=1024
         )
         self.port = self._server.sockets[0].getsockname()[1]
+
+    async def serve(self, ready: threading.Event | None = None) -> None:
+        if self._server is None:
+            await self.open()
+        assert self._server is not None
         if ready is not None:
             ready.set()
         async with self._server:
             await self._server.serve_forever()
 
     def start(self) -> Sandbox:
-        """Serve in a daemon thread; returns once the port is bound."""
+        """Serve in a daemon thread; returns once the port is bound (or raises why not)."""
         ready = threading.Event()
 
         def run() -> None:
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 asyncio.run(self.serve(ready))
+            except asyncio.CancelledError:
+                pass
+            except BaseException as exc:  # handed to start(), which raises it
+                self._failed = exc
+                ready.set()
 
         self._thread = threading.Thread(target=run, name="kombo-sandbox", daemon=True)
         self._thread.start()
         if not ready.wait(10):
             raise RuntimeError("the sandbox did not start within 10 s")
+        if self._failed is not None:
+            raise self._failed
         return self
 
     def stop(self) -> None:
@@ -191,16 +316,17 @@ class Sandbox:
                 request, body = await self._read_request(conn, reader)
                 if request is None:
                     break
-                answer = await self._answer(request, body)
+                answer = await self._answer_safely(request, body)
                 if answer is None:  # an injected dropped connection
                     writer.transport.abort()
                     return
-                status, headers, payload = answer
-                raw_headers = [(k.encode(), v.encode()) for k, v in headers] + [
-                    (b"content-length", str(len(payload)).encode())
+                raw_headers = [(k.encode(), v.encode()) for k, v in answer.headers] + [
+                    (b"content-length", str(len(answer.body)).encode())
                 ]
-                writer.write(conn.send(h11.Response(status_code=status, headers=raw_headers)))
-                writer.write(conn.send(h11.Data(data=payload)))
+                writer.write(
+                    conn.send(h11.Response(status_code=answer.status, headers=raw_headers))
+                )
+                writer.write(conn.send(h11.Data(data=answer.body)))
                 writer.write(conn.send(h11.EndOfMessage()))
                 await writer.drain()
                 if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
@@ -236,42 +362,86 @@ class Sandbox:
             elif isinstance(event, h11.ConnectionClosed):
                 return None, b""
 
-    async def _answer(
-        self, request: h11.Request, body: bytes
-    ) -> tuple[int, list[tuple[str, str]], bytes] | None:
+    async def _answer_safely(self, request: h11.Request, body: bytes) -> Answer | None:
+        """A bug of the sandbox is answered as Kombo answers its own: 500
+        PLATFORM.UNKNOWN_ERROR, naming the exception (and logged), never a cut connection."""
+        try:
+            return await self._answer(request, body)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("the sandbox failed on %s", request.target.decode(errors="replace"))
+            return self._error(
+                500, "PLATFORM.UNKNOWN_ERROR", f"The sandbox failed: {type(exc).__name__}: {exc}"
+            )
+
+    async def _answer(self, request: h11.Request, body: bytes) -> Answer | None:
         config = self.config
-        target = urlsplit(request.target.decode())
-        headers = {k.decode().lower(): v.decode() for k, v in request.headers}
+        target = urlsplit(request.target.decode("ascii", errors="replace"))
+        headers = {k.decode().lower(): v.decode(errors="replace") for k, v in request.headers}
         method = request.method.decode()
+        if method == "GET" and target.path == "/logs":
+            return self._interaction(parse_qs(target.query))
         over, limit_headers = self._rate_headers(time.time())
         if over:
-            return _error(
+            return self._error(
                 429,
                 "PLATFORM.RATE_LIMIT_EXCEEDED",
                 "Rate limit exceeded.",
                 limit_headers + [("retry-after", dict(limit_headers)["ratelimit-reset"])],
             )
         if headers.get("authorization") != f"Bearer {config.api_key}":
-            return _error(
-                401, "PLATFORM.AUTHENTICATION_INVALID", "The API key is invalid.", limit_headers
+            return self._error(
+                401,
+                "PLATFORM.AUTHENTICATION_INVALID",
+                "The API key is invalid.",
+                limit_headers,
+                logged=False,
             )
         if headers.get("x-integration-id") != config.integration_id:
-            return _error(
-                404, "PLATFORM.INTEGRATION_NOT_FOUND", "No integration with this id.", limit_headers
+            return self._error(
+                404,
+                "PLATFORM.INTEGRATION_NOT_FOUND",
+                "No integration with this id.",
+                limit_headers,
+                logged=False,
             )
-        path = target.path.removeprefix(PREFIX)
-        query = parse_qs(target.query)
-        if method == "GET" and path == "/ats/jobs":
-            return self._jobs(query, limit_headers)
-        if method == "GET" and path == "/ats/candidates":
-            return self._candidates(query, limit_headers)
-        if method == "GET" and path == "/ats/actions/ats_create_candidate":
-            return _ok({"attachment_restrictions": config.attachment_rules}, limit_headers)
-        if method == "POST" and path == "/ats/candidates":
-            return await self._create(body, limit_headers)
-        return _error(
-            404, None, f"{method} {target.path} is not served by the sandbox.", limit_headers
-        )
+        matched = _route(method, unquote(target.path.removeprefix(PREFIX)))
+        if matched is None:
+            return self._error(
+                404, None, f"{method} {target.path} is not served by the sandbox.", limit_headers
+            )
+        route, params = matched
+        refused = self._out_of_scope(route, limit_headers)
+        if refused is not None:
+            return refused
+        query = parse_qs(target.query, keep_blank_values=True)
+        if method == "POST":
+            return await self._action(route, params, body, limit_headers)
+        values, problems = validation.check_query(route.operation, query)
+        if problems:
+            return self._invalid(problems, limit_headers)
+        fault = self._next_fault(route.operation)
+        if fault is not None and not fault.after_action:
+            return self._fault_answer(fault, limit_headers)
+        return self._after(fault, self._read(route.operation, values, limit_headers), limit_headers)
+
+    def _out_of_scope(self, route: Route, headers: list[tuple[str, str]]) -> Answer | None:
+        if route.model in self.config.disabled_models:
+            return self._error(
+                409,
+                "INTEGRATION.MODEL_DISABLED",
+                f'The "{route.model}" model is disabled in the scope config of this integration.',
+                headers,
+            )
+        if route.action in self.config.disabled_actions:
+            return self._error(
+                409,
+                "INTEGRATION.ACTION_DISABLED",
+                f'The "{route.action}" action is disabled in the scope config of this integration.',
+                headers,
+            )
+        return None
 
     def _rate_headers(self, now: float) -> tuple[bool, list[tuple[str, str]]]:
         """Fixed one-second windows, as Kombo's `ratelimit-reset` describes: (over the limit?,
@@ -291,22 +461,56 @@ class Sandbox:
             ("ratelimit-reset", f"{reset:.3f}"),
         ]
 
-    def _next_fault(self) -> str:
+    def _next_fault(self, operation: str) -> Fault | None:
+        """The scripted fault of this operation, else (creates only) the dice's."""
         config = self.config
         with self._lock:
-            if config.script:
-                return config.script.popleft()
-            for name, rate in config.fault_rates.items():
-                if self._random.random() < rate:
-                    return name
-        return "ok"
+            script = config.scripts.get(operation)
+            if script:
+                return FAULTS[script.popleft()]
+            if operation == "create_candidate":
+                for name, rate in config.fault_rates.items():
+                    if self._random.random() < rate:
+                        return FAULTS[name]
+        return None
 
-    async def _create(
-        self, body: bytes, limit_headers: list[tuple[str, str]]
-    ) -> tuple[int, list[tuple[str, str]], bytes] | None:
+    def _fault_answer(self, fault: Fault, headers: list[tuple[str, str]]) -> Answer | None:
+        if fault.drop:
+            return None
+        if fault.html:
+            return Answer(
+                fault.status,
+                [("content-type", "text/html")] + headers,
+                f"<html><body><h1>{fault.status} Bad Gateway</h1></body></html>".encode(),
+            )
+        if fault.retry_after:
+            headers = headers + [("retry-after", f"{self.config.retry_after:g}")]
+        return self._error(fault.status, fault.code, fault.message, headers)
+
+    def _after(
+        self, fault: Fault | None, answer: Answer, headers: list[tuple[str, str]]
+    ) -> Answer | None:
+        """The answer, or what an after-the-action fault makes of it: a drop cuts the connection
+        whatever the answer; an error replaces only a success (the write happened)."""
+        if fault is None or (not fault.drop and answer.status != 200):
+            return answer
+        return self._fault_answer(fault, headers)
+
+    # --- actions (POST) -------------------------------------------------------------------
+
+    async def _action(
+        self,
+        route: Route,
+        params: dict[str, str],
+        body: bytes,
+        limit_headers: list[tuple[str, str]],
+    ) -> Answer | None:
+        """An action as Kombo runs it: counted against the concurrency limit while it runs,
+        delayed by the latency, and the fault asked for, before or after the write."""
         config, state = self.config, self.state
-        state.posts_received += 1
-        state.post_times.append(time.monotonic())
+        if route.operation == "create_candidate":
+            state.posts_received += 1
+            state.post_times.append(time.monotonic())
         state.in_flight += 1
         state.max_in_flight = max(state.max_in_flight, state.in_flight)
         try:
@@ -316,126 +520,204 @@ class Sandbox:
                 ("concurrency-remaining", str(max(0, remaining))),
             ]
             if remaining < 0:
-                return _error(
+                return self._error(
                     429,
                     "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED",
                     "Too many actions in flight for this integration.",
                     headers,
                 )
-            fault = self._next_fault()
+            fault = self._next_fault(route.operation)
             if config.latency:
                 await asyncio.sleep(config.latency)
-            if fault == "drop":
-                return None
-            if fault == "429":
-                return _error(
-                    429,
-                    "PLATFORM.RATE_LIMIT_EXCEEDED",
-                    "Rate limit exceeded.",
-                    headers + [("retry-after", f"{config.retry_after:g}")],
-                )
-            if fault in ("502", "503"):
-                return (
-                    int(fault),
-                    [("content-type", "text/html")] + headers,
-                    f"<html><body><h1>{fault} Bad Gateway</h1></body></html>".encode(),
-                )
-            if fault == "500":
-                return _error(500, "PLATFORM.UNKNOWN_ERROR", "Something went wrong.", headers)
-            if fault == "job_closed":
-                return _error(400, "ATS.JOB_CLOSED", "The job is closed.", headers)
-            answer = self._create_candidate(body, headers)
-            if fault == "drop_after_create":
-                return None
-            if fault == "task_timeout" and answer[0] == 200:
-                return _error(500, "PLATFORM.TASK_TIMED_OUT", "The task timed out.", headers)
-            return answer
+            if fault is not None and not fault.after_action:
+                return self._fault_answer(fault, headers)
+            parsed, problem = _json_object(body)
+            if problem is not None:
+                return self._invalid([problem], headers)
+            if route.operation == "create_candidate":
+                answer = self._create_candidate(parsed, headers)
+            else:
+                answer = self._add_tag(params["candidate_id"], parsed, headers)
+            return self._after(fault, answer, headers)
         finally:
             state.in_flight -= 1
 
-    def _create_candidate(
-        self, raw: bytes, headers: list[tuple[str, str]]
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
-        try:
-            data = json.loads(raw)
-            body = PostAtsCandidatesRequestBody.model_validate(data)
-        except (json.JSONDecodeError, ValidationError) as exc:
-            return _error(
-                400, "PLATFORM.INPUT_INVALID", f"The request body is invalid: {exc}", headers
-            )
-        candidate, job_id = body.candidate, body.application.job_id
+    def _create_candidate(self, data: dict[str, Any], headers: list[tuple[str, str]]) -> Answer:
+        problems = _body_problems("create_candidate", data)
+        if problems:
+            return self._invalid(problems, headers)
+        job_id = data["application"]["job_id"]
         job = self.state.jobs.get(job_id) or next(
             (j for j in self.state.jobs.values() if f"remote:{j['remote_id']}" == job_id), None
         )
         if job is None:
-            return _error(400, "REMOTE.INPUT_INVALID", f"Job {job_id} does not exist.", headers)
+            return self._error(
+                400, "REMOTE.INPUT_INVALID", f"Job {job_id} does not exist.", headers
+            )
         if job["status"] != "OPEN":
-            return _error(400, "ATS.JOB_CLOSED", f"Job {job_id} is closed.", headers)
+            return self._error(400, "ATS.JOB_CLOSED", f"Job {job_id} is closed.", headers)
         job_id = job["id"]
         stages = {s["id"]: s for s in job["stages"]}
-        stage_id = body.application.stage_id or job["stages"][0]["id"]
+        stage_id = data["application"].get("stage_id") or job["stages"][0]["id"]
         if stage_id not in stages:
-            return _error(
+            return self._error(
                 400,
                 "REMOTE.INPUT_INVALID",
                 f"Stage {stage_id} is not a stage of job {job_id}.",
                 headers,
             )
-        for attachment in body.attachments or []:
-            if attachment.data is None and attachment.data_url is None:
-                return _error(
-                    400,
-                    "PLATFORM.INPUT_INVALID",
-                    f"Attachment {attachment.name} has neither data nor data_url.",
-                    headers,
-                )
-        key = (candidate.email_address.casefold(), job_id)
+        answers = data.get("screening_question_answers") or []
+        problems = questions.answer_problems(job, answers)
+        if problems:
+            return self._invalid(problems, headers)
+        missing = questions.missing_required(job, answers)
+        if missing:
+            return self._error(
+                400,
+                "REMOTE.INPUT_INVALID",
+                "The ATS refused the application: "
+                + "; ".join(f"question '{q['title']}' ({q['id']}) is required" for q in missing)
+                + ".",
+                headers,
+            )
+        email = data["candidate"]["email_address"]
+        key = (email.casefold(), job_id)
         with self._lock:
             if key in self.state.by_email_job:
                 self.state.already_exists_answers += 1
-                return _error(
+                return self._error(
                     409,
                     "ATS.APPLICATION_ALREADY_EXISTS",
-                    f"{candidate.email_address} has already applied to job {job_id}.",
+                    f"{email} has already applied to job {job_id}.",
                     headers,
                 )
             created = Created(
-                self.state.new_id("cand"),
-                self.state.new_id("appl"),
-                candidate.email_address,
-                job_id,
-                data,
+                self.state.new_id("cand"), self.state.new_id("appl"), email, job_id, data
             )
             self.state.by_email_job[key] = created
             self.state.created.append(created)
-        known = {q["id"] for q in job["screening_questions"]}
-        warnings = [
-            {
-                "message": (
-                    f"Screening question {a.question_id} does not exist on this job; its answer "
-                    "was not submitted."
-                )
-            }
-            for a in body.screening_question_answers or []
-            if a.question_id not in known
-        ]
-        return (
-            200,
-            [("content-type", "application/json")] + headers,
-            json.dumps(
-                {
-                    "status": "success",
-                    "data": self._candidate_json(created, stages[stage_id], job),
-                    "warnings": warnings,
-                }
-            ).encode(),
+        return _ok(
+            self._candidate_json(created, stages[stage_id], job),
+            headers,
+            warnings=questions.answer_warnings(job, answers),
         )
+
+    def _add_tag(
+        self, candidate_id: str, data: dict[str, Any], headers: list[tuple[str, str]]
+    ) -> Answer:
+        """Kombo's add-tag action: the tag is created if the ATS does not have it yet, then
+        appended to the candidate's tags; every name received is kept, in order, per candidate."""
+        problems = _body_problems("add_candidate_tag", data)
+        if problems:
+            return self._invalid(problems, headers)
+        created = self.state.created_by_id(candidate_id)
+        if created is None:
+            return self._error(
+                404, "PLATFORM.INPUT_INVALID", f"No candidate with the id {candidate_id}.", headers
+            )
+        name = data["tag"]["name"]
+        if not any((tag["name"] or "").casefold() == name.casefold() for tag in self.state.tags):
+            self.state.tags.append(
+                fixtures.named(self.state.new_id("tag"), name, str(700 + len(self.state.tags)))
+            )
+        self.state.tags_received.setdefault(created.candidate_id, []).append(name)
+        created.changed_at = _now()
+        return _ok({}, headers, warnings=[])
+
+    # --- reads (GET) ----------------------------------------------------------------------
+
+    def _read(
+        self, operation: str, query: dict[str, Any], headers: list[tuple[str, str]]
+    ) -> Answer:
+        if operation == "get_create_candidate_action":
+            return _ok({"attachment_restrictions": self.config.attachment_rules}, headers)
+        listings: dict[str, Callable[[dict[str, Any]], list[dict[str, Any]]]] = {
+            "get_jobs": self._jobs,
+            "get_candidates": self._candidates,
+            "get_users": self._users,
+            "get_tags": lambda q: _by_ids(self.state.tags, q),
+            "get_rejection_reasons": lambda q: _by_ids(self.state.rejection_reasons, q),
+        }
+        found = _updated_after(listings[operation](query), query)
+        start: int | None = 0
+        if "cursor" in query:
+            start = _offset(query["cursor"])
+        if start is None:
+            problem = validation.Invalid(
+                "cursor",
+                f"{query['cursor']!r} is not a cursor this API gave; pass the `next` of the "
+                "page before, unchanged.",
+            )
+            return self._invalid([problem], headers)
+        size = query.get("page_size", 100)
+        following = _cursor(start + size) if start + size < len(found) else None
+        return _ok({"next": following, "results": found[start : start + size]}, headers)
+
+    def _jobs(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        jobs = _by_ids(list(self.state.jobs.values()), query)
+        filters: list[tuple[str, str]] = [
+            ("job_codes", "job_code"),
+            ("statuses", "status"),
+            ("status", "status"),
+            ("employment_types", "employment_type"),
+            ("visibilities", "visibility"),
+        ]
+        for parameter, key in filters:
+            if parameter in query:
+                wanted = _listed(query[parameter])
+                jobs = [j for j in jobs if j[key] in wanted]
+        if "name_contains" in query:
+            jobs = [j for j in jobs if query["name_contains"].casefold() in j["name"].casefold()]
+        if "post_url" in query:
+            jobs = [j for j in jobs if j["post_url"] == query["post_url"]]
+        return jobs
+
+    def _candidates(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        """Candidates created at least `read_lag` seconds ago, one per email address (its
+        applications together), filtered as Kombo filters them (exact, case-insensitive)."""
+        seen_before = time.monotonic() - self.config.read_lag
+        by_email: dict[str, dict[str, Any]] = {}
+        for created in self.state.created:
+            if created.created_at > seen_before:
+                continue
+            job = self.state.jobs[created.job_id]
+            entry = self._candidate_json(created, job["stages"][0], job)
+            person = by_email.get(created.email.casefold())
+            if person is None:
+                by_email[created.email.casefold()] = entry
+                continue
+            person["applications"] += entry["applications"]
+            person["tags"] += [t for t in entry["tags"] if t not in person["tags"]]
+            person["changed_at"] = max(person["changed_at"], entry["changed_at"])
+        people = _by_ids(list(by_email.values()), query)
+        if "email" in query:
+            people = [p for p in people if query["email"].casefold() in _emails_of(p)]
+        if "job_ids" in query:
+            wanted = _listed(query["job_ids"])
+            people = [p for p in people if any(a["job"]["id"] in wanted for a in p["applications"])]
+        for name in ("first_name", "last_name"):
+            if name in query:
+                people = [p for p in people if (p[name] or "").casefold() == query[name].casefold()]
+        return people
+
+    def _users(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        users = _by_ids(self.state.users, query)
+        if "emails" in query:
+            wanted = {e.casefold() for e in _listed(query["emails"])}
+            users = [u for u in users if (u["email"] or "").casefold() in wanted]
+        return users
 
     def _candidate_json(
         self, created: Created, stage: dict[str, Any], job: dict[str, Any]
     ) -> dict[str, Any]:
         candidate = created.body["candidate"]
         ts = fixtures.TIMESTAMP
+        names = dict.fromkeys(self.state.tags_received.get(created.candidate_id, []))
+        tags = [
+            {"id": t["id"], "name": t["name"], "remote_id": t["remote_id"]}
+            for t in self.state.tags
+            if t["name"] in names
+        ]
         return {
             "id": created.candidate_id,
             "remote_id": created.candidate_id[-6:],
@@ -460,7 +742,7 @@ class Sandbox:
             "remote_created_at": ts,
             "remote_updated_at": ts,
             "remote_data": None,
-            "changed_at": ts,
+            "changed_at": created.changed_at,
             "remote_deleted_at": None,
             "applications": [
                 {
@@ -470,7 +752,7 @@ class Sandbox:
                     "rejection_reason_name": None,
                     "rejected_at": None,
                     "remote_url": None,
-                    "changed_at": ts,
+                    "changed_at": created.changed_at,
                     "remote_created_at": ts,
                     "remote_updated_at": ts,
                     "current_stage": {
@@ -482,57 +764,163 @@ class Sandbox:
                     "job": {"id": job["id"], "name": job["name"], "remote_id": job["remote_id"]},
                 }
             ],
-            "tags": [],
+            "tags": tags,
         }
 
-    def _candidates(
-        self, query: dict[str, list[str]], headers: list[tuple[str, str]]
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
-        email = (query.get("email") or [""])[0].casefold()
-        results = []
-        by_candidate: dict[str, dict[str, Any]] = {}
-        for created in self.state.created:
-            if email and created.email.casefold() != email:
-                continue
-            job = self.state.jobs[created.job_id]
-            stage = job["stages"][0]
-            entry = self._candidate_json(created, stage, job)
-            if created.email.casefold() in by_candidate:  # one person, several applications
-                by_candidate[created.email.casefold()]["applications"] += entry["applications"]
-                continue
-            by_candidate[created.email.casefold()] = entry
-            results.append(entry)
-        return _ok({"next": None, "results": results}, headers)
+    # --- error answers --------------------------------------------------------------------
 
-    def _jobs(
-        self, query: dict[str, list[str]], headers: list[tuple[str, str]]
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
-        jobs = list(self.state.jobs.values())
-        size = min(int((query.get("page_size") or ["100"])[0]), 250)
-        start = int((query.get("cursor") or ["0"])[0])
-        page = jobs[start : start + size]
-        following = str(start + size) if start + size < len(jobs) else None
-        return _ok({"next": following, "results": page}, headers)
+    def _error(
+        self,
+        status: int,
+        code: str | None,
+        message: str,
+        headers: list[tuple[str, str]] | None = None,
+        logged: bool = True,
+    ) -> Answer:
+        """An error in Kombo's shape; `logged`: with a `log_url` that answers what happened
+        (as Kombo's dashboard does), which an unauthenticated request does not get."""
+        log_url = None
+        if logged:
+            interaction = self.state.new_id("log")
+            log_url = f"http://{self.host}:{self.port}/logs?interactionId={interaction}"
+            self.state.interactions[interaction] = {
+                "id": interaction,
+                "status": status,
+                "code": code,
+                "message": message,
+            }
+            while len(self.state.interactions) > KEPT_INTERACTIONS:
+                self.state.interactions.popitem(last=False)
+        body = {
+            "status": "error",
+            "error": {
+                "code": code,
+                "title": TITLES.get(code or ""),
+                "message": message,
+                "log_url": log_url,
+            },
+        }
+        return Answer(
+            status,
+            [("content-type", "application/json")] + (headers or []),
+            json.dumps(body).encode(),
+        )
+
+    def _invalid(
+        self, problems: list[validation.Invalid], headers: list[tuple[str, str]]
+    ) -> Answer:
+        """400 PLATFORM.INPUT_INVALID naming each field (the first ten)."""
+        shown = "; ".join(str(problem).rstrip(".") for problem in problems[:10])
+        more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
+        return self._error(
+            400, "PLATFORM.INPUT_INVALID", f"The request is invalid: {shown}{more}.", headers
+        )
+
+    def _interaction(self, query: dict[str, list[str]]) -> Answer:
+        """What a `log_url` points at: the error answered, as far as it is still kept."""
+        found = self.state.interactions.get((query.get("interactionId") or [""])[0])
+        if found is None:
+            return Answer(404, [("content-type", "text/plain")], b"No such interaction.\n")
+        return Answer(200, [("content-type", "application/json")], json.dumps(found).encode())
 
 
-def _ok(data: Any, headers: list[tuple[str, str]]) -> tuple[int, list[tuple[str, str]], bytes]:
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    for route in ROUTES:
+        found = route.path.fullmatch(path)
+        if route.method == method and found:
+            return route, found.groupdict()
+    return None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _ok(
+    data: Any, headers: list[tuple[str, str]], warnings: list[dict[str, str]] | None = None
+) -> Answer:
+    body: dict[str, Any] = {"status": "success", "data": data}
+    if warnings is not None:
+        body["warnings"] = warnings
+    return Answer(200, [("content-type", "application/json")] + headers, json.dumps(body).encode())
+
+
+def _json_object(body: bytes) -> tuple[dict[str, Any], validation.Invalid | None]:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return {}, validation.Invalid("body", f"is not JSON ({exc}).")
+    if not isinstance(data, dict):
+        return {}, validation.Invalid("body", "is not a JSON object.")
+    return data, None
+
+
+def _body_problems(operation: str, data: dict[str, Any]) -> list[validation.Invalid]:
+    """The body against Kombo's schema, its rules for files, then the SDK's model (which knows
+    fields the spec of 2025-11 lacks)."""
+    schema = validation.operations()[operation]["body"]
+    problems = validation.check(schema, data, "")
+    if operation == "create_candidate":
+        problems += validation.check_files(data)
+        if not problems:
+            try:
+                PostAtsCandidatesRequestBody.model_validate(data)
+            except ValidationError as exc:
+                problems = [
+                    validation.Invalid(_dotted(error["loc"]), error["msg"] + ".")
+                    for error in exc.errors()
+                ]
+    return problems
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+
+
+def _listed(text: str) -> set[str]:
+    return {part.strip() for part in text.split(",") if part.strip()}
+
+
+def _by_ids(items: list[dict[str, Any]], query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Kombo's `ids` and `remote_ids` filters (AND between them, OR within each)."""
+    if "ids" in query:
+        items = [i for i in items if i["id"] in _listed(query["ids"])]
+    if "remote_ids" in query:
+        items = [i for i in items if i["remote_id"] in _listed(query["remote_ids"])]
+    return items
+
+
+def _updated_after(items: list[dict[str, Any]], query: dict[str, Any]) -> list[dict[str, Any]]:
+    if "updated_after" not in query:
+        return items
+    since = _moment(query["updated_after"])
+    return [i for i in items if _moment(i["changed_at"]) >= since]
+
+
+def _moment(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _emails_of(person: dict[str, Any]) -> set[str]:
+    return {e["email_address"].casefold() for e in person["email_addresses"]}
+
+
+def _cursor(offset: int) -> str:
+    """An opaque cursor, as Kombo's are (base64 of JSON)."""
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _offset(cursor: str) -> int | None:
+    """The offset a cursor of ours holds; None for anything else."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError):
+        return None
+    offset = data.get("offset") if isinstance(data, dict) else None
     return (
-        200,
-        [("content-type", "application/json")] + headers,
-        json.dumps({"status": "success", "data": data}).encode(),
+        offset if isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0 else None
     )
-
-
-def _error(
-    status: int, code: str | None, message: str, headers: list[tuple[str, str]]
-) -> tuple[int, list[tuple[str, str]], bytes]:
-    body = {
-        "status": "error",
-        "error": {
-            "code": code,
-            "title": code.split(".")[-1].replace("_", " ").title() if code else None,
-            "message": message,
-            "log_url": None,
-        },
-    }
-    return status, [("content-type", "application/json")] + headers, json.dumps(body).encode()
