@@ -901,8 +901,8 @@ def submit(
         ):
             _echo(line)
         target = (
-            f"{result.summary.valid:,} valid rows to integration {settings.integration_id} at "
-            f"{settings.server_url}"
+            f"{plural(result.summary.valid, 'valid row')} to integration "
+            f"{settings.integration_id}\n  at {settings.server_url}"
         )
         if result.summary.valid == 0:
             _echo("Nothing to send: no row is valid.")
@@ -999,12 +999,14 @@ def submit(
         sys.exit(_submit_exit_code(outcome))
     counts = outcome.stats.by_status
     _echo(
-        f"Created {counts[Status.CREATED]:,}   "
-        f"skipped (already there) {counts[Status.SKIPPED]:,}   "
+        f"Created {counts[Status.CREATED]:,}   already there {counts[Status.SKIPPED]:,}   "
         f"failed {counts[Status.FAILED]:,}   needs review {counts[Status.NEEDS_REVIEW]:,}   "
-        f"not sent {counts[Status.NOT_SENT]:,}   "
-        f"({plural(outcome.stats.sent, 'request')}, "
-        f"{plural(outcome.stats.retries, 'retry', 'retries')})"
+        f"not sent {counts[Status.NOT_SENT]:,}"
+    )
+    _echo(
+        f"  ({plural(outcome.stats.sent, 'request')}, "
+        f"{plural(outcome.stats.retries, 'retry', 'retries')}, "
+        f"{plural(outcome.stats.lookups, 'lookup')})"
     )
     for message, count in outcome.stats.kombo_warnings.most_common():
         _echo(f"Kombo's warning: {printable(message)}: {plural(count, 'row')}")
