@@ -23,10 +23,12 @@ from kombo.models import PostAtsCandidatesRequestBody
 from pydantic import ValidationError
 
 from . import issues, transforms
+from .actions import Action, actions_of
 from .attachments import AttachmentRef, AttachmentSource
 from .errors import ConfigError
 from .issues import Issue, RowProblem, Severity, errors_in
 from .mapping import (
+    AFTER_CREATE,
     AnswersNode,
     AttachmentNode,
     FileAnswerNode,
@@ -73,6 +75,7 @@ class PostAtsCandidatesRequest:
     attachments: tuple[AttachmentRef, ...]
     answer_files: tuple[tuple[str, AttachmentRef], ...] = ()
     sourced_by_email: str | None = None
+    actions: tuple[Action, ...] = ()  # after the create: the mapping's notes, rejection, tags
 
     @property
     def files(self) -> tuple[AttachmentRef, ...]:
@@ -198,6 +201,11 @@ class RequestBuilder:
         if row.problems:
             state.issues.extend(self._reader_problems(row.problems))
         body = self._evaluate(state, True)
+        after = body.pop(AFTER_CREATE, None) if type(body) is dict else None
+        actions, problems = actions_of(
+            after, self.mapping.after_create, row.row_number, self.mapping
+        )
+        state.issues.extend(problems)
         if errors_in(state.issues) or not isinstance(body, dict):
             return BuiltRow(row, None, state.issues)
         user_email = _take_user_email(body)
@@ -212,6 +220,7 @@ class RequestBuilder:
             tuple(state.refs),
             tuple(state.answer_files),
             user_email,
+            actions,
         )
         return BuiltRow(row, request, state.issues)
 
@@ -288,7 +297,7 @@ def _compile_object(node: ObjectNode, ctx: _Context) -> Evaluator:
             if not is_constant:  # a constant alone (period: YEAR) does not make a salary
                 present = True
         if constant:
-            present = bool(out)
+            present = bool(out) or bool(invalid)  # an invalid child is reported once
         if not present and not force:
             return None
         if not invalid and required_keys <= out.keys():

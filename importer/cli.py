@@ -763,8 +763,8 @@ def validate(
     type=click.Path(path_type=Path, dir_okay=False),
     help=(
         "Every input row in input order: row, its columns, then status,candidate_id,"
-        "application_id,code,message,attempts,log_url,warnings. Default: results.csv in the "
-        "run's folder."
+        "application_id,code,message,attempts,log_url,warnings,actions. Default: results.csv "
+        "in the run's folder."
     ),
 )
 @click.option(
@@ -1017,15 +1017,24 @@ def submit(
             "available). Check them in the ATS (their message names the email and job); the "
             "next run looks them up again and sends only what is not there."
         )
-    if tag:
+    done, missed = outcome.stats.actions_done, outcome.stats.actions_failed
+    added = [
+        plural(done[kind], noun)
+        + (f" ({missed[kind]:,} not: see the rows' warnings)" if missed[kind] else "")
+        for kind, noun in (("note", "note"), ("reject", "rejection"), ("tag", "tag"))
+        if done[kind] or missed[kind]
+    ]
+    added += [
+        f"no {noun}s: this integration does not offer them"
+        for kind, noun in (("note", "note"), ("reject", "rejection"), ("tag", "tag"))
+        if outcome.stats.actions_unoffered[kind] and not (done[kind] or missed[kind])
+    ]
+    if added:
+        _echo(f"After the create: {'; '.join(added)}.")
+    if sum(missed.values()):
         _echo(
-            f"Tagged '{printable(tag)}': {plural(outcome.stats.tagged, 'candidate')}"
-            + (
-                f"; {outcome.stats.untagged:,} not (see their warnings; the next run tries again)"
-                if outcome.stats.untagged
-                else ""
-            )
-            + "."
+            "Actions not done are sent by the next run, except those whose answer was lost "
+            "(needs review: check them in the ATS)."
         )
     if outcome.stats.changed:
         _echo(
@@ -1070,6 +1079,7 @@ def _submit_exit_code(outcome: SubmitRunResult) -> int:
         and counts[Status.NOT_SENT] == 0
         and counts[Status.NEEDS_REVIEW] == 0
         and stats.changed == 0
+        and not sum(stats.actions_failed.values())  # a note, rejection or tag not done
     )
     return EXIT_OK if fine else EXIT_ROWS_FAILED
 
@@ -1256,7 +1266,8 @@ def _record_json(record: Any) -> dict[str, Any]:
     metavar="ACTION",
     help=(
         "An action off in the integration's scope: it answers 409 INTEGRATION.ACTION_DISABLED. "
-        "ats_create_candidate, ats_add_candidate_tag. Repeatable."
+        "ats_create_candidate, ats_add_candidate_tag, ats_add_application_note, "
+        "ats_reject_application. Repeatable."
     ),
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault dice.")
@@ -1279,10 +1290,11 @@ def sandbox(
     It checks the key and the integration id, validates requests against Kombo's published
     schema (400 PLATFORM.INPUT_INVALID naming the field, as Kombo answers), remembers what it
     created (a duplicate answers ATS.APPLICATION_ALREADY_EXISTS), serves jobs, candidates,
-    users, tags (and adding one to a candidate) and rejection reasons, sends Kombo's
-    Concurrency-* and ratelimit-* headers, and injects the faults asked for. Lookups refused as
-    when the integration's scope has the candidates model off: --disable-model candidates. Tags
-    unavailable: --disable-model tags --disable-action ats_add_candidate_tag.
+    users, tags (and adding one to a candidate), rejection reasons, notes and rejections of
+    applications, sends Kombo's Concurrency-* and ratelimit-* headers, and injects the faults
+    asked for. Lookups refused as when the integration's scope has the candidates model off:
+    --disable-model candidates. Tags unavailable: --disable-model tags --disable-action
+    ats_add_candidate_tag.
 
     Examples:
 
@@ -1352,9 +1364,16 @@ def sandbox(
 
 
 @main.command()
+@click.argument("search", required=False)
+@click.option(
+    "--status",
+    help="Only jobs with this status (OPEN, CLOSED, DRAFT, ARCHIVED; any case).",
+)
 @api_options
 @click.option("--json", "as_json", is_flag=True, help="Print the jobs as JSON.")
 def jobs(
+    search: str | None,
+    status: str | None,
     integration_id: str | None,
     api_key: str | None,
     server_url: str | None,
@@ -1365,28 +1384,55 @@ def jobs(
 ) -> None:
     """List the integration's jobs with their stages and screening questions, with the ids a
     mapping needs (application.job_id, application.stage_id, screening_question_answers).
+    SEARCH keeps the jobs whose title or id holds it.
 
     \b
-        kombo-import jobs --integration-id acme:greenhouse
+        kombo-import jobs --integration-id acme:greenhouse --status OPEN engineer
     """
     from .report import plural, printable
-    from .runs import fetch_catalog
 
     with _connection(
         integration_id, api_key, server_url, region, use_sandbox, request_timeout=request_timeout
     ) as settings:
-        found = list(fetch_catalog(settings).listed)
+        from .runs import fetch_catalog
+
+        found = _chosen_jobs(fetch_catalog(settings).listed, search, status)
     if as_json:
         _echo_json(found)
         return
     for line in _job_lines(found):  # the server's text, made safe for a terminal
-        _echo(printable(line))
+        _echo(_clipped(printable(line), JOBS_WIDTH))
     _echo(f"{plural(len(found), 'job')}.")
 
 
-def _job_lines(found: list[dict[str, Any]]) -> Iterator[str]:
+JOBS_WIDTH = 80  # the jobs table fits a terminal of 80 columns; only titles are cut
+
+
+def _chosen_jobs(
+    found: list[dict[str, Any]], search: str | None, status: str | None
+) -> list[dict[str, Any]]:
+    """The jobs of that status whose title, id, remote id or code holds SEARCH (any case)."""
+    term = " ".join((search or "").split()).casefold()
+    chosen = []
     for job in found:
-        yield f"{job['id']}  {job.get('name') or ''}  [{job.get('status') or '?'}]"
+        if status and str(job.get("status") or "").casefold() != status.strip().casefold():
+            continue
+        names = [str(job.get(k) or "") for k in ("name", "id", "remote_id", "job_code")]
+        if term and not any(term in " ".join(n.split()).casefold() for n in names):
+            continue
+        chosen.append(job)
+    return chosen
+
+
+def _clipped(line: str, width: int) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _job_lines(found: list[dict[str, Any]]) -> Iterator[str]:
+    """A table: each job (id, status, title), then its stages, questions and their options."""
+    yield f"{'id':<24}  {'status':<8}  title"
+    for job in found:
+        yield f"{job['id']}  {str(job.get('status') or '?'):<8}  {job.get('name') or ''}"
         for stage in job.get("stages") or []:
             yield f"    stage     {stage['id']}  {stage.get('name') or ''}"
         for question in job.get("screening_questions") or []:
@@ -1416,6 +1462,7 @@ def _job_lines(found: list[dict[str, Any]]) -> Iterator[str]:
 @text_file_options[0]
 @text_file_options[1]
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@api_options
 def init(
     input_path: Path,
     output_path: Path,
@@ -1424,25 +1471,48 @@ def init(
     encoding: str | None,
     delimiter: str | None,
     force: bool,
+    integration_id: str | None,
+    api_key: str | None,
+    server_url: str | None,
+    region: str,
+    use_sandbox: bool,
+    request_timeout: float,
 ) -> None:
-    """Draft a mapping from INPUT's headers (English and German names: "E-Mail", "Vorname",
-    "Mobile", "LinkedIn"…) and a sample of its rows, with comments on what it could not place.
+    """Draft a mapping from INPUT's headers (in English, German, French, Spanish, Dutch,
+    Italian, Polish and Czech) and values, with a comment on every column.
 
-    Job and stage ids are left empty for you to fill in (`kombo-import jobs` lists them), so the
-    dry run refuses every row until they are.
+    With --integration-id (or --sandbox), job, stage and screening question ids come from the
+    integration, matched to the file's values. What only you know is left as TODO, which the
+    dry run refuses row by row until you edit it.
 
     \b
-        kombo-import init export.xlsx -o mappings/acme.yaml
+        kombo-import init export.xlsx -o mappings/acme.yaml --integration-id acme:greenhouse
     """
     from .report import plural
     from .runs import draft_mapping_file
 
     source = _copy_standard_input() if input_path == STDIN_ARGUMENT else input_path
-    _, draft = draft_mapping_file(
-        source, output_path, sheet, header_row, force, encoding, _delimiter(delimiter)
-    )
+    arguments = (source, output_path, sheet, header_row, force, encoding, _delimiter(delimiter))
+    if integration_id or use_sandbox:
+        with _connection(
+            integration_id,
+            api_key,
+            server_url,
+            region,
+            use_sandbox,
+            request_timeout=request_timeout,
+        ) as settings:
+            _, draft = draft_mapping_file(*arguments, settings=settings)
+    else:
+        _, draft = draft_mapping_file(*arguments)
+    placed = len(draft.placements) + len(draft.questions)
     _echo(
-        f"Wrote {output_path}: {plural(len(draft.placed), 'column')} placed, "
-        f"{len(draft.unplaced):,} not placed (listed at its end)."
+        f"Wrote {output_path}: {plural(placed, 'column')} placed, {len(draft.unplaced):,} not "
+        f"placed, {len(draft.ignored):,} left out on purpose (of {len(draft.columns):,}; each "
+        "listed at its end)."
     )
-    _echo(f"Next: fill in its TODOs, then  kombo-import validate {input_path} -m {output_path}")
+    if draft.todo_lines:
+        lines = ", ".join(str(n) for n in draft.todo_lines[:20])
+        more = " …" if len(draft.todo_lines) > 20 else ""
+        _echo(f"Edit the TODO on line{'s' if len(draft.todo_lines) > 1 else ''} {lines}{more}.")
+    _echo(f"Next: kombo-import validate {input_path} -m {output_path}")

@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from kombo.errors.komboatserror import KomboAtsErrorData
@@ -42,6 +41,9 @@ TRANSIENT_CODES = {
 }
 UNCERTAIN_CODES = {"PLATFORM.TASK_TIMED_OUT"}
 PERMANENT_CODES = {"PLATFORM.INPUT_INVALID", "REMOTE.INPUT_INVALID", "REMOTE.UNKNOWN_HTTP_ERROR"}
+# Refused before anything was written (Kombo's or the ATS's validation, a closed job): a row
+# failed so is sent again without a lookup. Any other failure may have partly written it.
+REFUSED_UNWRITTEN = {"PLATFORM.INPUT_INVALID", "REMOTE.INPUT_INVALID", "ATS.JOB_CLOSED"}
 FATAL_CODES = {
     "PLATFORM.AUTHENTICATION_INVALID",
     "PLATFORM.INTEGRATION_NOT_FOUND",
@@ -57,6 +59,7 @@ READ_MODEL_CODES = {
 }
 MAX_MESSAGE_CHARS = 2000  # of an error answer's message, as kept in results and the ledger
 MAX_PAGES = 10_000  # of a listing: 2.5 million jobs or users
+MAX_LOOKUP_PAGES = 4  # of candidates with one email: more is a server ignoring the filter
 ALREADY_EXISTS = "ATS.APPLICATION_ALREADY_EXISTS"
 JOB_CLOSED = "ATS.JOB_CLOSED"
 
@@ -252,56 +255,38 @@ class KomboClient:
         return classify(response)
 
     async def find_application(self, email: str, job_id: str) -> tuple[str, str | None] | None:
-        """(candidate id, application id) of `email`'s application to `job_id`, if Kombo has it.
+        """(candidate id, application id) of `email`'s application to `job_id`, if Kombo has it:
+        only a candidate holding that email counts (a server that ignores the filter answers
+        others), on every page of the answer.
 
         Raises FatalApiError when Kombo refuses the integration as a whole, LookupFailed when
         only this lookup could not tell."""
         path = "/ats/candidates"
+        wanted = email.casefold()
         try:
-            return self._application_in(
-                await self._get(path, {"email": email, "page_size": 100}), job_id
-            )
+            async for candidate in self._every(path, {"email": email}, MAX_LOOKUP_PAGES):
+                if wanted in _emails_of(candidate, f"GET {path}"):
+                    found = _application_to(candidate, job_id, f"GET {path}")
+                    if found is not None:
+                        return found
+            return None
         except FatalApiError as exc:
             if exc.refuses_integration and exc.code not in READ_MODEL_CODES:
                 raise
             told = f"{exc.detail} ({exc.code})" if exc.detail and exc.code else exc.detail
             raise LookupFailed(told or str(exc), exc.code) from exc
 
-    @staticmethod
-    def _application_in(data: dict[str, Any], job_id: str) -> tuple[str, str | None] | None:
-        path = "/ats/candidates"
-        for candidate in _records(data, f"GET {path}"):
-            applications = candidate.get("applications") or []
-            if not isinstance(applications, list):
-                raise FatalApiError.malformed(f"GET {path}", "applications is not a list")
-            for application in applications:
-                job = application.get("job") if isinstance(application, dict) else None
-                if not isinstance(job, dict):
-                    continue
-                if job_id in (
-                    job.get("id"),
-                    f"remote:{job.get('remote_id')}",
-                ):  # a mapping may name jobs either way
-                    found = application.get("id")
-                    return candidate["id"], found if isinstance(found, str) else None
-        return None
-
-    async def add_tag(self, candidate_id: str, name: str) -> Outcome:
-        """POST /ats/candidates/{id}/tags once; never raises for an answer, only classifies it
-        (a success is `Done`)."""
-        path = f"/ats/candidates/{quote(candidate_id, safe='')}/tags"
+    async def act(self, path: str, body: dict[str, Any]) -> Outcome:
+        """POST one action after the create (a note, a rejection, a tag) once; never raises
+        for an answer, only classifies it (a success is `Done`)."""
         try:
-            response = await self._exchange(
-                "POST", path, MAX_RESPONSE_BYTES, json={"tag": {"name": name}}
-            )
+            response = await self._exchange("POST", path, MAX_RESPONSE_BYTES, json=body)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             return Transient(
                 None, f"could not connect to {self.settings.server_url}: {describe(exc)}"
             )
         except (httpx.HTTPError, TimeoutError, AnswerTooLarge) as exc:
-            return Uncertain(
-                None, f"no whole answer ({describe(exc)}); the tag may have been added"
-            )
+            return Uncertain(None, f"no whole answer ({describe(exc)}); it may have been done")
         if 200 <= response.status_code < 300:
             payload = _json(response)
             warnings = _list_of(
@@ -313,6 +298,12 @@ class KomboClient:
             )
         return classify(response)
 
+    async def list_rejection_reasons(self) -> list[dict[str, Any]]:
+        """Every rejection reason of the integration, to check rejections and find a reason's
+        id by its name."""
+        path = "/ats/rejection-reasons"
+        return [reason async for reason in self._every(path)]
+
     async def tags_unavailable(self) -> str | None:
         """Why tags cannot be added in this integration (Kombo's refusal of GET /ats/tags), or
         None when they can. Refusals of the whole integration are raised."""
@@ -323,7 +314,7 @@ class KomboClient:
                 ("INTEGRATION.MODEL_", "INTEGRATION.ACTION_", "INTEGRATION.PERMISSION_")
             ):
                 raise
-            return str(exc)
+            return f"{exc.detail} ({exc.code})" if exc.detail and exc.code else str(exc)
         return None
 
     async def list_jobs(self) -> list[dict[str, Any]]:
@@ -358,13 +349,15 @@ class KomboClient:
                 )
         return users
 
-    async def _every(self, path: str) -> AsyncIterator[dict[str, Any]]:
+    async def _every(
+        self, path: str, query: dict[str, Any] | None = None, max_pages: int = MAX_PAGES
+    ) -> AsyncIterator[dict[str, Any]]:
         """Every record of a listing, page by page; a cursor that comes back again is a server
         that would have us page forever, and is refused."""
         seen: set[str] = set()
         cursor: str | None = None
-        for _ in range(MAX_PAGES):
-            params: dict[str, Any] = {"page_size": 250}
+        for _ in range(max_pages):
+            params: dict[str, Any] = {**(query or {}), "page_size": 250}
             if cursor:
                 params["cursor"] = cursor
             page = await self._get(path, params)
@@ -378,7 +371,7 @@ class KomboClient:
             if cursor in seen:
                 raise FatalApiError.malformed(f"GET {path}", "a page's next cursor repeats")
             seen.add(cursor)
-        raise FatalApiError.malformed(f"GET {path}", f"more than {MAX_PAGES:,} pages")
+        raise FatalApiError.malformed(f"GET {path}", f"more than {max_pages:,} pages")
 
     async def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         """GET Kombo's `data` object, retrying what is transient a few times."""
@@ -418,6 +411,33 @@ class KomboClient:
                 min(self.settings.backoff_max, self.settings.max_wait, asked or backoff)
             )
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _emails_of(candidate: dict[str, Any], what: str) -> set[str]:
+    """A candidate's email addresses, folded; an answer without them is not Kombo's."""
+    listed = candidate.get("email_addresses")
+    if not isinstance(listed, list) or not all(
+        isinstance(item, dict) and isinstance(item.get("email_address"), (str, type(None)))
+        for item in listed
+    ):
+        raise FatalApiError.malformed(what, f"candidate {candidate['id']} has no email_addresses")
+    return {item["email_address"].casefold() for item in listed if item["email_address"]}
+
+
+def _application_to(
+    candidate: dict[str, Any], job_id: str, what: str
+) -> tuple[str, str | None] | None:
+    applications = candidate.get("applications") or []
+    if not isinstance(applications, list):
+        raise FatalApiError.malformed(what, "applications is not a list")
+    for application in applications:
+        job = application.get("job") if isinstance(application, dict) else None
+        if not isinstance(job, dict):
+            continue
+        if job_id in (job.get("id"), f"remote:{job.get('remote_id')}"):  # a mapping names either
+            found = application.get("id")
+            return candidate["id"], found if isinstance(found, str) else None
+    return None
 
 
 def _check_job(job: dict[str, Any], what: str) -> None:
@@ -640,7 +660,8 @@ def _error_of(payload: Any, response: httpx.Response) -> tuple[str | None, str, 
     when it says more than the message does."""
     code, title, message, log_url = _read_error(payload, response)
     if title and title.casefold() not in message.casefold():
-        message = f"{title}: {message}" if message else title
+        joint = " " if title.endswith((".", "!", "?", ":")) else ": "
+        message = f"{title}{joint}{message}" if message else title
     return (
         (redact(code) if code else None),
         redact(message)[:MAX_MESSAGE_CHARS],
@@ -665,7 +686,8 @@ def _read_error(
         log_url = raw.get("log_url")
         return (
             code,
-            " ".join(title.split())[:200] if isinstance(title, str) else None,
+            # scrubbed before it is cut, so that no part of a key is left
+            " ".join(redact(title).split())[:200] if isinstance(title, str) else None,
             message,
             log_url if isinstance(log_url, str) else None,
         )

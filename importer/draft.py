@@ -1,320 +1,575 @@
-"""`init`: draft a mapping from a file's headers (English and German synonyms) and a sample of
-its rows, with comments on what it could not place. A draft is a start, not a verdict: job and
-stage ids are left empty on purpose, so the dry run refuses every row until they are filled in.
+"""`init`: draft a mapping from a file's headers and values, and, given an integration, with its
+job, stage and question ids. A draft is a start, not a verdict: what only the user knows is left
+as the placeholder `TODO` (`mapping.PLACEHOLDER`), which loads but refuses every row it touches
+(`unmapped_required`, naming the line), so nothing the file does not show is ever sent.
+
+Columns are placed by their header: the body's own names, then the synonyms of `headers.csv`
+(data, in the languages of the exports we see), then close spellings; then, for what is left,
+by their values (addresses, links, job titles of the integration, a question's options).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import difflib
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from typing import Any
 
+from .build import DateOrder
+from .issues import RowProblem
+from .mapping import PLACEHOLDER
 from .readers import Table, fold_header
-from .transforms import as_text
+from .transforms import as_text, to_country_code
+from .validate import DateOrderProfile, JobCatalog
 
-SAMPLE_ROWS = 500
-MAX_MAPPED_VALUES = 40
+SAMPLE_VALUES = 200  # non-empty values kept per column to sniff its content
+MAX_DISTINCT = 2_000  # distinct values counted per column (a value map longer than this is no map)
+MAX_MAPPED_VALUES = 200  # entries of a drafted value map; the rest are named in a comment
+TABLE = "headers.csv"
+NAME_FIELDS = {"first_name", "last_name", "full_name"}
+MANY = {"links", "other_file", "ignore"}  # fields that take several columns
+ID_WORDS = {"id", "ids", "uuid", "guid", "key", "ref", "nr", "no", "identifier", "kennung"}
+FUZZY_CUTOFF = 0.85  # difflib ratio for a header spelt differently ("Emial")
+JOB_CUTOFF = 0.75  # a file's job title and a live job's name this alike are one job
+QUESTION_CUTOFF = 0.75
+SEPARATORS = (";", "|", "\n", ",")  # in this order: a comma is also text's own punctuation
 
-# field -> header names that mean it (compared casefolded, without accents, spaces or punctuation)
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "first_name": (
-        "first name",
-        "firstname",
-        "given name",
-        "forename",
-        "vorname",
-        "prenom",
-        "nombre",
-    ),
-    "last_name": (
-        "last name",
-        "lastname",
-        "surname",
-        "family name",
-        "nachname",
-        "familienname",
-        "nom",
-    ),
-    "full_name": (
-        "name",
-        "full name",
-        "candidate",
-        "candidate name",
-        "applicant",
-        "applicant name",
-        "kandidat",
-        "bewerber",
-        "bewerbername",
-        "vollstandiger name",
-    ),
-    "email_address": (
-        "email",
-        "e-mail",
-        "mail",
-        "email address",
-        "e-mail address",
-        "e-mail-adresse",
-        "emailadresse",
-        "private email",
-    ),
-    "phone_number": (
-        "phone",
-        "mobile",
-        "mobile phone",
-        "cell",
-        "cell phone",
-        "telephone",
-        "tel",
-        "phone number",
-        "telefon",
-        "telefonnummer",
-        "handy",
-        "mobil",
-        "mobilnummer",
-        "mobiltelefon",
-    ),
-    "company": (
-        "company",
-        "current company",
-        "employer",
-        "current employer",
-        "arbeitgeber",
-        "aktueller arbeitgeber",
-        "firma",
-        "unternehmen",
-    ),
-    "title": (
-        "title",
-        "job title",
-        "current title",
-        "position",
-        "current position",
-        "headline",
-        "jobtitel",
-        "berufsbezeichnung",
-        "aktuelle position",
-    ),
-    "gender": ("gender", "sex", "geschlecht", "anrede", "salutation"),
-    "availability_date": (
-        "available from",
-        "availability",
-        "available",
-        "start date",
-        "earliest start",
-        "verfugbar ab",
-        "verfugbarkeit",
-        "eintrittsdatum",
-        "fruhester eintritt",
-        "eintritt",
-    ),
-    "salary": (
-        "salary",
-        "salary expectation",
-        "salary expectations",
-        "expected salary",
-        "desired salary",
-        "gehalt",
-        "gehaltsvorstellung",
-        "gehaltswunsch",
-        "wunschgehalt",
-    ),
-    "city": ("city", "town", "location", "stadt", "ort", "wohnort"),
-    "country": ("country", "land", "nation"),
-    "zip_code": ("zip", "zip code", "postal code", "postcode", "plz", "postleitzahl"),
-    "state": ("state", "region", "province", "bundesland"),
-    "street_1": ("street", "address", "street address", "strasse", "adresse", "anschrift"),
-    "linkedin": ("linkedin", "linkedin url", "linkedin profile", "linkedin-profil"),
-    "links": (
-        "xing",
-        "github",
-        "website",
-        "portfolio",
-        "homepage",
-        "url",
-        "profile",
-        "profile url",
-        "links",
-        "webseite",
-    ),
-    "job": (
-        "job",
-        "job id",
-        "job name",
-        "position applied",
-        "applied for",
-        "vacancy",
-        "requisition",
-        "opening",
-        "stelle",
-        "stellenbezeichnung",
-        "stellenausschreibung",
-        "beworben auf",
-        "ausschreibung",
-    ),
-    "stage": ("stage", "status", "phase", "pipeline stage", "stufe", "bewerbungsstatus"),
-    "cv": (
-        "cv",
-        "resume",
-        "resume file",
-        "cv file",
-        "lebenslauf",
-        "resume path",
-        "cv path",
-        "cv datei",
-    ),
-    "cover_letter": (
-        "cover letter",
-        "anschreiben",
-        "motivationsschreiben",
-        "cover letter file",
-        "letter",
-    ),
-    "other_file": (
-        "attachment",
-        "attachments",
-        "documents",
-        "dokumente",
-        "anhang",
-        "anlagen",
-        "files",
-    ),
-    "gdpr_given": (
-        "consent",
-        "gdpr",
-        "gdpr consent",
-        "dsgvo",
-        "einwilligung",
-        "datenschutz",
-        "dsgvo einwilligung",
-    ),
-    "gdpr_until": (
-        "consent until",
-        "consent expires",
-        "gdpr expires",
-        "einwilligung bis",
-        "loschdatum",
-        "delete after",
-    ),
-    "source": ("source", "quelle", "channel", "kanal"),
-}
-GENDER_VALUES = {
-    "m": "MALE",
-    "male": "MALE",
-    "man": "MALE",
-    "mann": "MALE",
-    "männlich": "MALE",
-    "herr": "MALE",
-    "mr": "MALE",
-    "mr.": "MALE",
-    "f": "FEMALE",
-    "w": "FEMALE",
-    "female": "FEMALE",
-    "woman": "FEMALE",
-    "frau": "FEMALE",
-    "weiblich": "FEMALE",
-    "ms": "FEMALE",
-    "mrs": "FEMALE",
-    "ms.": "FEMALE",
-    "mrs.": "FEMALE",
-    "d": "OTHER",
-    "divers": "OTHER",
-    "diverse": "OTHER",
-    "other": "OTHER",
-    "x": "OTHER",
-    "non-binary": "OTHER",
-}
-_DATE_SHAPES = (
-    (re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}$"), "%d.%m.%Y"),
-    (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "%Y-%m-%d"),
-    (re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$"), "%d/%m/%Y"),
-)
+# --- the synonym table -----------------------------------------------------------------------
 
 
-def _norm(header: str) -> str:
+_FOLDED_LETTERS = str.maketrans({"ß": "ss", "ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe"})
+
+
+def fold(header: str) -> str:
     """A header as synonyms are looked up: folded as everywhere (`readers.fold_header`), then
-    without accents and punctuation."""
-    text = unicodedata.normalize("NFKD", fold_header(header))
-    text = "".join(c for c in text if not unicodedata.combining(c)).replace("ß", "ss")
+    without accents and punctuation: "E-Mail-Adresse" is "e mail adresse", "Płeć" "plec"."""
+    text = unicodedata.normalize("NFKD", fold_header(header).translate(_FOLDED_LETTERS))
+    text = "".join(c for c in text if not unicodedata.combining(c))
     return re.sub(r"[^a-z0-9]+", " ", text).strip()
 
 
-_LOOKUP = {_norm(name): key for key, names in SYNONYMS.items() for name in names}
+@dataclass(frozen=True)
+class Synonym:
+    field: str
+    language: str  # "kombo" for the body's own names, else a language code
+    rank: int  # its place in the table: an earlier synonym of a field is the stronger one
+
+
+@cache
+def synonym_table() -> tuple[dict[str, Synonym], dict[str, str]]:
+    """`headers.csv` read once: folded header -> what it means, and folded gender value ->
+    MALE, FEMALE or OTHER. A header that means two fields is a mistake of the table."""
+    text = resources.files("importer").joinpath(TABLE).read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    headers: dict[str, Synonym] = {}
+    genders: dict[str, str] = {}
+    for rank, (name, language, names) in enumerate(csv.reader(lines[1:])):
+        for spelling in names.split("|"):
+            folded = fold(spelling) if language != "values" else " ".join(spelling.split())
+            if name.startswith("gender:"):
+                genders.setdefault(folded.casefold(), name.removeprefix("gender:"))
+                continue
+            known = headers.setdefault(folded, Synonym(name, language, rank))
+            if known.field != name:
+                raise ValueError(f"{TABLE}: '{spelling}' means both {known.field} and {name}")
+    return headers, genders
+
+
+def _synonyms() -> dict[str, tuple[str, ...]]:
+    """field -> the headers that mean it, as a reader's header search compares them (`E-Mail`
+    is `e-mail` there, not `e mail`)."""
+    found: dict[str, list[str]] = {}
+    for name, synonym in synonym_table()[0].items():
+        spellings = {name, name.replace(" ", "-"), name.replace(" ", "")}
+        found.setdefault(synonym.field, []).extend(sorted(spellings))
+    return {key: tuple(names) for key, names in found.items() if key != "ignore"}
+
+
+SYNONYMS = _synonyms()
+
+
+# --- what a column holds ---------------------------------------------------------------------
+
+
+@dataclass
+class Column:
+    """One column of the file, read whole: a sample of its values, its distinct values counted,
+    and (for a date column) the order the dry run will read its dates in."""
+
+    header: str
+    index: int
+    samples: list[Any] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    filled: int = 0
+    date_order: DateOrder | None = None
+
+    def texts(self) -> list[str]:
+        return [as_text(v).strip() for v in self.samples]
+
+    def share(self, test: Any) -> float:
+        """The share of the sample for which `test(text)` holds."""
+        texts = self.texts()
+        return sum(1 for t in texts if test(t)) / len(texts) if texts else 0.0
+
+    def distinct(self) -> list[str]:
+        """Its values, whitespace folded, most frequent first."""
+        return [value for value, _ in self.counts.most_common()]
+
+
+@dataclass
+class Placed:
+    field: str
+    column: str
+    how: str  # "exact", "synonym (de)", "close to 'e mail'", "values: 98% email addresses"
+    strength: float
 
 
 @dataclass
 class Draft:
-    """Which column went where, what the samples showed, and what was left over."""
+    """Which column went where and why, what the values showed, and what was left over."""
 
-    placed: dict[str, str] = field(default_factory=dict)  # role -> column
+    columns: dict[str, Column] = field(default_factory=dict)
+    placed: dict[str, str] = field(default_factory=dict)  # field -> column (the first, for MANY)
+    placements: list[Placed] = field(default_factory=list)
+    ignored: dict[str, str] = field(default_factory=dict)  # column -> why it is left out
     unplaced: list[str] = field(default_factory=list)
-    samples: dict[str, list[Any]] = field(default_factory=dict)  # column -> non-empty sample values
+    closest: dict[str, str] = field(default_factory=dict)  # unplaced column -> nearest field
+    questions: dict[str, Question] = field(default_factory=dict)  # column -> matched question
+    todo_lines: list[int] = field(default_factory=list)  # filled in by `render_mapping`
+
+    @property
+    def samples(self) -> dict[str, list[Any]]:
+        return {header: column.samples for header, column in self.columns.items()}
+
+    def many(self, name: str) -> list[str]:
+        return [p.column for p in self.placements if p.field == name]
+
+    def how(self, column: str) -> str:
+        return next((p.how for p in self.placements if p.column == column), "")
 
 
-def place_columns(table: Table, sample_rows: int = SAMPLE_ROWS) -> Draft:
-    """Match headers to roles (first one wins), and keep a sample of each column's values."""
+@dataclass(frozen=True)
+class Question:
+    id: str
+    title: str
+    kind: str  # BOOLEAN, SINGLE_SELECT, MULTI_SELECT, TEXT, NUMBER, DATE, FILE…
+    options: tuple[tuple[str, str], ...]  # (id, name)
+    how: str
+
+
+def place_columns(table: Table, catalog: JobCatalog | None = None) -> Draft:
+    """Read the whole file once: place each column by its header, profile every column, then
+    place what is left by its values (and against the integration's jobs and questions)."""
     draft = Draft()
-    for header in table.headers:
-        role = _LOOKUP.get(_norm(header))
-        if role is None:
-            for name, candidate in _LOOKUP.items():  # "E-Mail (privat)", "Mobile phone number"
-                if len(name) > 3 and re.search(rf"\b{re.escape(name)}\b", _norm(header)):
-                    role = candidate
-                    break
-        if role is not None and role not in draft.placed:
-            draft.placed[role] = header
-        else:
-            draft.unplaced.append(header)
-    draft.samples = {h: [] for h in table.headers}
-    for count, row in enumerate(table.rows):
-        if count >= sample_rows:
-            break
-        for header, value in zip(table.headers, row.values, strict=True):
-            if value is not None and as_text(value).strip():
-                draft.samples[header].append(value)
+    matched = {header: _header_match(header) for header in table.headers}
+    draft.columns = _profile(table, matched)
+    _settle(draft, matched)
+    _place_by_values(draft, catalog)
     return draft
 
 
-# --- the draft as YAML ------------------------------------------------------------------------
+def _header_match(header: str) -> Placed | None:
+    """The field a header names: exactly (3), as a synonym (2), holding a synonym as words (1),
+    or spelt close to one (below 1). An id column never names a person."""
+    folded = fold(header)
+    if not folded:
+        return None
+    table = synonym_table()[0]
+    found = table.get(folded)
+    is_id = folded.split()[-1] in ID_WORDS or folded == "#"
+    if found is not None and found.field == "ignore" and is_id:
+        return Placed("ignore", header, "an id from the system the file came from", 2.0)
+    if found is not None:
+        how = "exact" if found.language == "kombo" else f"synonym, {found.language}"
+        strength = 3.0 if found.language == "kombo" else 2.0 - found.rank / 10_000
+        return Placed(found.field, header, how, strength)
+    if is_id:
+        return Placed("ignore", header, "an id from the system the file came from", 1.5)
+    best: tuple[int, str] | None = None
+    for name in table:
+        if len(name) < 4 and " " not in name or (best is not None and len(name) <= best[0]):
+            continue
+        if re.search(rf"(?<![a-z0-9]){name}(?![a-z0-9])", folded):
+            best = (len(name), name)
+    if best is not None:
+        synonym = table[best[1]]
+        return Placed(synonym.field, header, f"holds '{best[1]}'", 1.0 + best[0] / 1000)
+    long_names = [name for name in table if len(name) >= 5]
+    close = difflib.get_close_matches(folded, long_names, n=1, cutoff=FUZZY_CUTOFF)
+    if close:
+        ratio = difflib.SequenceMatcher(None, folded, close[0]).ratio()
+        return Placed(table[close[0]].field, header, f"close to '{close[0]}'", ratio)
+    return None
+
+
+def _profile(table: Table, matched: dict[str, Placed | None]) -> dict[str, Column]:
+    """Every column read whole: samples, distinct values, and the date order of the columns
+    that hold dates, decided as the dry run decides it (`validate.DateOrderProfile`)."""
+    columns = {h: Column(h, i) for i, h in enumerate(table.headers)}
+    dated: dict[int, bool | None] = {
+        i: None
+        for i, h in enumerate(table.headers)
+        if (m := matched[h]) is not None and m.field in DATE_FIELDS
+    }
+    profile = DateOrderProfile(dated, None)
+    ordered = list(columns.values())
+    for row in table.rows:
+        if dated:
+            profile.observe(row)
+        for column, value in zip(ordered, row.values, strict=False):
+            if value is None:
+                continue
+            text = " ".join(as_text(value).split())
+            if not text:
+                continue
+            column.filled += 1
+            if len(column.samples) < SAMPLE_VALUES:
+                column.samples.append(value)
+            if text in column.counts or len(column.counts) < MAX_DISTINCT:
+                column.counts[text] += 1
+    for index, order in profile.decide().items():
+        ordered[index].date_order = order
+    return columns
+
+
+DATE_FIELDS = {"availability_date", "gdpr_until"}
+FIELD_PATHS = {  # where each field of the table goes in the body, for the comments
+    "full_name": "candidate.first_name and last_name, split",
+    "salary": "candidate.salary_expectations.amount",
+    "location": "candidate.location",
+    "linkedin": "candidate.social_links",
+    "links": "candidate.social_links",
+    "job": "application.job_id",
+    "stage": "application.stage_id",
+    "cv": "attachments, CV",
+    "cover_letter": "attachments, COVER_LETTER",
+    "other_file": "attachments, OTHER",
+    "gdpr_given": "gdpr_consent.given",
+    "gdpr_until": "gdpr_consent.expires_at",
+    "recruiter": "sourced_by.user_email",
+    **{f: f"candidate.location.{f}" for f in ("city", "country", "zip_code", "state", "street_1")},
+}
+
+
+def _settle(draft: Draft, matched: dict[str, Placed | None]) -> None:
+    """One column per field, the strongest match winning (ties: the leftmost); the others
+    are not placed, with the field they came closest to."""
+    winners: dict[str, Placed] = {}
+    for found in matched.values():
+        if found is None or found.field in MANY:
+            continue
+        held = winners.get(found.field)
+        if held is None or found.strength > held.strength:
+            winners[found.field] = found
+    title = winners.get("title")
+    for header, found in matched.items():
+        if (
+            found is not None
+            and found.field == "title"
+            and found is not title
+            and "job" not in winners
+            and "job" in fold(header).split()
+        ):  # "Job Title" beside "Current Job Title": the job applied to
+            found = winners["job"] = Placed("job", header, "a job title beside the current one", 1)
+        if found is None:
+            draft.unplaced.append(header)
+        elif found.field == "ignore":
+            draft.ignored[header] = (
+                found.how if found.how.startswith("an id") else "no field of Kombo's candidate"
+            )
+        elif found.field in MANY or winners[found.field] is found:
+            draft.placements.append(found)
+        else:
+            draft.unplaced.append(header)
+            draft.closest[header] = f"{found.field}, taken by '{winners[found.field].column}'"
+    _settle_names(draft)
+    draft.placed = {}
+    for placed in draft.placements:
+        draft.placed.setdefault(placed.field, placed.column)
+
+
+def _settle_names(draft: Draft) -> None:
+    """First and last name columns win over a full name, which is then left out on purpose."""
+    fields = {p.field: p for p in draft.placements}
+    if {"first_name", "last_name"} <= fields.keys() and "full_name" in fields:
+        full = fields["full_name"]
+        draft.placements.remove(full)
+        draft.ignored[full.column] = "the names come from the first and last name columns"
+    if "source" in fields:
+        source = fields["source"]
+        draft.placements.remove(source)
+        draft.ignored[source.column] = "Kombo deprecates `source`; map it under remote_fields"
+
+
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}$")
+_NAMED_EMAIL = re.compile(r'^\s*"?([^"<>@]*?)"?\s*<\s*([^<>@\s]+@[^<>\s]+)\s*>\s*$')
+_URL = re.compile(r"^(https?://|www\.)\S+$|^[\w.-]+\.[a-z]{2,}/\S*$", re.IGNORECASE)
+_PHONE = re.compile(r"^(\+|00|0|\()[\d\s()./-]{6,}$")
+
+
+def _place_by_values(draft: Draft, catalog: JobCatalog | None) -> None:
+    """Columns no header placed, by what they hold: email addresses, `Name <email>` cells,
+    LinkedIn and other links, phone numbers; with an integration, its job titles and the
+    answers to its screening questions. A recruiter column of names (not emails) is left out:
+    `sourced_by` names a user by email."""
+    for name in ("cv", "cover_letter", "other_file"):
+        for header in draft.many(name):
+            if draft.columns[header].share(_is_file) < 0.5:
+                draft.placements = [p for p in draft.placements if p.column != header]
+                draft.placed.pop(name, None)
+                draft.ignored[header] = "holds text, not the paths or links of files"
+    recruiter = draft.placed.get("recruiter")
+    if recruiter is not None and draft.columns[recruiter].share(_EMAIL.match) < 0.8:
+        draft.placements = [p for p in draft.placements if p.column != recruiter]
+        del draft.placed["recruiter"]
+        draft.ignored[recruiter] = "holds names; sourced_by needs the users' email addresses"
+    for header in list(draft.unplaced):
+        column = draft.columns[header]
+        if not column.samples:
+            continue
+        found: Placed | None = None
+        if "email_address" not in draft.placed and column.share(_NAMED_EMAIL.match) >= 0.8:
+            found = Placed("email_address", header, "values: Name <email> cells", 0.5)
+        elif "email_address" not in draft.placed and column.share(_EMAIL.match) >= 0.8:
+            found = Placed("email_address", header, "values: email addresses", 0.5)
+        elif column.share(lambda t: "linkedin.com/" in t.casefold()) >= 0.8:
+            found = Placed("links", header, "values: LinkedIn profiles", 0.5)
+        elif column.share(_URL.match) >= 0.8:
+            found = Placed("links", header, "values: web addresses", 0.5)
+        elif "phone_number" not in draft.placed and column.share(_is_phone) >= 0.8:
+            found = Placed("phone_number", header, "values: phone numbers", 0.5)
+        if found is not None:
+            _take(draft, found)
+    if catalog is None:
+        return
+    if "job" not in draft.placed:
+        for header in list(draft.unplaced) + [p.column for p in draft.placements]:
+            share = _job_share(draft.columns[header], catalog)
+            if share >= 0.5 and "job" not in draft.placed:
+                for placed in [p for p in draft.placements if p.column == header]:
+                    draft.placements.remove(placed)
+                    draft.placed.pop(placed.field, None)
+                _take(draft, Placed("job", header, f"values: {share:.0%} are job names", 0.5))
+    for header in list(draft.unplaced):
+        question = _question_for(draft.columns[header], draft, catalog)
+        if question is not None:
+            draft.questions[header] = question
+            draft.unplaced.remove(header)
+
+
+def _take(draft: Draft, found: Placed) -> None:
+    if found.column in draft.unplaced:
+        draft.unplaced.remove(found.column)
+    draft.closest.pop(found.column, None)
+    draft.placements.append(found)
+    draft.placed.setdefault(found.field, found.column)
+
+
+_FILE = re.compile(r"\.[A-Za-z0-9]{2,5}$|^(https?|file)://", re.IGNORECASE)
+
+
+def _is_file(text: str) -> bool:
+    """A path or a link to a file: `cvs/anna.pdf`, `https://…`; not a letter written out."""
+    return bool(_FILE.search(text)) and "\n" not in text and len(text) < 1000
+
+
+def _is_phone(text: str) -> bool:
+    return bool(_PHONE.match(text)) and 7 <= sum(c.isdigit() for c in text) <= 15
+
+
+# --- matching the integration ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a value of the file was matched to: an id (None: nothing good enough) and why."""
+
+    target: str | None
+    note: str
+
+
+def _similarity(a: str, b: str) -> float:
+    """How alike two names are (0 to 1): the closer of their spelling and of their words."""
+    fa, fb = fold(a), fold(b)
+    if not fa or not fb:
+        return 0.0
+    if fa == fb:
+        return 1.0
+    spelling = difflib.SequenceMatcher(None, fa, fb).ratio()
+    wa, wb = set(fa.split()), set(fb.split())
+    words = len(wa & wb) / max(len(wa), len(wb))
+    return max(spelling, words)
+
+
+def _is_open(job: dict[str, Any]) -> bool:
+    return str(job.get("status") or "").upper() in {"OPEN", "ACTIVE", "PUBLISHED", ""}
+
+
+def match_job(value: str, jobs: list[dict[str, Any]]) -> Match:
+    """A file's job title -> the live job: its id, remote id or code, else the name exactly,
+    else the closest name; open jobs first. The note gives the confidence and the runner-up."""
+    text = " ".join(value.split())
+    for job in jobs:
+        ids = {str(job.get(key) or "") for key in ("id", "remote_id", "job_code")}
+        if text in ids - {""}:
+            return Match(job["id"], f"{_job_label(job)}, by its id")
+    scored = sorted(
+        ((_similarity(text, str(job.get("name") or "")), _is_open(job), job) for job in jobs),
+        key=lambda t: (t[0], t[1]),
+        reverse=True,
+    )
+    open_ones = [s for s in scored if s[1]]
+    best = open_ones[0] if open_ones and open_ones[0][0] >= JOB_CUTOFF else None
+    if best is None:
+        closest = f"closest: {_job_label(scored[0][2])}, {scored[0][0]:.2f}" if scored else ""
+        return Match(None, f"no open job matches; {closest}".rstrip("; "))
+    rivals = [s for s in scored if s[2] is not best[2]]
+    runner = f"; runner-up: {_job_label(rivals[0][2])}, {rivals[0][0]:.2f}" if rivals else ""
+    how = "exact" if best[0] == 1.0 else f"fuzzy {best[0]:.2f}"
+    return Match(best[2]["id"], f"{_job_label(best[2])}, {how}{runner}")
+
+
+def _job_label(job: dict[str, Any]) -> str:
+    return f"{job.get('name') or '?'} ({job.get('status') or '?'})"
+
+
+def _job_share(column: Column, catalog: JobCatalog) -> float:
+    """The share of a column's distinct values that are, exactly, the names of live jobs."""
+    names = {fold(str(job.get("name") or "")) for job in catalog.listed}
+    values = column.distinct()
+    return sum(1 for v in values if fold(v) in names) / len(values) if values else 0.0
+
+
+def match_name(value: str, named: list[tuple[str, str]]) -> Match:
+    """A stage or an option named in the file -> its id among `named` (id, name)."""
+    scored = sorted(((_similarity(value, n), i, n) for i, n in named), reverse=True)
+    if not scored or scored[0][0] < JOB_CUTOFF:
+        closest = f"; closest: {scored[0][2]}, {scored[0][0]:.2f}" if scored else ""
+        return Match(None, f"no match{closest}")
+    score, target, name = scored[0]
+    return Match(target, f"{name}, {'exact' if score == 1.0 else f'fuzzy {score:.2f}'}")
+
+
+def _question_for(column: Column, draft: Draft, catalog: JobCatalog) -> Question | None:
+    """The screening question a column answers: its header in the question's title (all its
+    words, or spelt alike), or its values the options of a select question."""
+    best: tuple[float, Question] | None = None
+    words = {w for w in fold(column.header).split() if len(w) > 2}
+    values = {fold(v) for text in column.distinct() for v in _parts(text, _separator(column))}
+    seen: set[str] = set()
+    for job in _jobs_in_play(draft, catalog):
+        for question in job.get("screening_questions") or []:
+            if question["id"] in seen:
+                continue
+            seen.add(question["id"])
+            title = str(question.get("title") or "")
+            form = question.get("format") or {}
+            options = tuple(
+                (str(o["id"]), str(o.get("name") or "")) for o in form.get("options") or []
+            )
+            names = {fold(n) for _, n in options}
+            in_title = len(words & set(fold(title).split())) / len(words) if words else 0.0
+            score, how = max(in_title, _similarity(column.header, title)), "its header"
+            if names and values and len(values & names) / len(values) > score:
+                score, how = len(values & names) / len(values), "its values are the options"
+            if score >= QUESTION_CUTOFF and (best is None or score > best[0]):
+                kind = str(form.get("type") or "?")
+                best = (score, Question(question["id"], title, kind, options, how))
+    return None if best is None else best[1]
+
+
+def _jobs_in_play(draft: Draft, catalog: JobCatalog) -> list[dict[str, Any]]:
+    """The jobs the file's rows go to, as far as they can be told; else every open job."""
+    job_column = draft.placed.get("job")
+    if job_column is not None:
+        ids = {match_job(v, catalog.listed).target for v in draft.columns[job_column].distinct()}
+        chosen = [job for job in catalog.listed if job["id"] in ids]
+        if chosen:
+            return chosen
+    return [job for job in catalog.listed if _is_open(job)] or catalog.listed
+
+
+def _separator(column: Column) -> str | None:
+    """The separator of a column whose cells hold several values ("Python, Go"), if any."""
+    texts = column.texts()
+    for separator in SEPARATORS:
+        holding = sum(1 for t in texts if separator in t)
+        if holding and holding >= len(texts) * 0.2:
+            return separator
+    return None
+
+
+def _parts(text: str, separator: str | None) -> list[str]:
+    parts = text.split(separator) if separator else [text]
+    return [p.strip() for p in parts if p.strip()]
+
+
+# --- the draft as YAML -----------------------------------------------------------------------
 #
 # One function per section and per candidate field, each returning its lines. Every text taken
-# from the file (a header, a sample value, the sheet's name) goes into the YAML through `_scalar`,
-# and into a comment through `_comment`; everything else is YAML written out here.
+# from the file (a header, a value, the sheet's name) goes into the YAML through `_scalar`, and
+# into a comment through `_comment`; everything else is YAML written out here. A line holding
+# the placeholder says why in a `# TODO:` comment; a line to look at says so in `# CHECK:`.
 
 MAX_SIMPLE_KEY = 1024  # characters; PyYAML reads a longer key only in the explicit `? key` form
 _PLAIN = re.compile(r"[A-Za-z\u00c0-\uffff][\w\u00c0-\uffff .()/-]*")
-_NOT_TEXT_IN_SOME_YAML = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}
+_NOT_TEXT_IN_SOME_YAML = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "todo"}
 _DECIMAL_COMMA = re.compile(r"\d\.\d{3}(?!\d)|\d,\d{1,2}\b")  # 65.000 or 1,5
-FILE_TYPES = (("cv", "CV"), ("cover_letter", "COVER_LETTER"), ("other_file", "OTHER"))  # role, type
+FILE_TYPES = (("cv", "CV"), ("cover_letter", "COVER_LETTER"), ("other_file", "OTHER"))
 LOCATION_PARTS = ("city", "zip_code", "state", "street_1")  # the country comes last, always
-TODO_GENDER = "~  # TODO: MALE, FEMALE or OTHER"
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}  # in double quotes
+_TODO_LINE = re.compile(rf"(:|\{{value:)\s+{PLACEHOLDER}\s*(\}}|$|\s+#)")
+PERIOD_WORDS = {
+    "MONTH": ("month", "monthly", "monat", "monatlich", "mensuel", "mensual", "mese", "maand"),
+    "YEAR": ("year", "yearly", "annual", "jahr", "jahres", "p a", "annuel", "anual", "anno"),
+}
 
 
-def render_mapping(draft: Draft, table: Table) -> str:
-    """The YAML text of the draft, commented: its sections, a blank line between two."""
+def render_mapping(
+    draft: Draft, table: Table, catalog: JobCatalog | None = None, integration: str | None = None
+) -> str:
+    """The YAML text of the draft, commented: its sections, a blank line between two. Sets
+    `draft.todo_lines`: the lines the user must edit before a row can pass."""
     sections = (
-        _preamble(table),
+        _preamble(table, integration, catalog),
         _input(table),
         _candidate(draft),
-        _application(draft),
-        _attachments(draft),
+        _application(draft, catalog),
+        _attachments(draft, catalog),
+        _answers(draft),
+        _sourced_by(draft),
         _gdpr_consent(draft),
-        _unplaced_columns(draft),
+        _accounting(draft),
     )
-    return "\n\n".join("\n".join(lines) for lines in sections if lines) + "\n"
-
-
-def _preamble(table: Table) -> list[str]:
-    return [
-        f"# Drafted by `kombo-import init` from {_comment(table.path.name)}."
-        " Check every line, fill in the TODOs,",
-        "# then run `kombo-import validate` on the file with this mapping."
-        " Format: mappings/example.yaml.",
-        "version: 1",
+    text = "\n\n".join("\n".join(lines) for lines in sections if lines) + "\n"
+    draft.todo_lines = [
+        number for number, line in enumerate(text.splitlines(), 1) if _TODO_LINE.search(line)
     ]
+    return text
+
+
+def _preamble(table: Table, integration: str | None, catalog: JobCatalog | None) -> list[str]:
+    lines = [
+        f"# Drafted by `kombo-import init` from {_comment(table.path.name)}. Check every line;",
+        f"# each {PLACEHOLDER} refuses the rows it touches (unmapped_required) until you edit it,"
+        " and each",
+        "# CHECK says what to look at. Then run `kombo-import validate` on the file with this"
+        " mapping.",
+        '# Format: mappings/example.yaml. To send nothing for a value of a map, map it to "".',
+    ]
+    if catalog is not None and integration is not None:
+        open_jobs = sum(1 for job in catalog.listed if _is_open(job))
+        lines.append(
+            f"# Ids from integration {_comment(integration)}: {len(catalog.listed)} jobs,"
+            f" {open_jobs} open (`kombo-import jobs` lists them)."
+        )
+    return [*lines, "version: 1"]
 
 
 def _input(table: Table) -> list[str]:
@@ -337,49 +592,90 @@ def _candidate(draft: Draft) -> list[str]:
     return ["candidate:", *(line for field_lines in fields for line in field_lines(draft))]
 
 
+_NAME_PART = r'^\s*"?([^"<]*?)"?\s*<'  # the name of `Name <email>`
+_EMAIL_PART = r"([^<>\s]+@[^<>\s]+)"  # the address, in `Name <email>` or alone
+
+
 def _names(draft: Draft) -> list[str]:
-    """Two columns as they are, one full name split in two, or TODOs."""
+    """Two columns as they are, one full name split in two (`Name <email>` cells too), or TODOs."""
     placed = draft.placed
     if "first_name" in placed and "last_name" in placed:
         return [
             f"  first_name: {_scalar(placed['first_name'])}",
             f"  last_name: {_scalar(placed['last_name'])}",
         ]
-    if "full_name" in placed:
+    full = placed.get("full_name")
+    email = placed.get("email_address")
+    if full is None and email is not None and "Name <email>" in draft.how(email):
+        prefix = f"{{regex: {{pattern: '{_NAME_PART}', group: 1}}}}, "
         return [
-            f"  {part}: {_column(placed['full_name'], f'[{part}]')}"
+            f"  {part}: {_column(email, f'[{prefix}{part}]')}"
             for part in ("first_name", "last_name")
         ]
+    if full is not None:
+        lines = [f"  {part}: {_column(full, f'[{part}]')}" for part in ("first_name", "last_name")]
+        if any("," in t for t in draft.columns[full].texts()):
+            lines[0] += '  # CHECK: "Wolf, Anna" is read last name first'
+        return lines
     return [
-        "  first_name: TODO  # no column for the first name was found",
-        "  last_name: TODO  # no column for the last name was found",
+        f"  {part}: {PLACEHOLDER}  # TODO: no column for the {part.replace('_', ' ')} was found"
+        for part in ("first_name", "last_name")
+        if part not in placed
+    ] + [
+        f"  {part}: {_scalar(placed[part])}"
+        for part in ("first_name", "last_name")
+        if part in placed
     ]
 
 
 def _email_address(draft: Draft) -> list[str]:
     column = draft.placed.get("email_address")
     if column is None:
-        return ["  email_address: TODO  # no e-mail column was found; Kombo requires one"]
+        return [
+            f"  email_address: {PLACEHOLDER}  # TODO: no e-mail column was found; Kombo needs it"
+        ]
+    if "Name <email>" in draft.how(column) or draft.columns[column].share(_NAMED_EMAIL.match):
+        regex = f"{{regex: {{pattern: '{_EMAIL_PART}', group: 1}}}}"
+        return [f"  email_address: {_column(column, f'[{regex}, lower]')}  # Name <email> cells"]
     return [f"  email_address: {_column(column, '[lower]')}"]
 
 
 def _phone_number(draft: Draft) -> list[str]:
-    """The column as it is, or with a region when the sample has national numbers (0151…)."""
+    """The column with the region its own international numbers show, when it also holds
+    national ones (0151…); with none to show it, as written."""
     column = draft.placed.get("phone_number")
     if column is None:
         return []
-    national = sum(1 for value in draft.samples[column] if _is_national(as_text(value).strip()))
+    texts = [t for t in draft.columns[column].texts() if t]
+    national = sum(1 for t in texts if t.startswith("0") and not t.startswith("00"))
     if not national:
         return [f"  phone_number: {_scalar(column)}"]
+    regions = Counter(r for r in (_region_of(t) for t in texts) if r is not None)
+    if len(regions) == 1:
+        ((region, count),) = regions.items()
+        return [
+            f"  phone_number: {_column(column, f'[{{phone: {{region: {region}}}}}]')}"
+            f"  # {national} national numbers read as {region}, as the file's {count} +CC ones"
+        ]
+    shown = ", ".join(f"{r} ({n})" for r, n in regions.most_common(4)) or "none"
     return [
-        f"  phone_number: {_column(column, '[{phone: {region: DE}}]')}"
-        f"  # TODO: the country of numbers written without +CC ({national} in the sample)"
+        f"  phone_number: {_scalar(column)}  # CHECK: {national} numbers have no +CC and are sent"
+        f" as written; the others are from {shown}: add transform: [{{phone: {{region: XX}}}}]"
     ]
 
 
-def _is_national(number: str) -> bool:
-    """0151 1234567, not +49… nor 0049…"""
-    return number.startswith("0") and not number.startswith("00")
+def _region_of(text: str) -> str | None:
+    """The country of a number written with its country code (+49…, 0049…)."""
+    if not text.startswith(("+", "00")):
+        return None
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse("+" + text.removeprefix("+").removeprefix("00"), None)
+    except phonenumbers.NumberParseException:
+        return None
+    region = phonenumbers.region_code_for_country_code(number.country_code or 0)
+    return None if region in (None, "ZZ", "001") else str(region)
 
 
 def _company_and_title(draft: Draft) -> list[str]:
@@ -391,13 +687,17 @@ def _company_and_title(draft: Draft) -> list[str]:
 
 
 def _gender(draft: Draft) -> list[str]:
-    """A value map with every value of the sample; the ones not recognised are TODOs."""
+    """A value map with every value of the column; those the table does not know are TODOs."""
     column = draft.placed.get("gender")
     if column is None:
         return []
+    genders = synonym_table()[1]
     lines = ["  gender:", f"    column: {_scalar(column)}", "    map:"]
-    for value in _distinct(draft.samples[column]):
-        lines += _map_entry(value, GENDER_VALUES.get(value.casefold()) or TODO_GENDER)
+    for value in draft.columns[column].distinct()[:MAX_MAPPED_VALUES]:
+        target = genders.get(value.casefold()) or genders.get(fold(value))
+        lines += _map_entry(
+            value, target or f'{PLACEHOLDER}  # TODO: MALE, FEMALE, OTHER, or "" to send nothing'
+        )
     return lines
 
 
@@ -405,84 +705,293 @@ def _availability_date(draft: Draft) -> list[str]:
     column = draft.placed.get("availability_date")
     if column is None:
         return []
-    return [f"  availability_date: {_date_spec(column, draft.samples[column])}"]
+    return [f"  availability_date: {_date_spec(draft.columns[column])}"]
+
+
+def _date_spec(column: Column) -> str:
+    """Date cells need nothing; dates as text are read as the dry run reads them, each column in
+    the order its own dates prove (a day over 12). When none proves it, dotted dates are day
+    first (31.03.2026 is written nowhere month first); other ambiguous dates are refused row by
+    row (`ambiguous_date`) until `dayfirst:` says which."""
+    texts = [as_text(v).strip() for v in column.samples if not isinstance(v, (dt.date, int, float))]
+    if not texts:
+        return _scalar(column.header)
+    order = column.date_order
+    if order is not None and order.inferred:
+        return f"{_column(column.header, '[date]')}  # {order.settled_by}"
+    ambiguous = [t for t in texts if re.match(r"^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}", t)]
+    if ambiguous and all("." in t for t in ambiguous):
+        return f"{_column(column.header, '[{date: {dayfirst: true}}]')}  # dotted dates: day first"
+    if ambiguous:
+        return (
+            f"{_column(column.header, '[date]')}  # CHECK: no date proves day or month first;"
+            " set {date: {dayfirst: true}} (31/12) or false (12/31)"
+        )
+    return _column(column.header, "[date]")
 
 
 def _salary_expectations(draft: Draft) -> list[str]:
-    """The amount, read with a decimal comma when the sample writes numbers the German way."""
+    """The amount, read with a decimal comma when the column writes numbers the German way; the
+    period from the header's words, else a TODO."""
     column = draft.placed.get("salary")
     if column is None:
         return []
-    german = any(isinstance(v, str) and _DECIMAL_COMMA.search(v) for v in draft.samples[column])
+    texts = draft.columns[column].texts()
+    german = any(_DECIMAL_COMMA.search(t) for t in texts if not t.replace(".", "").isdigit())
     number = '{number: {decimal: ","}}' if german else "number"
+    words = f" {fold(column)} "
+    period = next(
+        (p for p, names in PERIOD_WORDS.items() if any(f" {n}" in words for n in names)), None
+    )
+    period_line = (
+        f"    period: {{value: {period}}}  # from the header"
+        if period
+        else f"    period: {{value: {PLACEHOLDER}}}  # TODO: YEAR or MONTH"
+    )
     return [
         "  salary_expectations:",
         f"    amount: {_column(column, f'[{number}]')}",
-        "    period: {value: YEAR}  # TODO: or MONTH",
+        period_line,
     ]
 
 
 def _location(draft: Draft) -> list[str]:
-    """The parts found, and a country in any case (Kombo needs one with a location)."""
+    """The parts found, and a country only from the file: its country column, or the last
+    part of a "City, Country" location; else a TODO (a country guessed would pass)."""
     placed = draft.placed
-    parts = [f"    {key}: {_scalar(placed[key])}" for key in LOCATION_PARTS if key in placed]
+    lines = [f"    {key}: {_scalar(placed[key])}" for key in LOCATION_PARTS if key in placed]
+    combined = placed.get("location")
+    country_in_location = False
+    if combined is not None:
+        texts = draft.columns[combined].texts()
+        # a country's name ends it ("Berlin, Germany"); two letters may be a state ("Austin, TX")
+        last_parts = [t.rsplit(",", 1)[-1].strip() for t in texts if "," in t]
+        named = sum(1 for part in last_parts if len(part) > 2 and _country_of(part))
+        country_in_location = named >= max(1, 0.8 * len(texts))
+        if "city" not in placed:
+            city = "{regex: {pattern: '^([^,]+)', group: 1}}"
+            lines.insert(0, f"    city: {_column(combined, f'[{city}]')}")
     if "country" in placed:
-        country = _column(placed["country"], "[country]")
-    elif parts:
-        country = "{value: DE}  # TODO: Kombo needs a country with a location"
+        codes = draft.columns[placed["country"]].texts()
+        unknown = sorted({t for t in codes if not _country_of(t)})
+        plain = all(len(t) == 2 and t.isupper() for t in codes)
+        country = _scalar(placed["country"]) if plain else _column(placed["country"], "[country]")
+        if unknown:
+            shown = ", ".join(repr(u) for u in unknown[:5])
+            country += f"  # CHECK: not a country: {_comment(shown)}"
+    elif combined is not None and country_in_location:
+        last = "{regex: {pattern: ',\\s*([^,]+)$', group: 1}}"
+        country = _column(combined, f"[{last}, country]") + "  # the last part of the location"
+    elif lines:
+        country = (
+            f"{{value: {PLACEHOLDER}}}  # TODO: the file names no country; Kombo needs one with"
+            " a location (e.g. {value: DE}), or delete the location"
+        )
     else:
         return []
-    return ["  location:", *parts, f"    country: {country}"]
+    return ["  location:", *lines, f"    country: {country}"]
+
+
+def _country_of(text: str) -> str | None:
+    try:
+        return to_country_code(text.strip())
+    except RowProblem:
+        return None
 
 
 def _social_links(draft: Draft) -> list[str]:
-    columns = [draft.placed[key] for key in ("linkedin", "links") if key in draft.placed]
+    columns = draft.many("links")
+    if "linkedin" in draft.placed:
+        columns.insert(0, draft.placed["linkedin"])
     if not columns:
         return []
-    return ["  social_links:", *(f'    - {{column: {_scalar(c)}, split: ";"}}' for c in columns)]
+    lines = ["  social_links:"]
+    for column in columns:
+        separator = _separator(draft.columns[column])
+        if separator is None:
+            lines.append(f"    - {_scalar(column)}")
+        else:
+            lines.append(f"    - {{column: {_scalar(column)}, split: {_scalar(separator)}}}")
+    return lines
 
 
-def _application(draft: Draft) -> list[str]:
-    """The job and the stage as value maps with empty ids; without a job column, one job id
-    for every row."""
+def _application(draft: Draft, catalog: JobCatalog | None) -> list[str]:
+    """The job and the stage: from the integration when there is one, else maps to fill in."""
     job, stage = draft.placed.get("job"), draft.placed.get("stage")
     if job is None:
         lines = [
-            "  job_id: {value: TODO}  # no job column: the Kombo job id every row applies to"
-            " (`kombo-import jobs`)"
+            f"  job_id: {PLACEHOLDER}  # TODO: no job column: the id of the job every row applies"
+            " to (`kombo-import jobs`)"
         ]
+    elif catalog is None:
+        lines = _todo_map("job_id", "job", draft.columns[job])
     else:
-        lines = _id_map("job_id", "job", job, draft.samples[job])
-    if stage is not None:
-        lines += _id_map("stage_id", "stage", stage, draft.samples[stage])
+        lines = _job_map(draft.columns[job], catalog)
+    if stage is not None and catalog is None:
+        lines += _todo_map("stage_id", "stage", draft.columns[stage])
+    elif stage is not None and catalog is not None:
+        lines += _stage_map(draft, job, draft.columns[stage], catalog)
     return ["application:", *lines]
 
 
-def _id_map(key: str, what: str, column: str, samples: list[Any]) -> list[str]:
-    """`key` as a value map from each value of the sample (the first MAX_MAPPED_VALUES) to an
-    empty id."""
-    values = _distinct(samples)
+def _todo_map(key: str, what: str, column: Column) -> list[str]:
     lines = [
         f"  {key}:",
-        f"    column: {_scalar(column)}",
-        f"    map:  # TODO: the Kombo {what} id of each value; list them with `kombo-import jobs`",
+        f"    column: {_scalar(column.header)}",
+        f"    map:  # TODO: the Kombo {what} id of each value (`kombo-import jobs`; or give"
+        " --integration-id to init)",
     ]
-    for value in values[:MAX_MAPPED_VALUES]:
-        lines += _map_entry(value, "~")
+    return lines + _entries(column.distinct(), lambda value: PLACEHOLDER)
+
+
+def _entries(values: list[str], target: Any) -> list[str]:
+    """Map entries for the first MAX_MAPPED_VALUES values; `target(value)` is YAML written here."""
+    lines = [
+        line for value in values[:MAX_MAPPED_VALUES] for line in _map_entry(value, target(value))
+    ]
     if len(values) > MAX_MAPPED_VALUES:
         lines.append(f"      # … and {len(values) - MAX_MAPPED_VALUES} more values in the file")
     return lines
 
 
-def _attachments(draft: Draft) -> list[str]:
-    files = [(draft.placed[role], kind) for role, kind in FILE_TYPES if role in draft.placed]
-    if not files:
-        return []
+def _job_map(column: Column, catalog: JobCatalog) -> list[str]:
+    values = column.distinct()
+    matches = {value: match_job(value, catalog.listed) for value in values}
+    found = sum(1 for m in matches.values() if m.target is not None)
+    lines = [
+        "  job_id:",
+        f"    column: {_scalar(column.header)}",
+        f"    map:  # {found} of {len(values)} job names matched to the integration's jobs",
+    ]
+    return lines + _entries(values, lambda value: _target(matches[value], "job"))
+
+
+def _target(match: Match, what: str) -> str:
+    if match.target is None:
+        return f"{PLACEHOLDER}  # TODO: {_comment(match.note)}; the {what}'s id, or delete the line"
+    return f"{_scalar(match.target)}  # {_comment(match.note)}"
+
+
+def _stage_map(draft: Draft, job: str | None, stage: Column, catalog: JobCatalog) -> list[str]:
+    """One map by stage name when the jobs the file names share their stages; else one by
+    job and stage together (a template), since each job has stages of its own."""
+    jobs = _jobs_in_play(draft, catalog)
+    by_name: dict[str, set[str]] = {}
+    for live in jobs:
+        for s in live.get("stages") or []:
+            by_name.setdefault(fold(str(s.get("name") or "")), set()).add(s["id"])
+    shared = all(len(ids) == 1 for ids in by_name.values())
+    if shared or job is None or "." in job + stage.header or "[" in job + stage.header:
+        named = [
+            (s["id"], str(s.get("name") or "")) for live in jobs for s in live.get("stages") or []
+        ]
+        named = list(dict.fromkeys(named))
+        matches = {value: match_name(value, named) for value in stage.distinct()}
+        note = "" if shared else "  # CHECK: the jobs have stages of their own"
+        return [
+            "  stage_id:",
+            f"    column: {_scalar(stage.header)}",
+            f"    map:{note}",
+            *_entries(stage.distinct(), lambda value: _target(matches[value], "stage")),
+        ]
+    return _stage_by_job(draft, job, stage, catalog)
+
+
+def _stage_by_job(draft: Draft, job: str, stage: Column, catalog: JobCatalog) -> list[str]:
+    pairs: list[str] = []
+    targets: dict[str, str] = {}
+    jobs_by_id = {live["id"]: live for live in catalog.listed}
+    table = draft.columns[job]
+    for title in table.distinct():
+        live = jobs_by_id.get(match_job(title, catalog.listed).target or "")
+        named = [(s["id"], str(s.get("name") or "")) for s in (live or {}).get("stages") or []]
+        for value in stage.distinct():
+            key = f"{title} / {value}"
+            pairs.append(key)
+            targets[key] = _target(match_name(value, named), "stage")
+    template = "{" + job.replace("{", "{{").replace("}", "}}") + "} / {"
+    template += stage.header.replace("{", "{{").replace("}", "}}") + "}"
     return [
+        "  stage_id:  # each job has stages of its own: the map is by job and stage",
+        f"    template: {_scalar(template)}",
+        "    map:",
+        *_entries(pairs, lambda key: targets[key]),
+    ]
+
+
+def _attachments(draft: Draft, catalog: JobCatalog | None) -> list[str]:
+    files = [(c, kind) for role, kind in FILE_TYPES for c in draft.many(role)]
+    files += [(draft.placed[role], kind) for role, kind in FILE_TYPES[:2] if role in draft.placed]
+    files = list(dict.fromkeys(files))
+    rules = _rules_comment(catalog.attachment_rules if catalog is not None else {})
+    if not files:
+        return rules
+    lines = [
         "attachments:  # paths relative to the file's folder, or --attachments-dir (a folder"
         " or a .zip)",
-        *(f"  - {{column: {_scalar(column)}, type: {kind}}}" for column, kind in files),
     ]
+    for column, kind in files:
+        separator = _separator(draft.columns[column])
+        split = "" if separator in (None, ",") else f", split: {_scalar(separator or '')}"
+        lines.append(f"  - {{column: {_scalar(column)}, type: {kind}{split}}}")
+    return rules + lines
+
+
+def _rules_comment(rules: dict[str, Any]) -> list[str]:
+    """The integration's attachment rules (types, counts, sizes), as a comment."""
+    if not rules:
+        return []
+    lines = ["# The integration's attachment rules:"]
+    for kind, rule in sorted((rules.get("types") or {}).items()):
+        if not rule:
+            continue
+        parts = []
+        if rule.get("max_amount") is not None:
+            parts.append(f"at most {rule['max_amount']}")
+        if rule.get("min_amount"):
+            parts.append(f"at least {rule['min_amount']}")
+        if rule.get("max_file_size_bytes"):
+            parts.append(f"up to {rule['max_file_size_bytes'] / 1e6:g} MB each")
+        if rule.get("accepted_mime_types"):
+            parts.append(", ".join(rule["accepted_mime_types"][:6]))
+        lines.append(f"#   {_comment(str(kind))}: {_comment('; '.join(parts) or 'no limits')}")
+    if rules.get("total_size_bytes"):
+        lines.append(f"#   all together: up to {rules['total_size_bytes'] / 1e6:g} MB")
+    return lines
+
+
+def _answers(draft: Draft) -> list[str]:
+    """Each column matched to a screening question; options by name -> their ids."""
+    if not draft.questions:
+        return []
+    lines = ["screening_question_answers:"]
+    for header, question in draft.questions.items():
+        column = draft.columns[header]
+        lines.append(
+            f"  {_scalar(question.id)}:  # {_comment(question.title)} ({question.kind}),"
+            f" {question.how}"
+        )
+        lines.append(f"    column: {_scalar(header)}")
+        if question.kind == "BOOLEAN":
+            lines.append("    transform: [bool]")
+        separator = _separator(column)
+        if question.kind == "MULTI_SELECT" and separator is not None:
+            lines.append(f"    split: {_scalar(separator)}")
+        if question.kind in ("SINGLE_SELECT", "MULTI_SELECT") and question.options:
+            split = separator if question.kind == "MULTI_SELECT" else None
+            values = list(dict.fromkeys(p for t in column.distinct() for p in _parts(t, split)))
+            targets = {v: _target(match_name(v, list(question.options)), "option") for v in values}
+            lines.append("    map:")
+            lines += _entries(values, targets.__getitem__)
+    return lines
+
+
+def _sourced_by(draft: Draft) -> list[str]:
+    """A recruiter column of email addresses names the sourcing user; of names, it cannot."""
+    column = draft.placed.get("recruiter")
+    if column is None:
+        return []
+    return ["sourced_by:", f"  user_email: {_scalar(column)}  # looked up among the users"]
 
 
 def _gdpr_consent(draft: Draft) -> list[str]:
@@ -491,54 +1000,50 @@ def _gdpr_consent(draft: Draft) -> list[str]:
     if given is not None:
         lines.append(f"  given: {_column(given, '[bool]')}")
     if until is not None:
-        lines.append(f"  expires_at: {_date_spec(until, draft.samples[until])}")
+        lines.append(f"  expires_at: {_date_spec(draft.columns[until])}")
     return ["gdpr_consent:", *lines] if lines else []
 
 
-def _unplaced_columns(draft: Draft) -> list[str]:
-    """A comment naming each column the draft leaves out, with a sample value. A source column
-    is recognised but not mapped either: it is listed last."""
-    source = draft.placed.get("source")
-    leftovers = [*draft.unplaced, *([] if source is None else [source])]
-    if not leftovers:
-        return []
-    return [
-        "# Columns not placed (ignored). Map them if Kombo should get them: a screening answer",
-        "# (screening_question_answers: {QUESTION_ID: column}), or an ATS's own field under"
-        " remote_fields:",
-        *(
-            f"#   {_comment(column)}   {_example(draft.samples.get(column))}"
-            for column in leftovers
-        ),
+def _accounting(draft: Draft) -> list[str]:
+    """Every column of the file, each in one line: where it went, why it was left out, or the
+    field it came closest to, with a value to recognise it by."""
+    placed = {p.column: p for p in draft.placements}
+    lines = [
+        f"# The file's {len(draft.columns)} columns: {len(placed) + len(draft.questions)} placed,"
+        f" {len(draft.ignored)} left out on purpose, {len(draft.unplaced)} not placed. Map one"
+        " left",
+        "# out as a screening answer (screening_question_answers: {QUESTION_ID: column}) or under"
+        " remote_fields:.",
     ]
+    for header, column in draft.columns.items():
+        if header in placed:
+            where = FIELD_PATHS.get(placed[header].field, f"candidate.{placed[header].field}")
+            what = f"placed: {where} ({placed[header].how})"
+        elif header in draft.questions:
+            what = f"placed: screening question {draft.questions[header].id}"
+        elif header in draft.ignored:
+            what = f"left out: {draft.ignored[header]}"
+        else:
+            closest = draft.closest.get(header) or _closest_field(header)
+            what = "not placed" + (f" (closest: {closest})" if closest else "")
+        lines.append(f"#   {_comment(header)}   {what}; {_example(column.samples)}")
+    return lines
 
 
-def _example(samples: list[Any] | None) -> str:
+def _closest_field(header: str) -> str | None:
+    names = list(synonym_table()[0])
+    close = difflib.get_close_matches(fold(header), names, n=1, cutoff=0.6)
+    found = synonym_table()[0][close[0]].field if close else "ignore"
+    return None if found == "ignore" else FIELD_PATHS.get(found, f"candidate.{found}")
+
+
+def _example(samples: list[Any]) -> str:
     if not samples:
-        return "(empty in the sample)"
+        return "empty"
     return f"e.g. {as_text(samples[0])[:40]!r}"  # repr: quoted, one line, escapes shown
 
 
-def _date_spec(column: str, samples: list[Any]) -> str:
-    """The column alone when no sample is text in one of `_DATE_SHAPES` (date cells need
-    nothing), else with a date transform naming the formats the sample shows."""
-    texts = [
-        as_text(v).strip() for v in samples if not isinstance(v, (dt.date, dt.datetime, int, float))
-    ]
-    formats = [fmt for pattern, fmt in _DATE_SHAPES if any(pattern.match(t) for t in texts)]
-    if not formats:
-        return _scalar(column)
-    shown = ", ".join(f"'{fmt}'" for fmt in formats)  # ours, all `%…`: single-quoted YAML
-    return _column(column, f"[{{date: {{formats: [{shown}]}}}}]")
-
-
-def _distinct(values: list[Any]) -> list[str]:
-    """The values as text, whitespace folded, most frequent first."""
-    counts = Counter(" ".join(as_text(v).split()) for v in values)
-    return [value for value, _ in counts.most_common()]
-
-
-# --- YAML for text from the file -----------------------------------------------------------
+# --- YAML for text from the file -------------------------------------------------------------
 
 
 def _column(header: str, transform: str) -> str:
@@ -559,7 +1064,7 @@ def _scalar(text: str) -> str:
     """`text` as a YAML scalar that loads back as exactly `text`, as a value, a key or inside a
     flow mapping. Plain when no YAML reader can misread it: a letter first, then letters,
     digits, spaces and `.()/-`, printable, no trailing space, and no word some YAML version
-    reads as a boolean or null (`yes`, `NO`, `null`...). Anything else double-quoted."""
+    reads as a boolean or null (`yes`, `NO`, `null`...), nor the placeholder. Else quoted."""
     if (
         _PLAIN.fullmatch(text)
         and text.isprintable()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 
 class ImporterError(Exception):
@@ -55,8 +56,11 @@ _SECRETS: set[str] = set()
 
 
 def remember_secret(secret: str) -> None:
-    """Scrub `secret` (and its escaped form, as a repr of bytes shows it) from every message."""
-    _SECRETS.update(s for s in (secret, repr(secret)[1:-1]) if len(s) >= 4)
+    """Scrub `secret` from every message, and its escaped forms: as a repr of bytes shows it,
+    and percent-encoded as a URL carries it (a log link a server built from it)."""
+    quoted = quote(secret, safe="")
+    forms = (secret, repr(secret)[1:-1], quoted, quoted.lower(), quote_plus(secret))
+    _SECRETS.update(s for s in forms if len(s) >= 4)
 
 
 def redact(text: str) -> str:

@@ -164,6 +164,13 @@ def recorded_attachments(input_path: Path) -> Path | None:
     return _recorded_path(_recorded(input_path).get("attachments"), input_path.parent)
 
 
+def recorded_origin(path: Path) -> Path | None:
+    """The input an earlier run read when it wrote this file to be imported again (its rejects,
+    its error.csv); None for any other file."""
+    entry = _recorded(path)
+    return _recorded_path(entry.get("input"), path.parent) if "attachments" in entry else None
+
+
 def _recorded_path(text: object, folder: Path) -> Path | None:
     """A path as a record holds it (relative to the record's folder), or None."""
     if not isinstance(text, str) or not text:

@@ -33,12 +33,16 @@ UNKNOWN_STAGE = "unknown_stage"
 UNKNOWN_QUESTION = "unknown_question"
 MISSING_REQUIRED_ANSWER = "missing_required_answer"  # a question the job requires, unanswered
 UNKNOWN_USER = "unknown_user"  # sourced_by: an email that is no user of the integration
+MISSING_REJECTION_REASON = "missing_rejection_reason"  # after_create: rejected without a reason
+UNKNOWN_REJECTION_REASON = "unknown_rejection_reason"  # not a reason of the integration
+TOO_MANY_ACTIONS = "too_many_actions"  # after_create: more notes and tags than one row holds
 CONTROL_CHARACTER = "control_character"
 CELL_TOO_LONG = "cell_too_long"
 ENCODING_ERROR = "encoding_error"
 CELL_ERROR = "cell_error"  # an Excel error value (#N/A, #DIV/0!, ...) in a mapped cell
 EXTRA_CELLS = "extra_cells"  # cells past the header's width: a wrong delimiter or dialect
 AMBIGUOUS_DATE = "ambiguous_date"
+UNMAPPED_REQUIRED = "unmapped_required"  # a TODO the mapping still holds (mapping.PLACEHOLDER)
 # Warnings: the row is sent, a person should look.
 NUMERIC_TEXT = "numeric_text"  # a number cell in a text field: leading zeros or + may be lost
 MOJIBAKE = "mojibake"  # text that looks decoded with the wrong encoding (Ã¼ for ü)

@@ -13,8 +13,10 @@ fixed rejects file keeps each person's record. The source file and row are kept 
     -> created; not found -> sent; the lookup fails -> needs_review again (or sent without
     looking, with --resend-needs-review, once a person has checked the ATS).
 
-The run's `--tag` is kept per record (`tag`): a candidate created but not yet tagged is tagged
-by the next run.
+Each action after the create (a note, the rejection, a tag: `actions.Action.key`) has a record
+of its own in `actions`, committed `sending` before its request leaves: `done`; `failed` (sent
+again next run); `needs_review`, or left `sending` by a crash (its answer was lost: never sent
+again without --resend-needs-review, since Kombo deduplicates no action).
 
 Every state change is its own transaction, committed before the request leaves (WAL mode, so
 a killed process keeps every committed change). One run at a time: the run holds an exclusive
@@ -39,10 +41,20 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
+from .actions import Action
 from .build import PostAtsCandidatesRequest
-from .client import request_body
+from .client import REFUSED_UNWRITTEN, request_body
 from .errors import InputFileError, OutputError, redact
-from .submit import Journal, Prior, RowResult, Settled, Status
+from .files import recorded_origin
+from .submit import (
+    ACTION_DONE,
+    ACTION_NEEDS_REVIEW,
+    Journal,
+    Prior,
+    RowResult,
+    Settled,
+    Status,
+)
 
 
 class State(StrEnum):
@@ -75,14 +87,25 @@ CREATE TABLE IF NOT EXISTS applications (
     created_at     REAL NOT NULL,
     updated_at     REAL NOT NULL,
     log_url        TEXT,            -- Kombo's link to its log of the last failed request
-    tag            TEXT,            -- the --tag added to the candidate
+    sent_at        REAL,            -- when its last request left: how late a lookup still is
     PRIMARY KEY (integration_id, email, job_id)
 );
 CREATE INDEX IF NOT EXISTS applications_state ON applications (integration_id, state);
+CREATE TABLE IF NOT EXISTS actions (
+    integration_id TEXT NOT NULL,
+    email          TEXT NOT NULL,
+    job_id         TEXT NOT NULL,
+    action         TEXT NOT NULL,   -- note:<sha256 of its text>, reject, tag:<name>
+    state          TEXT NOT NULL CHECK (state IN ('sending', 'done', 'failed', 'needs_review')),
+    error_code     TEXT,
+    error_message  TEXT,
+    updated_at     REAL NOT NULL,
+    PRIMARY KEY (integration_id, email, job_id, action)
+);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-# Version 1 lacked needs_review, log_url and tag: SQLite cannot widen a CHECK in place, so the
-# table is copied, in one transaction.
+# Version 1 lacked needs_review, log_url and the actions: SQLite cannot widen a CHECK in place,
+# so the table is copied, in one transaction.
 MIGRATE_FROM_1 = f"""
 BEGIN IMMEDIATE;
 ALTER TABLE applications RENAME TO applications_v1;
@@ -90,9 +113,9 @@ DROP INDEX IF EXISTS applications_state;
 {TABLE}
 INSERT INTO applications (integration_id, email, job_id, source, row_number, fingerprint, state,
     retryable, attempts, candidate_id, application_id, error_code, error_message, created_at,
-    updated_at)
+    updated_at, sent_at)
 SELECT integration_id, email, job_id, source, row_number, fingerprint, state, retryable, attempts,
-    candidate_id, application_id, error_code, error_message, created_at, updated_at
+    candidate_id, application_id, error_code, error_message, created_at, updated_at, updated_at
 FROM applications_v1;
 DROP TABLE applications_v1;
 UPDATE meta SET value = '2' WHERE key = 'schema_version';
@@ -118,16 +141,16 @@ class Record:
     error_code: str | None
     error_message: str | None
     log_url: str | None = None
-    tag: str | None = None
+    sent_at: float | None = None
 
 
 _SELECT = (
     "SELECT integration_id, email, job_id, source, row_number, fingerprint, state, retryable, "
-    "attempts, candidate_id, application_id, error_code, error_message, log_url, tag "
+    "attempts, candidate_id, application_id, error_code, error_message, log_url, sent_at "
     "FROM applications"
 )
 # What `status` reads from a version-1 ledger, which it may not migrate (it only reads).
-_SELECT_V1 = _SELECT.replace("log_url, tag", "NULL, NULL")
+_SELECT_V1 = _SELECT.replace("log_url, sent_at ", "NULL, updated_at ")
 
 
 def _record(row: tuple[Any, ...]) -> Record:
@@ -150,7 +173,11 @@ def fingerprint(body: dict[str, Any], attachment_digests: list[str]) -> str:
 
 
 def default_path(input_path: Path) -> Path:
-    return input_path.with_name(input_path.name + ".kombo-ledger.sqlite")
+    """Beside the input. For a file a run wrote to be imported again (its rejects, its
+    error.csv), the ledger of that run's input: its rows are known there, and a row that may
+    have been created is looked up, never sent again blindly under a new ledger."""
+    origin = recorded_origin(input_path) or input_path
+    return origin.with_name(origin.name + ".kombo-ledger.sqlite")
 
 
 def sidecar_paths(path: Path) -> dict[str, Path]:
@@ -189,16 +216,18 @@ class Ledger:
                 self._db = sqlite3.connect(
                     f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30
                 )
-                self._db.execute("SELECT 1 FROM applications LIMIT 1")
                 version = self._version()
+                self._refuse_newer(version)
+                self._db.execute("SELECT 1 FROM applications LIMIT 1")
             except sqlite3.DatabaseError as exc:
                 raise InputFileError(f"{self.path}: is not a ledger ({exc}).") from exc
-            self._refuse_newer(version)
             self._select = _SELECT_V1 if version == 1 else _SELECT
             return
         self._lock_handle = _lock(self.path)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            version = self._version()
+            self._refuse_newer(version)  # before anything is written into a newer ledger
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # a killed process keeps every commit
             self._db.executescript(TABLE)
@@ -206,8 +235,6 @@ class Ledger:
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
-            version = self._version()
-            self._refuse_newer(version)
             if version == 1:
                 self._db.executescript(MIGRATE_FROM_1)
         except sqlite3.DatabaseError as exc:
@@ -221,15 +248,22 @@ class Ledger:
             raise
         self._select = _SELECT
 
-    def _version(self) -> int:
+    def _version(self) -> int | None:
+        """The file's ledger version; None for a new (empty) file."""
+        tables = {
+            name
+            for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if "meta" not in tables:
+            return 1 if "applications" in tables else None
         row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         try:
             return int(row[0]) if row else 1
         except ValueError:
             return SCHEMA_VERSION + 1  # not a version we wrote
 
-    def _refuse_newer(self, version: int) -> None:
-        if version > SCHEMA_VERSION:
+    def _refuse_newer(self, version: int | None) -> None:
+        if version is not None and version > SCHEMA_VERSION:
             raise InputFileError(
                 f"{self.path}: was written by a newer kombo-import (ledger version {version}); "
                 "upgrade kombo-import to use it."
@@ -327,8 +361,8 @@ class Ledger:
         """Committed before the request leaves: a crash from here on leaves it `sending`."""
         self._execute(
             "UPDATE applications SET state = 'sending', fingerprint = ?, attempts = attempts + 1, "
-            "updated_at = ? WHERE integration_id = ? AND email = ? AND job_id = ?",
-            (digest, time.time(), integration_id, email.casefold(), job_id),
+            "updated_at = ?, sent_at = ? WHERE integration_id = ? AND email = ? AND job_id = ?",
+            (digest, time.time(), time.time(), integration_id, email.casefold(), job_id),
         )
 
     def mark_created(
@@ -414,11 +448,32 @@ class Ledger:
             ),
         )
 
-    def mark_tagged(self, integration_id: str, email: str, job_id: str, tag: str) -> None:
+    def actions_of(self, integration_id: str, email: str, job_id: str) -> dict[str, str]:
+        """The application's actions after the create: key -> state."""
+        rows = self._execute(
+            "SELECT action, state FROM actions WHERE integration_id = ? AND email = ? "
+            "AND job_id = ?",
+            (integration_id, email.casefold(), job_id),
+        )
+        return {action: state for action, state in rows}
+
+    def mark_action(
+        self,
+        integration_id: str,
+        email: str,
+        job_id: str,
+        action: str,
+        state: str,
+        code: str | None = None,
+        message: str = "",
+    ) -> None:
         self._execute(
-            "UPDATE applications SET tag = ?, updated_at = ? "
-            "WHERE integration_id = ? AND email = ? AND job_id = ?",
-            (tag, time.time(), integration_id, email.casefold(), job_id),
+            "INSERT INTO actions (integration_id, email, job_id, action, state, error_code, "
+            "error_message, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (integration_id, email, job_id, action) DO UPDATE SET "
+            "state = excluded.state, error_code = excluded.error_code, "
+            "error_message = excluded.error_message, updated_at = excluded.updated_at",
+            (integration_id, email.casefold(), job_id, action, state, code, message, time.time()),
         )
 
     def mark_pending(self, integration_id: str, email: str, job_id: str) -> None:
@@ -496,7 +551,7 @@ class LedgerJournal(Journal):
         self.retry_failed = retry_failed
         self.resend_needs_review = resend_needs_review
         self._prints: dict[int, str] = {}
-        self._tags: dict[int, str | None] = {}  # the tag each row's candidate has already
+        self._sent_at: dict[int, float | None] = {}  # when an earlier run last sent each row
 
     def _key(self, request: PostAtsCandidatesRequest) -> tuple[str, str, str]:
         return (
@@ -518,7 +573,7 @@ class LedgerJournal(Journal):
             else request_fingerprint(request)
         )
         self._prints[row] = digest
-        self._tags[row] = earlier.tag
+        self._sent_at[row] = earlier.sent_at
         self.ledger.register(*key, self.source, row, digest)
         if earlier.state == State.CREATED:
             self._prints.pop(row, None)
@@ -546,12 +601,13 @@ class LedgerJournal(Journal):
             return Prior.NEW  # a person checked the ATS
         if earlier.state in (State.SENDING, State.NEEDS_REVIEW):
             return Prior.MAY_EXIST  # an earlier request may have created it
-        if earlier.fingerprint != digest or (earlier.retryable and earlier.attempts == 0):
-            return Prior.NEW
-        if earlier.retryable:
-            return Prior.NEW  # answered "not written" (a transient failure)
-        if self.retry_failed:
-            return Prior.MAY_EXIST if earlier.attempts else Prior.NEW
+        if earlier.retryable or earlier.attempts == 0:
+            return Prior.NEW  # answered "not written" (a transient failure), or never sent
+        if earlier.fingerprint != digest or self.retry_failed:
+            # Sent again: unless Kombo or the ATS refused it before writing, a failed write may
+            # have partly happened, so it is looked up first.
+            refused = (earlier.error_code or "").removeprefix("api.") in REFUSED_UNWRITTEN
+            return Prior.NEW if refused else Prior.MAY_EXIST
         self._prints.pop(row, None)
         return RowResult(
             row,
@@ -588,11 +644,34 @@ class LedgerJournal(Journal):
                 *key, digest, result.code, result.message, settled.retryable, result.log_url
             )
 
-    def wants_tag(self, row: int, request: PostAtsCandidatesRequest, tag: str) -> bool:
-        return self._tags.pop(row, None) != tag
+    def sent_ago(self, row: int) -> float | None:
+        sent_at = self._sent_at.pop(row, None)
+        return None if sent_at is None else max(0.0, time.time() - sent_at)
 
-    def tagged(self, row: int, request: PostAtsCandidatesRequest, tag: str) -> None:
-        self.ledger.mark_tagged(*self._key(request), tag)
+    def actions_settled(self, row: int, request: PostAtsCandidatesRequest) -> dict[str, str]:
+        found = self.ledger.actions_of(*self._key(request))
+        blocking = {ACTION_DONE} if self.resend_needs_review else {
+            ACTION_DONE, ACTION_NEEDS_REVIEW, "sending"
+        }  # fmt: skip
+        return {
+            key: ACTION_NEEDS_REVIEW if state == "sending" else state
+            for key, state in found.items()
+            if state in blocking
+        }
+
+    def action_sending(self, row: int, request: PostAtsCandidatesRequest, action: Action) -> None:
+        self.ledger.mark_action(*self._key(request), action.key, "sending")
+
+    def action_settled(
+        self,
+        row: int,
+        request: PostAtsCandidatesRequest,
+        action: Action,
+        state: str,
+        code: str | None = None,
+        message: str = "",
+    ) -> None:
+        self.ledger.mark_action(*self._key(request), action.key, state, code, message)
 
 
 def request_fingerprint(request: PostAtsCandidatesRequest) -> str:

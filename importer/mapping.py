@@ -30,8 +30,9 @@ from pydantic import (
 )
 
 from .errors import ConfigError, did_you_mean
+from .issues import UNMAPPED_REQUIRED, RowProblem
 from .readers import fold_header
-from .transforms import TRANSFORMS, Transform, clip, describe
+from .transforms import TRANSFORMS, Transform, as_text, clip, describe
 
 Body = sdk.PostAtsCandidatesRequestBody
 SPEC_KEYS = {"column", "value", "template", "transform", "map", "default", "split", "required"}
@@ -240,6 +241,9 @@ class Mapping:
     remote_fields: ObjectNode | None
     attachments: list[AttachmentNode]
     _bound_headers: tuple[str, ...] = field(default=(), repr=False)
+    # What happens after the create (`after_create:`), its values built with the body's under
+    # the body key `after_create` (taken out before the body is validated): see actions.py.
+    after_create: AfterCreateRules | None = None
     _labels: dict[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -253,6 +257,7 @@ class Mapping:
         input_options: InputOptions,
         body: ObjectNode,
         bound_headers: tuple[str, ...] = (),
+        after_create: AfterCreateRules | None = None,
     ) -> Mapping:
         """The mapping of `body`, with its remote fields and attachments taken from it."""
         remote = body.children.get("remote_fields")
@@ -260,7 +265,9 @@ class Mapping:
         items = listed.items if isinstance(listed, ListNode) else []
         attachments = [item for item in items if isinstance(item, AttachmentNode)]
         remote_fields = remote if isinstance(remote, ObjectNode) else None
-        return cls(path, input_options, body, remote_fields, attachments, bound_headers)
+        return cls(
+            path, input_options, body, remote_fields, attachments, bound_headers, after_create
+        )
 
     def leaves(self) -> list[Leaf]:
         found: list[Leaf] = []
@@ -290,7 +297,8 @@ class Mapping:
         used = {leaf.index for leaf in bound.values() if leaf.index is not None}
         used.update(i for leaf in bound.values() for i in leaf.template_indexes.values())
         body = _rebuilt_object(self.body, bound)
-        return Mapping.of(self.path, self.input, body, tuple(headers[i] for i in sorted(used)))
+        headers_used = tuple(headers[i] for i in sorted(used))
+        return Mapping.of(self.path, self.input, body, headers_used, self.after_create)
 
     def deprecated_fields(self) -> list[str]:
         """The fields this mapping sets that Kombo's SDK marks deprecated (e.g. `source`)."""
@@ -315,6 +323,11 @@ class Mapping:
                     None,
                 )
         return list(dict.fromkeys(found))
+
+    def names_rejection_reasons(self) -> bool:
+        """Whether a rejection's reason is named (`rejection_reason: …`), to be looked up among
+        the integration's rejection reasons (GET /ats/rejection-reasons)."""
+        return REJECTION_REASON_NAME in self._labels
 
     def resolves_users(self) -> bool:
         """Whether the sourcing user is named by email (`sourced_by: {user_email: …}`), to be
@@ -446,8 +459,14 @@ def template_columns(template: str) -> tuple[str, ...]:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def load_mapping(path: str | Path) -> Mapping:
-    """Read a mapping file and compile it; every mistake is a `ConfigError` naming line and key."""
+DICT_MAPPING = Path("<mapping dict>")  # how messages name a mapping given as a dict
+
+
+def load_mapping(path: str | Path | dict[str, Any]) -> Mapping:
+    """Read a mapping file (or take a dict of the same shape, as the Python API allows) and
+    compile it; every mistake is a `ConfigError` naming the key (and the line, in a file)."""
+    if isinstance(path, dict):
+        return compile_mapping(path, DICT_MAPPING)
     path = Path(path)
     try:
         with path.open(encoding="utf-8-sig") as handle:
@@ -779,6 +798,90 @@ class _Compiler:
             return self.free(data, at)
         return self.leaf(data, at, shape, inner, _check_for(owner, name))
 
+    # what happens after the create
+    def after_create(self, data: Any, at: tuple[Any, ...]) -> tuple[ObjectNode, AfterCreateRules]:
+        """`after_create:` -> its values as a tree built with the body's (each note and tag a
+        text, the rejection's fields), and what the tree cannot say (the order of the actions,
+        the values of `reject.when` that reject)."""
+        if not isinstance(data, dict):
+            raise self.fail(
+                at,
+                f"expected {', '.join(AFTER_CREATE_KEYS)} under after_create, got "
+                f"{describe(data)}.",
+            )
+        children: dict[str, Node] = {}
+        order: list[str] = []
+        when_in: frozenset[str] | None = None
+        for key, value in data.items():
+            key = str(key)
+            if key not in AFTER_CREATE_KEYS:
+                raise self.fail(
+                    at + (key,),
+                    f"'{key}' is not an action after the create."
+                    f"{did_you_mean(key, AFTER_CREATE_KEYS)} Actions: "
+                    f"{', '.join(AFTER_CREATE_KEYS)}.",
+                )
+            if value is None:
+                continue
+            order.append(key)
+            if key == "reject":
+                children[key], when_in = self._reject(value, at + (key,))
+            else:  # notes, tags: texts, each item a column, template or value (split: several)
+                items = value if isinstance(value, list) else [value]
+                where = [
+                    at + (key, i) if isinstance(value, list) else at + (key,)
+                    for i in range(len(items))
+                ]
+                leaves: list[Node] = [
+                    self.leaf(item, w, "str", None, None)
+                    for item, w in zip(items, where, strict=True)
+                ]
+                children[key] = ListNode(_dotted(at + (key,)), leaves, expand=False)
+        return ObjectNode(_dotted(at), None, children), AfterCreateRules(tuple(order), when_in)
+
+    def _reject(self, data: Any, at: tuple[Any, ...]) -> tuple[ObjectNode, frozenset[str] | None]:
+        if not isinstance(data, dict):
+            raise self.fail(
+                at,
+                f"expected the rejection's fields ({', '.join(REJECT_KEYS)}), got "
+                f"{describe(data)}.",
+            )
+        unknown = [str(k) for k in data if str(k) not in REJECT_KEYS]
+        if unknown:
+            raise self.fail(
+                at + (unknown[0],),
+                f"'{unknown[0]}' is not a field of the rejection."
+                f"{did_you_mean(unknown[0], REJECT_KEYS)} Fields: {', '.join(REJECT_KEYS)}.",
+            )
+        reasons = [
+            k for k in ("rejection_reason_id", "rejection_reason") if data.get(k) is not None
+        ]
+        if len(reasons) != 1:
+            raise self.fail(
+                at,
+                "give the reason as rejection_reason_id (Kombo's id) or rejection_reason (its name,"
+                " looked up among the integration's rejection reasons), one of the two.",
+            )
+        children: dict[str, Node] = {
+            key: self.leaf(data[key], at + (key,), "str", None, None)
+            for key in (reasons[0], "note")
+            if data.get(key) is not None
+        }
+        when_in = None
+        when = data.get("when")
+        if when is not None:
+            values = when.get("in") if isinstance(when, dict) else None
+            if not isinstance(values, list) or not values:
+                raise self.fail(
+                    at + ("when",),
+                    "expected when: {column: Status, in: [Rejected, …]}: the rejection is sent for "
+                    "the rows whose cell is one of the values under `in`.",
+                )
+            rest = {k: v for k, v in when.items() if k != "in"}
+            children["when"] = self.leaf(rest, at + ("when",), "str", None, None)
+            when_in = frozenset(map_key(v) for v in values)
+        return ObjectNode(_dotted(at), None, children), when_in
+
     def list_field(self, data: Any, item_annotation: Any, at: tuple[Any, ...]) -> ListNode:
         items_data = data if isinstance(data, list) else [data]
         item_shape, item_inner = _shape(item_annotation)
@@ -856,9 +959,12 @@ class _Compiler:
         transforms = [
             self._transform(t, at + ("transform", i)) for i, t in enumerate(spec.transform)
         ]
-        value_map = None if spec.map is None else {_map_key(k): v for k, v in spec.map.items()}
+        value_map = None if spec.map is None else {map_key(k): v for k, v in spec.map.items()}
         if spec.template is not None:
             self._check_template(spec.template, at + ("template",))
+        todo = self._placeholder_step(spec, at)
+        if todo is not None:
+            transforms.append((PLACEHOLDER_STEP, todo))
         return Leaf(
             _dotted(at),
             spec,
@@ -874,6 +980,8 @@ class _Compiler:
     def _field_spec(self, data: Any, at: tuple[Any, ...]) -> FieldSpec:
         """What a value of the mapping says: a column name, a constant, or a `FieldSpec`'s
         options."""
+        if data == PLACEHOLDER:
+            return FieldSpec(value=PLACEHOLDER)
         if isinstance(data, str):
             return FieldSpec(column=data)
         if isinstance(data, dict) and _is_spec(data):
@@ -898,6 +1006,25 @@ class _Compiler:
             # a bare number or true/false is a constant, never a column
             return FieldSpec(value=data)
         raise self.fail(at, f"expected a column name or {{column: …}}, got {describe(data)}.")
+
+    def _placeholder_step(self, spec: FieldSpec, at: tuple[Any, ...]) -> Callable[..., Any] | None:
+        """A step that refuses every row reaching a TODO the mapping still holds (`{value: TODO}`,
+        a bare `TODO`, or `TODO` as a target of `map:`), naming the line to edit: a draft's gap
+        is a problem of each row it touches, never a value sent."""
+        if spec.value == PLACEHOLDER:
+            return functools.partial(
+                _refuse, where=_dotted(at), mapping=self.path.name, line=self.lines.get(at)
+            )
+        lines = {
+            map_key(key): self.lines.get(at + ("map", str(key)))
+            for key, target in (spec.map or {}).items()
+            if target == PLACEHOLDER
+        }
+        if not lines:
+            return None
+        return functools.partial(
+            _refuse_mapped, where=_dotted(at), mapping=self.path.name, lines=lines
+        )
 
     def _check_template(self, template: str, at: tuple[Any, ...]) -> None:
         try:
@@ -1144,9 +1271,16 @@ def compile_mapping(
             raise compiler.fail(
                 (), f"the mapping has no `{needed}:` section; the request body needs one."
             )
+    after_data = data.pop("after_create", None)
     body = compiler.model_object(data, Body, ())
     compiler.require_fields(body)
-    return Mapping.of(path, input_options, body)
+    rules = None
+    if after_data is not None:
+        after, rules = compiler.after_create(after_data, ("after_create",))
+        body = ObjectNode(
+            body.path, body.model, {**body.children, AFTER_CREATE: after}, body.required
+        )
+    return Mapping.of(path, input_options, body, after_create=rules)
 
 
 # --- SDK model introspection -----------------------------------------------------------------
@@ -1222,6 +1356,19 @@ LOOKUPS: dict[tuple[type[BaseModel], str], str] = {
     (sdk.PostAtsCandidatesRequestBodySourcedBy, "user_email"): "user_id",
 }
 USER_EMAIL = "sourced_by.user_email"  # the body path of the one lookup there is
+AFTER_CREATE = "after_create"  # the body key its values are built under, taken out before sending
+AFTER_CREATE_KEYS = ("notes", "reject", "tags")
+REJECT_KEYS = ("when", "rejection_reason_id", "rejection_reason", "note")
+REJECTION_REASON_NAME = "after_create.reject.rejection_reason"
+
+
+@dataclass(frozen=True)
+class AfterCreateRules:
+    """What `after_create:` says beyond its values: the actions in the mapping's order, and the
+    values of `reject.when` (folded as map keys are) for which a row is rejected."""
+
+    order: tuple[str, ...]
+    reject_when: frozenset[str] | None
 
 
 # Free-form remote fields that Kombo's API takes but SDK 1.4 leaves out of its models (FACTS.md §6);
@@ -1240,5 +1387,32 @@ def _is_spec(data: Any) -> bool:
     return isinstance(data, dict) and any(k in data for k in SOURCE_KEYS)
 
 
-def _map_key(key: Any) -> str:
+def map_key(key: Any) -> str:
     return " ".join(str(key).split()).casefold()
+
+
+# The placeholder a drafted mapping (`kombo-import init`) leaves where only the user knows the
+# answer. It loads, and every row that reaches it is refused with UNMAPPED_REQUIRED naming the
+# line to edit: never a default that would validate. A column called TODO is `{column: TODO}`.
+PLACEHOLDER = "TODO"
+PLACEHOLDER_STEP = "placeholder"  # the name of its step among a leaf's transforms
+
+
+def _refuse(value: Any, where: str, mapping: str, line: int | None) -> Any:
+    raise RowProblem(
+        UNMAPPED_REQUIRED,
+        f"{where} is still {PLACEHOLDER} in {mapping}, line {line}: map a column or a "
+        "{value: …} there, or delete the line if the field is optional.",
+    )
+
+
+def _refuse_mapped(value: Any, where: str, mapping: str, lines: dict[str, int | None]) -> Any:
+    """The value, unless the map sends it to the placeholder."""
+    key = map_key(as_text(value))
+    if key in lines:
+        raise RowProblem(
+            UNMAPPED_REQUIRED,
+            f"'{' '.join(as_text(value).split())}' maps to {PLACEHOLDER} in the map of {where} "
+            f'({mapping}, line {lines[key]}): put what to send there, or "" to send nothing.',
+        )
+    return value

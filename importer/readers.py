@@ -1,12 +1,14 @@
 """Open a CSV/TSV or Excel file as a stream of rows that remember the row number the user sees.
 
-CSV is read with the stdlib `csv` module (encoding and delimiter detected); XLSX, XLSM, XLS, XLSB
-and ODS with python-calamine, which reads cached formula values and real date cells and is about
-seven times faster than openpyxl's read-only mode (measured: ~61k vs ~9k rows/s).
+CSV is read with the stdlib `csv` module (encoding and delimiter detected). XLSX and XLSM sheets
+are streamed row by row by python-calamine-plus (memory flat at any number of rows); XLS, XLSB and
+ODS, which it cannot stream, are read whole by python-calamine. Both are calamine: cached formula
+values, real date cells, the 1904 system, read alike, some seven times faster than openpyxl's
+read-only mode (measured: ~61k vs ~9k rows/s).
 
 Input that is too big is refused with a message, not swallowed: a workbook is checked from its ZIP
-directory before calamine inflates it (calamine reads a sheet whole), and a CSV is read one record
-at a time with the record's length bounded, so a line without an end never becomes one string.
+directory before calamine inflates it, and a CSV is read one record at a time with the record's
+length bounded, so a line without an end never becomes one string.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import datetime as dt
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
@@ -211,10 +214,11 @@ def read_table(
     header_number, headers, rest = _split_header(
         path, numbered, header_row, expected_columns, first_column
     )
-    if kind == "excel" and padded:
+    if kind == "excel" and padded is not None:  # filled as the rows are read
         wanted = {fold_header(c) for c in text_columns}
         columns = {i for i, h in enumerate(headers) if fold_header(h) in wanted}
-        rest = _shown_as_text(rest, padded, columns)
+        if columns:
+            rest = _shown_as_text(rest, padded, columns)
     rows = _data_rows(rest, headers, excel=kind == "excel")
     table = Table(path, headers, rows, header_number, sheet_name, enc, delim, details)
     if kind == "excel":
@@ -1104,15 +1108,22 @@ def _excel_rows(
     expected_columns: Collection[str],
     padded: dict[int, dict[int, str]] | None = None,
 ) -> tuple[Numbered, str, int, dict[str, Any], int]:
-    """The chosen sheet's rows, its name, the index of its first column (calamine starts a row
-    at the first used column), notes for the summary (sheets skipped) and its last row's
-    number. Error cells and, given `padded`, zero-padded numbers are collected (see
-    `_error_cells`)."""
-    from python_calamine import CalamineWorkbook
-
+    """The chosen sheet's rows, its name, the index of its first column (rows start at the
+    sheet's first used column), notes for the summary (sheets skipped) and its last row's
+    number (0: not known). Error cells and, given `padded`, zero-padded numbers are read from
+    the sheet's XML (see `_error_cells`); `padded` is filled as the rows are read."""
     _check_workbook_size(path)
+    streamed = _streams(path)
+    workbook: Any
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        if streamed:
+            from python_calamine_plus import CalamineWorkbook as StreamedWorkbook
+
+            workbook = StreamedWorkbook.from_path(str(path))
+        else:
+            from python_calamine import CalamineWorkbook
+
+            workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for every broken file
         reason = _calamine_says(exc)
         raise InputFileError(f"{path}: cannot be opened as a spreadsheet: {reason}") from exc
@@ -1125,6 +1136,8 @@ def _excel_rows(
 
     def load(name: str) -> Any:
         try:
+            if streamed:
+                return _StreamedSheet(path, workbook, name)
             return workbook.get_sheet_by_name(name)
         except Exception as exc:
             reason = _calamine_says(exc)
@@ -1160,33 +1173,27 @@ def _excel_rows(
             break
         # No sheet named: the first one without the mapped columns is a cover or notes sheet;
         # take the first sheet that has them.
-        if _holds_columns(candidate, expected_columns):
+        if _holds_columns(path, other, candidate, expected_columns):
             name, data = other, candidate
             break
     if data is None:
         raise skipped[0]
     if skipped:  # while searching: said in the summary, not fatal
         details["skipped_sheets"] = [str(e).split(", sheet ", 1)[-1] for e in skipped]
+    if streamed:
+        rows, first_column, last_row = _streamed_rows(path, data, padded)
+        return rows, name, first_column, details, last_row
 
     # iter_rows starts at the sheet's first row (blank rows keep their numbers) but at its first
     # used column: the cells' real columns are `first_column` on.
     first_column = data.start[1] if data.start else 0
-    errors = _error_cells(path, name, first_column, padded)
+    errors = _error_cells(path, name, first_column)
     with path.open("rb") as fh:
         ods = b"opendocument.spreadsheet" in fh.read(128)  # ODS stores its mimetype first
 
     def numbered() -> Numbered:
         for index, cells in enumerate(data.iter_rows()):
-            # Inlined for speed: "" is an empty cell; a whole float is an id or phone number
-            # stored as a number, so keep its digits (4915112345678, not 4915112345678.0).
-            row = [
-                None
-                if c == ""
-                else int(c)
-                if type(c) is float and c.is_integer() and -1e16 < c < 1e16
-                else c
-                for c in cells
-            ]
+            row = _cell_values(cells)
             if ods:
                 row = [
                     _ods_duration(c) if type(c) is str and c[:2] in _DURATION_STARTS else c
@@ -1201,12 +1208,205 @@ def _excel_rows(
     return numbered(), name, first_column, details, last_row
 
 
+def _cell_values(cells: list[Cell]) -> list[Cell]:
+    """calamine's cells as rows hold them: "" is an empty cell (None); a whole float is an id or
+    phone number stored as a number, so its digits are kept (4915112345678, not
+    4915112345678.0)."""
+    return [
+        None
+        if c == ""
+        else int(c)
+        if type(c) is float and c.is_integer() and -1e16 < c < 1e16
+        else c
+        for c in cells
+    ]
+
+
+def _streams(path: Path) -> bool:
+    """Whether the workbook is an xlsx/xlsm (its workbook part is XML), which is streamed;
+    .xlsb, .ods and .xls are read whole."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "xl/workbook.xml" in set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        return False  # not a ZIP (.xls) or damaged: calamine says what it is
+
+
+# A streamed sheet part announced smaller than this is inflated once before its rows are read
+# (at most this much, some 20 ms), so that one that lies about its size (1 KB announced for
+# 210 KB) is refused before anything is read, as when calamine read it whole. A larger part
+# that lies stops the reading where calamine finds it: its memory stays flat either way.
+VERIFIED_PART_BYTES = 16 << 20
+
+
+class _StreamedSheet:
+    """A worksheet of an xlsx/xlsm read as a stream: no more than a row of it is held. Its
+    rows start at column A (calamine's whole sheet starts at its first used column)."""
+
+    def __init__(self, path: Path, workbook: Any, name: str) -> None:
+        self.workbook = workbook
+        self.name = name
+        list(workbook.stream_sheet_by_name(name, max_row=0))  # a sheet that cannot be read says so
+        with zipfile.ZipFile(path) as archive:
+            part = _xlsx_sheet_part(archive, name)
+            info = archive.getinfo(part) if part in set(archive.namelist()) else None
+        small = info is not None and info.file_size < VERIFIED_PART_BYTES
+        if small and info is not None and _inflates_past(path, info):
+            raise ValueError(
+                f"part '{part}' is larger than its declared uncompressed size"
+                f" ({info.file_size:,} bytes)"
+            )
+
+    def iter_rows(self) -> Iterator[list[Cell]]:
+        rows: Iterator[list[Cell]] = iter(self.workbook.stream_sheet_by_name(self.name))
+        return rows
+
+
+def _inflates_past(path: Path, info: zipfile.ZipInfo) -> bool:
+    """Whether a deflated ZIP part unpacks to more than its directory entry announces (zipfile
+    stops at the announced size; this reads on, at most one byte past it)."""
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        return False
+    with path.open("rb") as fh:
+        fh.seek(info.header_offset)
+        header = fh.read(30)
+        if header[:4] != b"PK\x03\x04":
+            return False
+        fh.seek(
+            int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little"), 1
+        )
+        inflate = zlib.decompressobj(-15)
+        left, out = info.compress_size, 0
+        while left > 0 and not inflate.eof:
+            data = fh.read(min(_CHUNK, left))
+            if not data:
+                break
+            left -= len(data)
+            while data and not inflate.eof:
+                try:
+                    out += len(inflate.decompress(data, _CHUNK))
+                except zlib.error:
+                    return False  # damaged otherwise: calamine says how
+                if out > info.file_size:
+                    return True
+                data = inflate.unconsumed_tail
+    return False
+
+
+# Rows read ahead to find a streamed sheet's first used column before its header is looked for.
+_FIRST_COLUMN_ROWS = 1000
+
+
+def _streamed_rows(
+    path: Path, data: _StreamedSheet, padded: dict[int, dict[int, str]] | None
+) -> tuple[Numbered, int, int]:
+    """A streamed sheet's rows from its first used column, as calamine reads a whole sheet; that
+    column; and its last row as its <dimension> says (0: not said). Error cells and zero-padded
+    numbers are read from the sheet's XML alongside, one row at a time."""
+    with zipfile.ZipFile(path) as archive:
+        part = _xlsx_sheet_part(archive, data.name)
+        formats = _zero_padded_styles(archive) if padded is not None else {}
+        try:
+            with archive.open(part) as fh:
+                head = fh.read(4096)
+        except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
+            head = b""
+    dimension = _DIMENSION.search(head)
+    last_row = int(dimension.group(4) or dimension.group(2) or 0) if dimension else 0
+
+    rows = _reading(path, data)
+    ahead: list[list[Cell]] = []
+    first_column = _MAX_COLUMNS
+    for cells in rows:
+        ahead.append(cells)
+        used = next((i for i, c in enumerate(cells) if c != ""), None)
+        if used is not None:
+            first_column = min(first_column, used)
+        if first_column == 0 or len(ahead) >= _FIRST_COLUMN_ROWS:
+            break
+    if first_column > 0:  # rarely: the table does not start in column A
+        elsewhere = _first_value_column(path, part, first_column)
+        first_column = min(first_column, _MAX_COLUMNS if elsewhere is None else elsewhere)
+        if first_column == _MAX_COLUMNS:
+            first_column = 0  # no value at all
+
+    def numbered() -> Numbered:
+        marks = _xlsx_marks(path, part, formats)
+        pending = next(marks, None)
+        shown = padded if padded is not None else {}
+        for index, cells in enumerate(chain(ahead, rows)):
+            if index == len(ahead):
+                ahead.clear()
+            row = _cell_values(cells[first_column:] if first_column else cells)
+            if pending is None or pending[0] > index:  # nearly every row: nothing marked
+                yield index + 1, row, ()
+                continue
+            errors: dict[int, str] = {}
+            while pending is not None and pending[0] <= index:
+                at, column, text, error = pending
+                if at == index and column >= first_column:
+                    if error:
+                        errors[column - first_column] = text
+                    else:
+                        shown.setdefault(index + 1, {})[column - first_column] = text
+                pending = next(marks, None)
+            if errors:
+                yield index + 1, *_put_errors(row, errors, index + 1, first_column)
+            else:
+                yield index + 1, row, ()
+
+    return numbered(), first_column, last_row
+
+
+def _reading(path: Path, data: _StreamedSheet) -> Iterator[list[Cell]]:
+    """The sheet's rows; what calamine cannot read on the way is said with the file's name."""
+    try:
+        yield from data.iter_rows()
+    except Exception as exc:  # calamine's own error types, raised by the row that is damaged
+        raise InputFileError(
+            f"{path}, sheet '{data.name}': cannot be read: {_calamine_says(exc)}"
+        ) from exc
+
+
+_MAX_COLUMNS = 16_384  # Excel's, XFD
+
+
+def _first_value_column(path: Path, part: str, before: int) -> int | None:
+    """The leftmost column before `before` (0-based) in which a cell of the sheet part holds
+    something, or None; read from the XML (only when the first rows do not start in column A)."""
+    letters = "".join(chr(65 + i) for i in range(min(before, 26)))
+    if before <= 26:
+        pattern = re.compile(
+            rb"<(?:\w+:)?c\s[^>]*?\br=[\"']([" + letters.encode() + rb"])\d{1,7}[\"'][^>]*?(?<!/)>"
+        )
+    else:
+        pattern = _VALUE_CELL
+    found: int | None = None
+    carry = b""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(part) as fh:
+            while chunk := fh.read(_CHUNK):
+                buffer = carry + chunk
+                cut = buffer.rfind(b"<")
+                for match in pattern.finditer(buffer, 0, cut if cut > 0 else len(buffer)):
+                    column = _column_index(match.group(1).decode())
+                    if column < before and (found is None or column < found):
+                        found = column
+                        if found == 0:
+                            return 0
+                carry = buffer[cut:] if cut > 0 else b""
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError):
+        return found  # calamine reads the sheet and says what is wrong with it
+    return found
+
+
 # --- Excel error values (#N/A, #DIV/0!, ...) -------------------------------------------------
-# calamine reads an error cell as "" (python-calamine issue #105), so a row of errors would vanish
-# and a #N/A phone number would be sent empty. They are found in the sheet's own XML instead:
-# xlsx/xlsm cells with t="e" (a search for that marker, inflating the sheet once more: measured
-# ~2 % of a dry run), ODS cells with calcext:value-type="error" (parsed only when content.xml holds
-# one). .xls and .xlsb are binary: their error cells still read as empty.
+# python-calamine reads an error cell as "" (its issue #105), so a row of errors would vanish and
+# a #N/A phone number would be sent empty; python-calamine-plus streams it as its text, which a
+# text cell may hold too. They are found in the sheet's own XML instead: xlsx/xlsm cells with
+# t="e" (a search for that marker, alongside the rows: `_xlsx_marks`), ODS cells with
+# calcext:value-type="error" (parsed only when content.xml holds one). .xls and .xlsb are binary:
+# their error cells still read as empty.
 
 _ERROR_TEXTS = (
     "#NULL!",
@@ -1230,39 +1430,41 @@ _ERROR_TEXTS = (
     "Err:511",
     "Err:522",
 )
+_SheetMark = tuple[
+    int, int, str, bool
+]  # row, column, text, whether an error (else a padded number)
 _CELL_REF = re.compile(rb"""\br=["']([A-Z]{1,3})(\d{1,7})["']""")
 _CELL_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]{1,40})</(?:\w+:)?v>")
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
-def _error_cells(
-    path: Path, sheet: str, first_column: int, padded: dict[int, dict[int, str]] | None = None
-) -> dict[int, dict[int, str]]:
-    """Row index (0-based) -> {column index in the row's cells: error text} of the sheet's cells
-    holding an Excel error value; {} for formats where they cannot be found. Given `padded`, an
-    xlsx/xlsm's number cells with a zero-padded number format (00000) are put there as the text
-    the format shows, by row number (1-based) and column index."""
+def _error_cells(path: Path, sheet: str, first_column: int) -> dict[int, dict[int, str]]:
+    """Row index (0-based) -> {column index in the row's cells: error text} of an ODS sheet's
+    cells holding an error value; {} for other formats read whole (.xls and .xlsb are binary:
+    their error cells still read as empty; xlsx/xlsm are streamed, see `_xlsx_marks`)."""
     found: dict[int, dict[int, str]] = {}
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            if "content.xml" in names:
-                cells = _ods_error_cells(archive, sheet)
-            elif "xl/workbook.xml" in names:
-                part = _xlsx_sheet_part(archive, sheet)
-                formats = _zero_padded_styles(archive) if padded is not None else {}
-                cells, shown = _xlsx_scan(archive, part, formats) if part in names else ([], [])
-                if padded is not None:
-                    for row, column, text in shown:
-                        padded.setdefault(row + 1, {})[column - first_column] = text
-            else:
+            if "content.xml" not in set(archive.namelist()):
                 return found
+            cells = _ods_error_cells(archive, sheet)
     except (zipfile.BadZipFile, KeyError, OSError, SyntaxError):
         return found  # not a ZIP (.xls) or a part calamine read and we cannot: nothing to add
     for row, column, text in cells:
         found.setdefault(row, {})[column - first_column] = text
     return found
+
+
+def _xlsx_marks(path: Path, part: str, formats: dict[int, str]) -> Iterator[_SheetMark]:
+    """The error cells and zero-padded numbers of an xlsx/xlsm sheet part, in the sheet's order
+    (see `_xlsx_scan`), read as they are asked for; nothing more once the part cannot be read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if part in set(archive.namelist()):
+                yield from _xlsx_scan(archive, part, formats)
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, RuntimeError, NotImplementedError):
+        return  # calamine reads the part and says what is wrong with it
 
 
 def _xlsx_sheet_part(archive: zipfile.ZipFile, sheet: str) -> str:
@@ -1288,12 +1490,11 @@ def _xlsx_sheet_part(archive: zipfile.ZipFile, sheet: str) -> str:
 
 def _xlsx_scan(
     archive: zipfile.ZipFile, part: str, formats: dict[int, str]
-) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
-    """One search of a sheet's XML: (row, column, error text) of each t="e" cell, and (row,
-    column, shown text) of each number cell whose style `formats` names (a zero-padded format).
-    Rows and columns count from 0."""
-    errors: list[tuple[int, int, str]] = []
-    shown: list[tuple[int, int, str]] = []
+) -> Iterator[_SheetMark]:
+    """One search of a sheet's XML, in its order: (row, column, error text, True) for each t="e"
+    cell, and (row, column, shown text, False) for each number cell whose style `formats` names
+    (a zero-padded format). Rows and columns count from 0. An error cell inflates the sheet
+    once more, alongside calamine (measured: ~2 % of a dry run)."""
     markers = [b' t="e"'] + [f' s="{s}"'.encode() for s in formats]
     carry = b""
     with archive.open(part) as fh:
@@ -1328,15 +1529,14 @@ def _xlsx_scan(
                     row, column = int(ref.group(2)) - 1, _column_index(ref.group(1).decode())
                     text = value.group(1).decode("utf-8", "replace")
                     if b"'e'" in marker or b'"e"' in marker:
-                        errors.append((row, column, text))
+                        yield row, column, text, True
                     elif _is_number_cell(cell[: cell.find(b">")]) and (
                         fmt := formats.get(int(marker[4:-1]))
                     ):
                         padded = _pad(text, fmt)
                         if padded is not None:
-                            shown.append((row, column, padded))
+                            yield row, column, padded, False
                 at = end
-    return errors, shown
 
 
 def _is_number_cell(tag: bytes) -> bool:
@@ -1506,7 +1706,7 @@ def _shown_as_text(
     """The rows, with each number in `columns` that its format pads with zeros replaced by the
     text the cell shows ('01067', not 1067)."""
     for number, cells, marks in numbered:
-        shown = padded.get(number)
+        shown = padded.pop(number, None)  # filled as the rows are read; emptied as they go
         if shown:
             for index, text in shown.items():
                 if index in columns and index < len(cells) and type(cells[index]) in (int, float):
@@ -1542,13 +1742,18 @@ def _calamine_says(exc: Exception) -> str:
     return text
 
 
-def _holds_columns(data: Any, expected_columns: Collection[str]) -> bool:
+def _holds_columns(path: Path, name: str, data: Any, expected_columns: Collection[str]) -> bool:
+    """Whether a sheet's first rows hold one of the columns the mapping names."""
     wanted = {fold_header(c) for c in expected_columns}
-    for index, cells in enumerate(data.iter_rows()):
-        if any(_is_name(c) and fold_header(c) in wanted for c in cells):
-            return True
-        if index > HEADER_SEARCH_ROWS + 20:
-            break
+    try:
+        for index, cells in enumerate(data.iter_rows()):
+            if any(_is_name(c) and fold_header(c) in wanted for c in cells):
+                return True
+            if index > HEADER_SEARCH_ROWS + 20:
+                break
+    except Exception as exc:  # a streamed sheet is read here first: calamine's own errors
+        reason = _calamine_says(exc)
+        raise InputFileError(f"{path}, sheet '{name}': cannot be read: {reason}") from exc
     return False
 
 

@@ -41,6 +41,7 @@ RESULT_COLUMNS = (
     "attempts",
     "log_url",
     "warnings",
+    "actions",  # after the create: `notes 2/2, rejected, tags 3/3`
 )
 SUCCESS_STATUSES = ("created", "skipped")  # the rest goes to the split error file, to fix
 _FORMULA_CHARACTERS = ("=", "+", "-", "@")

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import dataclasses
 import itertools
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from .actions import TAG, RejectionReasons, needs_reasons
 from .attachments import DEFAULT_MAX_BYTES, open_attachment_source
 from .build import (
     DateOrder,
@@ -69,6 +72,11 @@ class DryRunOptions:
     run_folder: Path | None = None  # the folder that is this input's: no other input's outputs
     force: bool = False  # replace files that no earlier run of this input wrote
     input_name: Path | None = None  # what outputs belong to, when not input_path (a temporary copy)
+    # The Python API's (api.py): a mapping given as an object (from a dict), and an input already
+    # open (a DataFrame: frames.py) that gives its rows afresh at each call; the two paths above
+    # then only name them in messages.
+    mapping: Mapping | None = None
+    source: Callable[[], Table] | None = None
 
 
 @dataclass
@@ -143,9 +151,17 @@ def output_delimiter(options: DryRunOptions, table: Table) -> str:
     return table.delimiter if table.delimiter in (",", ";") else ","
 
 
+def mapping_of(options: DryRunOptions) -> Mapping:
+    """The run's mapping: the one given as an object, else loaded from its file."""
+    return options.mapping if options.mapping is not None else load_mapping(options.mapping_path)
+
+
 def open_input(options: DryRunOptions) -> tuple[Mapping, Table]:
     """Load the mapping, open the file where the mapping's columns are, and bind the two."""
-    mapping = load_mapping(options.mapping_path)
+    mapping = mapping_of(options)
+    if options.source is not None:  # already open: a DataFrame's columns are its headers
+        table = options.source()
+        return mapping.bind(table.headers, table.describe()), table
     sheet: str | int | None = options.sheet
     if sheet is None and options.input_path.is_file() and file_kind(options.input_path) == "excel":
         sheet = mapping.input.sheet  # the mapping's sheet does not stop it reading a CSV export
@@ -184,6 +200,7 @@ def fetch_catalog(
     transport: httpx.AsyncBaseTransport | None = None,
     *,
     users: bool = False,
+    reasons: bool = False,
 ) -> JobCatalog:
     """The integration's jobs, stages, questions and attachment rules, for `--check-remote`; and
     its users when asked (a mapping that names the sourcing user by email: see
@@ -194,14 +211,27 @@ def fetch_catalog(
         async with KomboClient(settings, transport) as client:
             jobs = await client.list_jobs()
             rules = await client.attachment_rules()
-            if not users:
-                return JobCatalog(jobs, rules)
-            try:
-                return JobCatalog(jobs, rules, await client.list_users())
-            except FatalApiError as exc:
-                return JobCatalog(jobs, rules, None, str(exc))
+            listed, unlisted = await _listed(client.list_users()) if users else (None, None)
+            rejection = (
+                RejectionReasons(*await _listed(client.list_rejection_reasons()))
+                if reasons
+                else None
+            )
+            return JobCatalog(jobs, rules, listed, unlisted, rejection)
 
     return asyncio.run(fetch())
+
+
+async def _listed(
+    listing: Awaitable[list[dict[str, Any]]],
+) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """A listing, or why it could not be had: a model the integration does not sync stops
+    nothing but the rows that need it (the jobs, listed first, stop the run when the
+    integration as a whole is refused)."""
+    try:
+        return await listing, None
+    except FatalApiError as exc:
+        return None, str(exc)
 
 
 def catalog_for(
@@ -210,8 +240,10 @@ def catalog_for(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> JobCatalog:
     """What the integration holds that this mapping's rows are checked against."""
-    users = load_mapping(options.mapping_path).resolves_users()
-    return fetch_catalog(settings, transport, users=users)
+    mapping = mapping_of(options)
+    return fetch_catalog(
+        settings, transport, users=mapping.resolves_users(), reasons=needs_reasons(mapping)
+    )
 
 
 def dry_run(
@@ -221,19 +253,19 @@ def dry_run(
     *,
     replaced: list[Path] | None = None,
     on_open: Callable[[Table], None] | None = None,
+    on_checked: Callable[[SourceRow, list[Issue]], None] | None = None,
 ) -> DryRunResult:
     """Check every row of the input against the mapping (and the integration's jobs, given a
     catalog) and write the reports asked for. `replaced`: the outputs were claimed already (by
-    `submit_file`), and these files of an earlier run are replaced."""
+    `submit_file`), and these files of an earlier run are replaced. `on_checked` is told each
+    row with its problems, in input order (the Python API keeps them)."""
     if replaced is None:
         replaced = _claim(options, _report_writes(options), [options.rejects_path])
     date_orders = column_date_orders(options)
     with contextlib.ExitStack() as stack:
         workers = 0
-        if options.input_path.is_file():
-            workers = worker_count(
-                options.input_path.stat().st_size, excel=file_kind(options.input_path) == "excel"
-            )
+        if options.input_path.is_file() and options.mapping is None:  # workers load the file
+            workers = worker_count(options.input_path.stat().st_size)
         if workers:  # started before the input is opened: see start_pool
             setup = WorkerSetup(
                 str(options.mapping_path),
@@ -268,16 +300,27 @@ def dry_run(
                 (built.source, built.issues)
                 for built in validate_rows(table.rows, checker, summary, on_progress)
             )
+        if on_checked is not None:
+            checked = _told(checked, on_checked)
         delimiter = _write_reports(options, table, checked)
     result = DryRunResult(table, mapping, summary, date_orders, delimiter, replaced)
     _write_html(options, result)
     return result
 
 
+def _told(
+    checked: Iterable[tuple[SourceRow, list[Issue]]],
+    on_checked: Callable[[SourceRow, list[Issue]], None],
+) -> Iterator[tuple[SourceRow, list[Issue]]]:
+    for row, found in checked:
+        on_checked(row, found)
+        yield row, found
+
+
 def column_date_orders(options: DryRunOptions) -> dict[int, DateOrder]:
     """The order of each date column read by guessing, from all of its values: one more read
     of the file, only when the mapping has such a column."""
-    if not guessed_date_leaves(load_mapping(options.mapping_path)):
+    if not guessed_date_leaves(mapping_of(options)):
         return {}  # the file is not read again
     mapping, table = open_input(options)
     columns = date_order_columns(mapping)
@@ -387,6 +430,20 @@ def _write_html(
     )
 
 
+def write_outputs(
+    options: DryRunOptions, dry: DryRunResult, found: Callable[[SourceRow], list[Issue]]
+) -> list[Path]:
+    """The files `dry_run` writes where `options` names them, for a dry run already done (the
+    Python API's `DryRun.write_*`): the input is read again and each row written with the
+    problems `found` gives it; nothing is checked again. Returns the files of an earlier run of
+    this input that were replaced."""
+    replaced = _claim(options, _report_writes(options), [options.rejects_path])
+    _, table = open_input(options)
+    delimiter = _write_reports(options, table, ((row, found(row)) for row in table.rows))
+    _write_html(options, dataclasses.replace(dry, delimiter=delimiter))
+    return replaced
+
+
 def _claim(
     options: DryRunOptions,
     outputs: dict[str, Path | None],
@@ -406,6 +463,12 @@ def _claim(
         force=options.force,
         attachments={path: base for path in reimportable if path is not None},
     )
+
+
+def _files_read(options: DryRunOptions) -> list[Path]:
+    """The input and the mapping, to prove at send time that they are what was validated (a
+    mapping given as an object has no file)."""
+    return [options.input_path] + ([options.mapping_path] if options.mapping is None else [])
 
 
 def _reads(options: DryRunOptions) -> dict[str, Path | None]:
@@ -481,16 +544,17 @@ def submit_file(
         )
         if options.check_remote:
             catalog = catalog_for(options.dry, settings, transport)
-        elif options.send and load_mapping(options.dry.mapping_path).resolves_users():
+        elif options.send and _looks_up(mapping_of(options.dry)):
             raise ConfigError(
-                f"{options.dry.mapping_path}: sourced_by names the user by email, which only the "
-                "integration's users can turn into the id Kombo needs: drop --no-check-remote."
+                f"{options.dry.mapping_path}: {_looks_up(mapping_of(options.dry))}"
+                ", which only the integration can turn into the id Kombo needs: drop "
+                "--no-check-remote."
             )
         else:
             catalog = None
         untaggable = _tags_refused(settings, transport) if options.send and settings.tag else None
         validated = (
-            [FileSnapshot.take(path) for path in (options.dry.input_path, options.dry.mapping_path)]
+            [FileSnapshot.take(path) for path in _files_read(options.dry)]
             if options.send and options.dry.input_path.is_file()
             else []
         )
@@ -545,6 +609,15 @@ def submit_file(
     location = _end_results(options, results, validated[0] if validated else None)
     _write_html(options.dry, dry, dict(stats.by_status))
     return SubmitRunResult(dry, stats, location)
+
+
+def _looks_up(mapping: Mapping) -> str:
+    """What of the mapping only the integration can turn into ids ("" when nothing)."""
+    if mapping.resolves_users():
+        return "sourced_by names the user by email"
+    if mapping.names_rejection_reasons():
+        return "after_create names the rejection reason"
+    return ""
 
 
 def _tags_refused(
@@ -610,7 +683,8 @@ async def _send_file(
         submitter = Submitter(
             client, settings, on_result=write, on_progress=on_progress, journal=journal
         )
-        submitter.tags_refused = untaggable
+        if untaggable:
+            submitter.refused[TAG] = untaggable
 
         def requests() -> Iterator[tuple[int, PostAtsCandidatesRequest]]:
             for built in validate_rows(table.rows, checker, ValidationSummary()):
@@ -630,11 +704,21 @@ async def _send_file(
 
         rows = requests()
         if options.canary:
-            with _stop_on_signals(submitter):
-                await submitter.run(itertools.islice(rows, options.canary))
-            # Asked with the usual signal handling: Ctrl-C at the prompt is a "no".
-            if not submitter.stopping.is_set() and not confirm_canary(submitter.stats):
-                submitter.stop("canary")
+            try:
+                with _stop_on_signals(submitter):
+                    await submitter.run(itertools.islice(rows, options.canary))
+            except ImporterError:  # the rest is recorded as not sent, then the error stands
+                with contextlib.suppress(ImporterError):
+                    await submitter.run(rows)
+                raise
+            if not submitter.stopping.is_set():
+                try:  # asked with the usual signal handling
+                    go_on = confirm_canary(submitter.stats)
+                except KeyboardInterrupt:
+                    submitter.stop("interrupt")
+                else:
+                    if not go_on:
+                        submitter.stop("canary")
         with _stop_on_signals(submitter):
             return await submitter.run(rows)
 
@@ -650,6 +734,7 @@ def _outcome(result: RowResult) -> tuple[object, ...]:
         result.attempts,
         result.log_url,
         "; ".join(result.warnings),
+        result.actions,
     )
 
 
@@ -740,6 +825,12 @@ def _unwritable(path: Path | None, exc: OSError) -> OutputError:
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# The Python API's hold on a sending that runs in a thread of its own (api.submit): called, in
+# the sending's loop, with the submitter and what Ctrl-C does to it, so that cancelling the call
+# stops the sending as Ctrl-C stops the command. The command line sets none.
+SENDING_WATCHER: contextvars.ContextVar[Callable[[Submitter, Callable[[], None]], None] | None] = (
+    contextvars.ContextVar("kombo_import_sending_watcher", default=None)
+)
 
 
 @contextlib.contextmanager
@@ -756,6 +847,9 @@ def _stop_on_signals(submitter: Submitter) -> Iterator[None]:
         else:
             submitter.stop("interrupt")
 
+    watcher = SENDING_WATCHER.get()
+    if watcher is not None:
+        watcher(submitter, on_signal)
     for signum in STOP_SIGNALS:
         try:
             loop.add_signal_handler(signum, on_signal)
@@ -777,11 +871,16 @@ def draft_mapping_file(
     overwrite: bool = False,
     encoding: str | None = None,
     delimiter: str | None = None,
+    settings: SubmitSettings | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> tuple[str, Draft]:
-    """`init`: write a commented mapping drafted from the file; never overwrites unless asked."""
+    """`init`: write a commented mapping drafted from the file, with the ids of the
+    integration's jobs, stages and questions when `settings` name one; never overwrites unless
+    asked. The integration is asked before the file is read whole (a bad key stops at once)."""
     if output_path.exists() and not overwrite:
         raise ConfigError(f"{output_path} exists already; choose another name or pass --force.")
     refuse_overwrites({"your input": input_path}, {"-o": output_path})
+    catalog = None if settings is None else fetch_catalog(settings, transport)
     table = read_table(
         input_path,
         sheet=sheet,
@@ -790,8 +889,9 @@ def draft_mapping_file(
         encoding=encoding,
         delimiter=delimiter,
     )
-    draft = place_columns(table)
-    text = render_mapping(draft, table)
+    draft = place_columns(table, catalog)
+    integration = None if settings is None else settings.integration_id
+    text = render_mapping(draft, table, catalog, integration)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     output_path.write_text(text, encoding="utf-8")
     return text, draft

@@ -13,11 +13,12 @@ import contextlib
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
+from .actions import NOTE, REJECT, TAG, Action, tag
 from .build import PostAtsCandidatesRequest
 from .client import (
     AlreadyExists,
@@ -48,6 +49,10 @@ class Status(StrEnum):
     NOT_SENT = "not_sent"  # invalid, or never reached because the run stopped
 
 
+# What became of an action after the create (the ledger's `actions.state`).
+ACTION_DONE, ACTION_FAILED, ACTION_NEEDS_REVIEW = "done", "failed", "needs_review"
+
+
 class Prior(Enum):
     """What the record of earlier runs says about a row that it does not settle itself."""
 
@@ -55,12 +60,15 @@ class Prior(Enum):
     MAY_EXIST = "may_exist"  # an earlier request may have created it: look it up first
 
 
+_T = TypeVar("_T")
+
 # Seconds after an uncertain answer at which the row is looked up. Kombo's reads are synced
 # data and the write may still be running at Kombo, so the first look comes late and the later
 # ones later still; `--lookup-window` cuts the schedule short (and is its last look).
 LOOKUP_DELAYS = (5.0, 30.0, 120.0, 300.0)
 CONCURRENCY_PAUSE = (1.0, 1.5)  # Kombo's guide: wait about a second when too many are in flight
-TAG_ATTEMPTS = 3
+ACTION_ATTEMPTS = 3  # of one action after the create, when its answers are transient
+OUTAGE_AFTER = 20  # uncertain answers in a row (no other answer between) that stop the run
 
 
 def lookup_delays(window: float) -> list[float]:
@@ -81,6 +89,7 @@ class RowResult:
     attempts: int = 0
     log_url: str | None = None  # Kombo's link to its log of the failed request, for its support
     warnings: tuple[str, ...] = ()  # what Kombo said it dropped or changed on a created row
+    actions: str = ""  # what became of the actions after the create: `notes 2/2, rejected`
 
 
 class Settled(NamedTuple):
@@ -99,8 +108,9 @@ class SubmitStats:
     retries: int = 0
     lookups: int = 0
     awaiting_lookup: int = 0  # rows set aside after an uncertain answer, waiting to be looked up
-    tagged: int = 0  # candidates given the run's --tag
-    untagged: int = 0  # candidates the tag could not be added to (a warning on their row)
+    actions_done: Counter[str] = field(default_factory=Counter)  # by kind: note, reject, tag
+    actions_failed: Counter[str] = field(default_factory=Counter)  # failed or needs review
+    actions_unoffered: Counter[str] = field(default_factory=Counter)  # the integration has none
     by_status: Counter[str] = field(default_factory=Counter)
     changed: int = 0  # created in an earlier run, different now: not sent again
     kombo_warnings: Counter[str] = field(default_factory=Counter)  # by message, one per row
@@ -122,15 +132,32 @@ class Journal:
         """Called, and committed, before each request for the row leaves; the digests are those
         of the attachment bytes about to be sent."""
 
+    def sent_ago(self, row: int) -> float | None:
+        """Seconds since an earlier run last sent the row (`before` said MAY_EXIST), or None
+        when unknown."""
+        return None
+
     def settled(self, row: int, request: PostAtsCandidatesRequest, settled: Settled) -> None:
         """The row's final result in this run."""
 
-    def wants_tag(self, row: int, request: PostAtsCandidatesRequest, tag: str) -> bool:
-        """Whether the row's candidate still lacks `tag` (an earlier run may have added it)."""
-        return True
+    def actions_settled(self, row: int, request: PostAtsCandidatesRequest) -> dict[str, str]:
+        """The actions after the create not to send again, by key: `done` ones, and those whose
+        answer was lost (`needs_review`)."""
+        return {}
 
-    def tagged(self, row: int, request: PostAtsCandidatesRequest, tag: str) -> None:
-        """Kombo added `tag` to the row's candidate."""
+    def action_sending(self, row: int, request: PostAtsCandidatesRequest, action: Action) -> None:
+        """Called, and committed, before the action's request leaves."""
+
+    def action_settled(
+        self,
+        row: int,
+        request: PostAtsCandidatesRequest,
+        action: Action,
+        state: str,
+        code: str | None = None,
+        message: str = "",
+    ) -> None:
+        """How the action ended: `done`, `failed` (sent again next run) or `needs_review`."""
 
 
 class ConcurrencyGate:
@@ -232,7 +259,10 @@ class Submitter:
         self.stopping = asyncio.Event()
         self.closed_jobs: set[str] = set()
         self.lookups_refused: LookupFailed | None = None  # refused for every row: ask no more
-        self.tags_refused: str | None = None  # why this integration adds no tags
+        self.refused: dict[str, str] = {}  # action kind -> why this integration does not do it
+        self._uncertain_in_a_row = 0
+        self._outage_after = max(OUTAGE_AFTER, 2 * settings.concurrency)
+        self._lookups = asyncio.Semaphore(settings.concurrency)  # GETs in flight at most
         self._random = random.Random()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -386,10 +416,11 @@ class Submitter:
             )
         result = settled.result
         try:
-            # Recorded before the tag is asked for: a crash in between leaves it created, untagged.
+            # Recorded before any action is asked for: a crash in between leaves it created,
+            # its actions still to do.
             self.journal.settled(row, request, settled)
-            if self.settings.tag and _taggable(result):
-                result = await self._tag(row, request, result, self.settings.tag)
+            if _acted_on(result):
+                result = await self._after_create(row, request, result)
         except OutputError as exc:  # the ledger failed: the row still gets its result below
             self._fail(exc)
         try:
@@ -405,33 +436,31 @@ class Submitter:
         earlier = await self.journal.before(row, request)
         if isinstance(earlier, RowResult):
             return Settled(earlier, False, False)
-        if earlier is Prior.MAY_EXIST:
-            # An earlier run's request may have created it; that was long enough ago to look.
+        # An earlier run's request may have created it: sent again only if no lookup finds it,
+        # the last of them at least --lookup-window after that request (reads lag writes).
+        looked = earlier is Prior.MAY_EXIST
+        if looked:
             progress.may_exist = True
-            try:
-                found = await self._look_up(request)
-            except LookupFailed as exc:
-                return _needs_review(
-                    row,
-                    request,
-                    progress,
-                    "lookup_failed",
-                    f"an earlier run could not tell whether it was created, and the lookup "
-                    f"failed: {exc}",
-                )
-            if found is not None:
-                return _confirmed(row, found, 0, "an earlier run's uncertain answer")
+            ago = self.journal.sent_ago(row)
+            since = time.monotonic() - (self.settings.lookup_window if ago is None else ago)
+            why = "an earlier run's request may have created it"
+            settled = await self._look_until(row, request, progress, since, why)
+            if settled is not None:
+                return settled
             progress.may_exist = False
         last: Outcome | None = None
         for attempt in range(1, self.settings.max_attempts + 1):
             if self.stopping.is_set():
-                return Settled(_unfinished(row, last, attempt - 1), True, False)
+                # Not sent again: a row that may exist keeps its record, looked up next run.
+                return Settled(_unfinished(row, last, attempt - 1), True, looked and last is None)
             await self.pacer.wait_turn(self.stopping)
             async with self.gate:
                 # Kombo may have said "wait" while this row queued at the gate: everyone waits.
                 await self.pacer.hold(self.stopping)
                 if self.stopping.is_set():
-                    return Settled(_unfinished(row, last, attempt - 1), True, False)
+                    return Settled(
+                        _unfinished(row, last, attempt - 1), True, looked and last is None
+                    )
                 if job_id in self.closed_jobs:
                     return Settled(
                         RowResult(
@@ -484,9 +513,17 @@ class Submitter:
                     False,
                     False,
                 )
+            self._count_uncertain(outcome)
             if isinstance(outcome, Uncertain):
                 # Never sent again in this run: set aside and looked up later.
-                return await self._settle_later(row, request, progress, outcome)
+                why = f"{outcome.message}; Kombo's answer left it uncertain"
+                code = _api(outcome.code) if outcome.code else "uncertain"
+                settled = await self._look_until(
+                    row, request, progress, time.monotonic(), why, outcome.log_url, code
+                )
+                return settled or _needs_review(
+                    row, request, progress, code, f"{why}, and no lookup found it", outcome.log_url
+                )
             if isinstance(outcome, AlreadyExists):
                 candidate_id, application_id = await self._ids_of_existing(request) or (None, None)
                 return Settled(
@@ -535,24 +572,28 @@ class Submitter:
             _unfinished(row, last, self.settings.max_attempts, gave_up=True), True, False
         )
 
-    async def _settle_later(
+    async def _look_until(
         self,
         row: int,
         request: PostAtsCandidatesRequest,
         progress: _RowProgress,
-        outcome: Outcome,
-    ) -> Settled:
-        """An answer left the write uncertain. The row steps aside (its slot goes to the rows
-        behind it) and is looked up on the `lookup_delays` schedule: found -> created; not found
-        by the last look, or the run stops -> needs_review, looked up again by the next run."""
+        since: float,
+        why: str,
+        log_url: str | None = None,
+        code: str = "uncertain",
+    ) -> Settled | None:
+        """A write that may have happened at `since` (monotonic): the row steps aside (its slot
+        goes to the rows behind it) and is looked up on the `lookup_delays` schedule from then.
+        Found -> created; a lookup that fails, or the run stopping first -> needs_review; None
+        when the look at the end of the window did not find it (the caller decides)."""
         progress.release_slot()
         self.stats.awaiting_lookup += 1
         self.on_progress(self.stats)
-        answered = time.monotonic()
-        looks = 0
+        delays = lookup_delays(self.settings.lookup_window)
+        due = [since + d for d in delays if since + d > time.monotonic()] or [time.monotonic()]
         try:
-            for delay in lookup_delays(self.settings.lookup_window):
-                await _sleep_unless(self.stopping, answered + delay - time.monotonic())
+            for moment in due:
+                await _sleep_unless(self.stopping, moment - time.monotonic())
                 if self.stopping.is_set():
                     break
                 try:
@@ -563,28 +604,36 @@ class Submitter:
                         request,
                         progress,
                         "lookup_failed",
-                        f"{outcome.message}; the lookup that would tell failed: {exc}",
-                        outcome.log_url,
+                        f"{why}; the lookup that would tell failed: {exc}",
+                        log_url,
                     )
-                looks += 1
                 if found is not None:
-                    return _confirmed(row, found, progress.attempts, "an uncertain answer")
+                    return _confirmed(row, found, progress.attempts, why)
+            else:
+                return None
         finally:
             self.stats.awaiting_lookup -= 1
-        searched = (
-            f"{looks} lookup{'s' if looks != 1 else ''} within "
-            f"{time.monotonic() - answered:,.0f} s did not find it"
-            if looks
-            else "the run stopped before it could be looked up"
-        )
         return _needs_review(
-            row,
-            request,
-            progress,
-            _api(outcome.code) if outcome.code else "uncertain",
-            f"{outcome.message}; {searched}",
-            outcome.log_url,
+            row, request, progress, code, f"{why}; the run stopped before a lookup told", log_url
         )
+
+    def _count_uncertain(self, outcome: Outcome) -> None:
+        """Stop a run whose every answer leaves the write uncertain (an outage at Kombo or the
+        ATS): going on would send the whole file into it, each row then needing a person."""
+        if not isinstance(outcome, (Uncertain, Transient)):
+            self._uncertain_in_a_row = 0
+            return
+        if isinstance(outcome, Uncertain):
+            self._uncertain_in_a_row += 1
+        if self._uncertain_in_a_row >= self._outage_after:
+            self._fail(
+                FatalApiError(
+                    f"Kombo's last {self._uncertain_in_a_row} answers all left the write "
+                    f"uncertain ({outcome.message}); stopping rather than sending the rest into "
+                    "what looks like an outage. Run again later: rows in doubt are looked up "
+                    "first."
+                )
+            )
 
     async def _look_up(self, request: PostAtsCandidatesRequest) -> tuple[str, str | None] | None:
         """Kombo's (candidate id, application id) for the row, or None; raises LookupFailed,
@@ -592,11 +641,15 @@ class Submitter:
         if self.lookups_refused is not None:
             raise self.lookups_refused
         await self.pacer.wait_turn(self.stopping)
-        self.stats.lookups += 1
         try:
-            return await self.client.find_application(
-                request.body.candidate.email_address, request.body.application.job_id
-            )
+            async with self._lookups:
+                self.stats.lookups += 1
+                return await _unless_stopped(
+                    self.stopping,
+                    lambda: self.client.find_application(
+                        request.body.candidate.email_address, request.body.application.job_id
+                    ),
+                )
         except LookupFailed as exc:
             if exc.for_every_row:
                 self.lookups_refused = exc
@@ -615,58 +668,73 @@ class Submitter:
             self._fail(exc)
             return None
 
-    async def _tag(
-        self, row: int, request: PostAtsCandidatesRequest, result: RowResult, tag: str
+    async def _after_create(
+        self, row: int, request: PostAtsCandidatesRequest, result: RowResult
     ) -> RowResult:
-        """Add the run's tag to the row's candidate. A tag that cannot be added is a warning on
-        the row, never its failure; the ledger leaves it untagged, so the next run tries again."""
-        try:
-            if not self.journal.wants_tag(row, request, tag):
-                return result
-            failure = await self._add_tag(row, request, result, tag)
-        except asyncio.CancelledError:  # abandoned while tagging: the row is still created
-            failure = "the run was interrupted"
-        if failure is None:
+        """The mapping's actions, then the run's `--tag`, each once, in order. One that fails
+        is a warning on the row, never its failure: the candidate stays created, and the next
+        run sends what is not done (but never, blindly, one whose answer was lost)."""
+        actions = [*request.actions, *([tag(self.settings.tag)] if self.settings.tag else [])]
+        if not actions:
             return result
-        self.stats.untagged += 1
-        warning = f"not tagged '{tag}': {failure}"
-        return replace(
-            result,
-            warnings=(*result.warnings, warning),
-            message="; ".join(part for part in (result.message, warning) if part),
-        )
+        settled = self.journal.actions_settled(row, request)
+        ended: list[tuple[Action, str, str]] = []  # (action, state, why)
+        for action in actions:
+            earlier = settled.get(action.key)
+            if earlier is not None:
+                why = "" if earlier == ACTION_DONE else "its answer was lost in an earlier run"
+                ended.append((action, earlier, why))
+                continue
+            if action.kind in self.refused:  # not offered: a warning, not a failure to fix
+                ended.append((action, ACTION_FAILED, self.refused[action.kind]))
+                self.stats.actions_unoffered[action.kind] += 1
+                continue
+            try:
+                state, why = await self._act(row, request, result, action)
+            except asyncio.CancelledError:  # abandoned: the rest waits for the next run
+                ended.append((action, ACTION_FAILED, "the run was interrupted"))
+                break
+            ended.append((action, state, why))
+            self.stats.actions_done[action.kind] += state == ACTION_DONE
+            self.stats.actions_failed[action.kind] += state != ACTION_DONE
+        return _with_actions(result, ended)
 
-    async def _add_tag(
-        self, row: int, request: PostAtsCandidatesRequest, result: RowResult, tag: str
-    ) -> str | None:
-        """None when the tag was added, else why not."""
-        if self.tags_refused is not None:
-            return self.tags_refused
+    async def _act(
+        self, row: int, request: PostAtsCandidatesRequest, result: RowResult, action: Action
+    ) -> tuple[str, str]:
+        """Send one action: (its state, why it is not done)."""
         assert result.candidate_id is not None
-        for attempt in range(1, TAG_ATTEMPTS + 1):
+        path = action.path(result.candidate_id, result.application_id)
+        if path is None:
+            return ACTION_FAILED, "the ATS filed no application to act on"
+        for attempt in range(1, ACTION_ATTEMPTS + 1):
             await self.pacer.wait_turn(self.stopping)
             async with self.gate:  # an action: it counts against Kombo's concurrency limit
                 await self.pacer.hold(self.stopping)
                 if self.stopping.is_set():
-                    return "the run stopped first; the next run adds it"
+                    return ACTION_FAILED, "the run stopped first; the next run sends it"
+                self.journal.action_sending(row, request, action)
                 self.stats.sent += 1
-                outcome = await self.client.add_tag(result.candidate_id, tag)
+                outcome = await self.client.act(path, action.body)
             self.pacer.learn(outcome.limits)
             await self.gate.learn(outcome.limits, _too_many(outcome))
-            if isinstance(outcome, Done):
-                self.journal.tagged(row, request, tag)
-                self.stats.tagged += 1
-                return None
             code = f" ({outcome.code})" if outcome.code else ""
-            if isinstance(outcome, Fatal):
+            state, why = ACTION_FAILED, f"{outcome.message}{code}"
+            if isinstance(outcome, Done):
+                state, why = ACTION_DONE, ""
+            elif isinstance(outcome, Uncertain):
+                state = ACTION_NEEDS_REVIEW  # may be done: Kombo deduplicates none of these
+            elif isinstance(outcome, Fatal):
                 if (outcome.code or "").startswith(_NOT_OFFERED):
-                    self.tags_refused = f"this integration does not add tags{code}"
-                    return self.tags_refused
-                self._fail(FatalApiError.from_outcome(outcome.code, outcome.message))
-                return f"{outcome.message}{code}"
-            if not isinstance(outcome, Transient) or attempt == TAG_ATTEMPTS:
-                return f"{outcome.message}{code}; the next run tries again"
-            await self._back_off(attempt, _asked_wait(outcome), _too_many(outcome))
+                    self.refused[action.kind] = f"this integration does not offer it{code}"
+                    why = self.refused[action.kind]
+                else:
+                    self._fail(FatalApiError.from_outcome(outcome.code, outcome.message))
+            elif isinstance(outcome, Transient) and attempt < ACTION_ATTEMPTS:
+                await self._back_off(attempt, _asked_wait(outcome), _too_many(outcome))
+                continue
+            self.journal.action_settled(row, request, action, state, outcome.code, why)
+            return state, why
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _back_off(self, attempt: int, asked: float | None, too_many: bool = False) -> None:
@@ -690,11 +758,41 @@ def _too_many(outcome: Outcome) -> bool:
     return isinstance(outcome, Transient) and outcome.slow_down
 
 
-def _taggable(result: RowResult) -> bool:
-    """Created by this import (in this run or an earlier one), with a candidate to tag."""
+def _acted_on(result: RowResult) -> bool:
+    """Created by this import (in this run or an earlier one), with a candidate to act on: an
+    application that existed before is not this import's to annotate."""
     return result.candidate_id is not None and (
         result.status == Status.CREATED
         or result.code in ("already_created", "changed_since_import")
+    )
+
+
+def _with_actions(result: RowResult, ended: list[tuple[Action, str, str]]) -> RowResult:
+    """The row's result with what became of its actions: `notes 2/2, rejected, tags 1/3` in
+    `actions`, each one not done as a warning."""
+    parts = []
+    for kind, many in ((NOTE, "notes"), (REJECT, ""), (TAG, "tags")):
+        states = [state for action, state, _ in ended if action.kind == kind]
+        if not states:
+            continue
+        done = states.count(ACTION_DONE)
+        if kind == REJECT:
+            parts.append("rejected" if done else "not rejected")
+        else:
+            parts.append(f"{many} {done}/{len(states)}")
+    missed = [
+        f"{action.label} {'needs review' if state == ACTION_NEEDS_REVIEW else 'not done'}: {why}"
+        for action, state, why in ended
+        if state != ACTION_DONE
+    ]
+    if not missed:
+        return replace(result, actions=", ".join(parts))
+    return replace(
+        result,
+        code=result.code or "actions_failed",
+        actions=", ".join(parts),
+        warnings=(*result.warnings, *missed),
+        message="; ".join(part for part in (result.message, *missed) if part),
     )
 
 
@@ -783,6 +881,25 @@ def _asked_wait(outcome: Outcome) -> float | None:
     if asked is None and outcome.limits.rate_remaining == 0:
         asked = outcome.limits.rate_reset
     return asked
+
+
+async def _unless_stopped(stopping: asyncio.Event, lookup: Callable[[], Awaitable[_T]]) -> _T:
+    """A lookup, cut short when the run stops: it would wait out its retries and timeouts."""
+    if stopping.is_set():
+        raise LookupFailed("the run stopped before the lookup was made")
+    asked = asyncio.ensure_future(lookup())
+    stopped = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait({asked, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not asked.done():
+            asked.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asked
+    if asked.cancelled():
+        raise LookupFailed("the run stopped before the lookup answered")
+    return asked.result()
 
 
 async def _sleep_unless(stopping: asyncio.Event, seconds: float) -> None:

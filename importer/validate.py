@@ -18,6 +18,7 @@ from kombo.models import (
 )
 
 from . import issues, transforms
+from .actions import RejectionReasons
 from .attachments import AttachmentRef
 from .build import BuiltRow, DateOrder, PostAtsCandidatesRequest, RequestBuilder
 from .issues import Issue, RowProblem, Severity, errors_in
@@ -28,10 +29,17 @@ from .transforms import as_text
 
 class DuplicateEmailCheck:
     """The same email (case-insensitive) for the same job twice in one file: the later rows are
-    flagged, citing the first. A person applying to two jobs is fine."""
+    flagged, citing the first. A person applying to two jobs is fine.
+
+    Each (job, email) seen is remembered with its first row: in a dict up to KEYS_IN_MEMORY of
+    them (some 18 MB), then on disk (`_KeysOnDisk`), so that memory stays flat at any number of
+    rows (a dict would take 177 bytes a row: 1.7 GB for 10 million)."""
+
+    KEYS_IN_MEMORY = 100_000
 
     def __init__(self) -> None:
         self.first_row: dict[str, int] = {}
+        self.on_disk: _KeysOnDisk | None = None
 
     def check(self, built: BuiltRow, email_column: str) -> BuiltRow:
         """The row, invalid if its person already applies to its job earlier in the file."""
@@ -45,7 +53,14 @@ class DuplicateEmailCheck:
 
     def check_key(self, row: int, email: str, job_id: str, email_column: str) -> list[Issue]:
         # A string key, not a tuple: 100,000 tuples would be scanned by every full GC pass.
-        first = self.first_row.setdefault(f"{job_id}\x00{email.casefold()}", row)
+        key = f"{job_id}\x00{email.casefold()}"
+        if self.on_disk is not None:
+            first = self.on_disk.first_row(key, row)
+        else:
+            first = self.first_row.setdefault(key, row)
+            if len(self.first_row) > self.KEYS_IN_MEMORY:
+                self.on_disk = _KeysOnDisk(self.first_row)
+                self.first_row = {}
         if first == row:
             return []
         message = (
@@ -62,6 +77,62 @@ class DuplicateEmailCheck:
                 message,
             )
         ]
+
+
+class _KeysOnDisk:
+    """Keys with the row each was first seen on, in a temporary SQLite file (deleted when
+    closed), behind a Bloom filter of fixed size in memory: a key the filter has never seen, as
+    nearly every key is, is new without asking the file, and is written with others in a batch.
+    Only a key the filter may have seen (a duplicate, or about 1 in 100 at 10 million keys) is
+    looked up."""
+
+    BITS = 1 << 27  # 16 MiB of filter
+    BATCH = 2_000
+
+    def __init__(self, first_rows: dict[str, int]) -> None:
+        import sqlite3
+
+        self.db = sqlite3.connect("")  # "": a private temporary file, not memory
+        self.db.execute("PRAGMA journal_mode = OFF")
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.db.execute("CREATE TABLE firsts (key TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
+        self.filter = bytearray(self.BITS // 8)
+        self.waiting: list[tuple[str, int]] = []
+        for key, row in first_rows.items():
+            self._note(key)
+            self.waiting.append((key, row))
+        self._write()
+
+    def _positions(self, key: str) -> tuple[int, int, int]:
+        digest = hash(key) & 0xFFFF_FFFF_FFFF_FFFF  # hash() is stable within one process
+        low, high, mask = digest & 0xFFFF_FFFF, digest >> 32 | 1, self.BITS - 1
+        return low & mask, (low + high) & mask, (low + 2 * high) & mask
+
+    def _note(self, key: str) -> None:
+        bits = self.filter
+        for at in self._positions(key):
+            bits[at >> 3] |= 1 << (at & 7)
+
+    def first_row(self, key: str, row: int) -> int:
+        """The row `key` was first seen on: `row` itself when it is new (and then remembered)."""
+        bits = self.filter
+        if all(bits[at >> 3] & (1 << (at & 7)) for at in self._positions(key)):
+            self._write()
+            found = self.db.execute("SELECT row FROM firsts WHERE key = ?", (key,)).fetchone()
+            if found is not None:
+                first: int = found[0]
+                return first
+        else:
+            self._note(key)
+        self.waiting.append((key, row))
+        if len(self.waiting) >= self.BATCH:
+            self._write()
+        return row
+
+    def _write(self) -> None:
+        if self.waiting:
+            self.db.executemany("INSERT INTO firsts VALUES (?, ?)", self.waiting)
+            self.waiting.clear()
 
 
 class DateOrderProfile:
@@ -131,12 +202,15 @@ class JobCatalog:
         attachment_rules: dict[str, Any] | None = None,
         users: list[dict[str, Any]] | None = None,
         users_unlisted: str | None = None,
+        rejection_reasons: RejectionReasons | None = None,
     ) -> None:
-        """`users`: GET /ats/users, or None when they were not listed; `users_unlisted`: why."""
+        """`users`: GET /ats/users, or None when they were not listed; `users_unlisted`: why;
+        `rejection_reasons`: to check the rejections after the create (None: not asked)."""
         self.listed = jobs
         self.attachment_rules = attachment_rules or {}
         self.users = users
         self.users_unlisted = users_unlisted
+        self.rejection_reasons = rejection_reasons
         self.jobs: dict[str, dict[str, Any]] = {}
         for job in jobs:
             self.jobs[job["id"]] = job
@@ -811,21 +885,41 @@ class RowChecker:
     def notices(self) -> list[str]:
         """What the summary says once about these checks: here, what only the integration can
         check and this run does not."""
+        found: list[str] = []
+        if self.catalog is None and self.mapping.names_rejection_reasons():
+            found.append(
+                "rejection reasons named in after_create are checked against the integration's "
+                "reasons, and sent as their ids, only with --check-remote (on by default for "
+                "submit); this run did not check them."
+            )
         if self.catalog is None and self.mapping.resolves_users():
             column = self.mapping.label_for(USER_EMAIL)
             named = f"'{column}'" if column else "the mapping"
-            return [
+            found.append(
                 f"the emails in {named} ({USER_EMAIL}) are checked against the integration's "
                 "users, and sent as their ids, only with --check-remote (on by default for "
-                "submit); this run did not check them, and without it submit leaves sourced_by "
-                "out."
-            ]
-        return []
+                "submit); this run did not check them."
+            )
+        return found
 
     def check(self, row: SourceRow) -> BuiltRow:
         built = self.builder.build(row)
         if self.catalog is not None:
             built = self.catalog.check(built, self.builder.mapping)
+            reasons = self.catalog.rejection_reasons
+            if reasons is not None and built.request is not None and built.request.actions:
+                actions, found = reasons.check(
+                    built.row_number, built.request.actions, self.builder.mapping
+                )
+                built = (
+                    BuiltRow(built.source, None, [*built.issues, *found])
+                    if found
+                    else BuiltRow(
+                        built.source,
+                        dataclasses.replace(built.request, actions=actions),
+                        built.issues,
+                    )
+                )
         if self.strict and built.issues and not errors_in(built.issues):
             strict = [
                 dataclasses.replace(

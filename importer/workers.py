@@ -32,9 +32,10 @@ _checker: RowChecker | None = None
 Checked = tuple[list[Issue], str | None, str | None]  # (issues, email, job id); email: valid
 
 
-def worker_count(input_size: int, excel: bool) -> int:
-    """How many worker processes a file deserves (0: do it here). An Excel sheet is held whole in
-    this process: two workers at most, so memory stays near 300 MB at 100,000 rows."""
+def worker_count(input_size: int) -> int:
+    """How many worker processes a file deserves (0: do it here): up to four, one per core.
+    A CSV and an xlsx/xlsm are streamed, so a workbook deserves as many as a CSV (only the rare
+    .xls, .xlsb and .ods are still read whole, and an .xls holds at most 65,536 rows)."""
     configured = os.environ.get("KOMBO_IMPORTER_WORKERS")
     if configured is not None:
         return max(0, int(configured))
@@ -43,7 +44,7 @@ def worker_count(input_size: int, excel: bool) -> int:
     )
     if cores < 2 or input_size < PARALLEL_FROM_BYTES:
         return 0
-    return min(cores, 2 if excel else 4)
+    return min(cores, 4)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""`init` drafts a mapping that loads, places English and German headers, and leaves ids empty."""
+"""`init` drafts a mapping that loads, places English and German headers, and leaves what only
+the user knows as TODO, which the dry run refuses row by row."""
 
 from __future__ import annotations
 
@@ -80,15 +81,16 @@ def test_a_german_export_is_drafted_into_a_mapping_that_loads(tmp_path):
     )
     assert candidate["phone_number"].spec.column == "Handy" and "region: DE" in text
     assert candidate["gender"].value_map == {"herr": "MALE", "frau": "FEMALE"}
-    assert "formats: ['%d.%m.%Y']" in text and 'decimal: ","' in text
-    assert "#   Hobbys   e.g. 'Segeln'" in text
-    assert "      Backend Engineer: ~" in text
+    assert "{column: Verfügbar ab, transform: [date]}  # 1 date in the column is day first" in text
+    assert 'decimal: ","' in text
+    assert "#   Hobbys   not placed; e.g. 'Segeln'" in text
+    assert "      Backend Engineer: TODO" in text
     report = tmp_path / "errors.csv"
     CliRunner().invoke(
         main, ["validate", str(path), "-m", str(mapping_path), "--report", str(report)]
     )
     codes = {(r["column"], r["code"]) for r in read_csv(report)}
-    assert ("Stelle", "unknown_value") in codes  # job ids stay empty until filled in
+    assert ("Stelle", "unmapped_required") in codes  # job ids stay TODO until filled in
 
 
 def test_a_full_name_column_is_split_and_existing_mappings_are_kept(write_csv, tmp_path):
@@ -168,7 +170,9 @@ def test_headers_and_values_that_read_as_yaml_syntax_are_quoted_in_the_draft(wri
         assert f"\n#   {header}   " in text  # listed, in the comment, as it is
     report = tmp_path / "errors.csv"
     CliRunner().invoke(main, ["validate", str(source), "-m", str(target), "--report", str(report)])
-    assert {(r["column"], r["code"]) for r in read_csv(report)} >= {("Stelle #1", "unknown_value")}
+    assert {(r["column"], r["code"]) for r in read_csv(report)} >= {
+        ("Stelle #1", "unmapped_required")
+    }
 
 
 def test_headers_no_reader_would_give_still_make_a_draft_that_loads_as_they_are(tmp_path):
@@ -200,7 +204,10 @@ def test_headers_no_reader_would_give_still_make_a_draft_that_loads_as_they_are(
     draft = place_columns(table)
     text = render_mapping(draft, table)
     assert set(yaml.safe_load(text)) == {"version", "input", "candidate", "application"}
-    assert "\n#   \"Notiz\\ninjected: 2\"   e.g. 'n'\n" in text  # listed, escapes shown
+    assert (
+        "\n#   \"Notiz\\ninjected: 2\"   left out: no field of Kombo's candidate; e.g. 'n'\n"
+        in text
+    )
     target = tmp_path / "m.yaml"
     target.write_text(text, encoding="utf-8")
     mapping = load_mapping(target)
@@ -212,3 +219,37 @@ def test_headers_no_reader_would_give_still_make_a_draft_that_loads_as_they_are(
         "dev\x7f",
     }
     assert set(application["stage_id"].value_map or {}) == {"x\x07y", "😀"}
+
+
+def test_a_todo_left_in_a_map_refuses_its_rows_and_an_empty_target_sends_nothing(
+    write_csv, tmp_path
+):
+    source = write_csv(
+        [
+            ["First", "Last", "Email", "Gender", "Job"],
+            ["A", "B", "a@example.com", "x", "Dev"],
+            ["C", "D", "c@example.com", "n/a", "Dev"],
+        ]
+    )
+    target = tmp_path / "m.yaml"
+    target.write_text(
+        "candidate:\n  first_name: First\n  last_name: Last\n  email_address: Email\n"
+        '  gender: {column: Gender, map: {x: TODO, n/a: ""}}\n'
+        "application:\n  job_id: {column: Job, map: {Dev: JOB1}}\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "report.csv"
+    args = ["validate", str(source), "-m", str(target), "--report", str(report), "-q"]
+    assert CliRunner().invoke(main, args).exit_code == 1
+    (problem,) = read_csv(report)
+    assert (problem["row"], problem["code"]) == ("2", "unmapped_required")
+    assert "m.yaml, line 5" in problem["message"]
+
+
+def test_the_synonym_table_covers_eight_languages_without_a_header_meaning_two_fields():
+    from importer.draft import synonym_table
+
+    headers, genders = synonym_table()  # raises on a header that means two fields
+    languages = {synonym.language for synonym in headers.values()}
+    assert {"en", "de", "fr", "es", "nl", "it", "pl", "cs"} <= languages
+    assert (genders["mme"], genders["pan"], genders["divers"]) == ("FEMALE", "MALE", "OTHER")

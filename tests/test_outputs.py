@@ -28,6 +28,7 @@ RESULT_COLUMNS = [
     "attempts",
     "log_url",
     "warnings",
+    "actions",
 ]
 
 

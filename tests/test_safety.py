@@ -168,6 +168,9 @@ def test_a_wrongly_shaped_success_is_uncertain_and_looked_up_never_a_traceback(
                         "results": [
                             {
                                 "id": "c1",
+                                "email_addresses": [
+                                    {"email_address": "person0@example.com", "type": None}
+                                ],
                                 "applications": [
                                     {"id": "a1", "job": {"id": JOB, "remote_id": None}}
                                 ],

@@ -1,7 +1,7 @@
 """The sandbox as strict as Kombo, over real HTTP on 127.0.0.1: bodies and query parameters
 refused as Kombo refuses them, reads that lag writes, every fault a client must handle (reads
-too), users, tags, required and conditional questions, the `sandbox` command, and the official
-SDK working against it unchanged."""
+too), users, tags, notes and rejections, required and conditional questions, the `sandbox`
+command, and the official SDK working against it unchanged."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from kombo.models import (
     GetAtsRejectionReasonsPositiveResponse,
     GetAtsTagsPositiveResponse,
     GetAtsUsersPositiveResponse,
+    PostAtsApplicationsApplicationIDNotesPositiveResponse,
+    PostAtsApplicationsApplicationIDRejectPositiveResponse,
     PostAtsCandidatesCandidateIDTagsPositiveResponse,
     PostAtsCandidatesPositiveResponse,
 )
@@ -365,6 +368,8 @@ def test_bad_fault_settings_are_refused():
         SandboxConfig(disabled_models={"candidate"})
     with pytest.raises(ValueError, match="unknown operation"):
         SandboxConfig().set_script(["ok"], "get_candidate")
+    with pytest.raises(ValueError, match="unknown action 'ats_add_note'"):
+        SandboxConfig(disabled_actions={"ats_add_note"})
 
 
 def test_a_disabled_read_model_answers_model_disabled(sandbox, api):
@@ -435,6 +440,245 @@ def test_a_fault_after_a_tag_action_keeps_the_tag(sandbox, api):
     with pytest.raises(httpx.RemoteProtocolError):
         api.post(f"/ats/candidates/{candidate_id}/tags", json={"tag": {"name": "batch-1"}})
     assert sandbox.state.tags_received == {candidate_id: ["batch-1"]}
+
+
+def application_of(api: httpx.Client, changes: dict[str, Any] | None = None) -> str:
+    """A new candidate's application id, as POST /ats/candidates answers it."""
+    created = api.post("/ats/candidates", json=body(**(changes or {})))
+    assert created.status_code == 200, created.text
+    return str(created.json()["data"]["applications"][0]["id"])
+
+
+NOT_A_FIT, WITHDREW = data.REJECTION_REASONS[0][0], data.REJECTION_REASONS[1][0]
+
+
+def test_notes_are_kept_per_application_in_order(sandbox, api):
+    application_id = application_of(api)
+    other = application_of(api, {"candidate__email_address": "ben@example.com"})
+    for application, content in [
+        (application_id, "Strong in SQL (by Tim, 2025-03-02)"),
+        (other, "Call back in May"),
+        (application_id, "Strong in SQL (by Tim, 2025-03-02)"),  # Kombo deduplicates none
+        (f"remote:{application_id[-6:]}", "Äußerst gut\n---\nzweite Zeile"),
+    ]:
+        note = {"content": content, "content_type": "PLAIN_TEXT"}
+        answer = api.post(f"/ats/applications/{application}/notes", json=note)
+        assert answer.status_code == 200, answer.text
+        PostAtsApplicationsApplicationIDNotesPositiveResponse.model_validate(answer.json())
+        assert answer.json() == {"status": "success", "data": {}, "warnings": []}
+    assert sandbox.state.notes_received == {
+        application_id: [
+            "Strong in SQL (by Tim, 2025-03-02)",
+            "Strong in SQL (by Tim, 2025-03-02)",
+            "Äußerst gut\n---\nzweite Zeile",
+        ],
+        other: ["Call back in May"],
+    }
+    unknown = api.post(
+        "/ats/applications/nosuchapplication/notes",
+        json={"content": "x", "content_type": "PLAIN_TEXT"},
+    )
+    assert unknown.status_code == 404
+    assert error_of(unknown)["code"] == "PLATFORM.INPUT_INVALID"
+    assert "nosuchapplication" in error_of(unknown)["message"]
+
+
+@pytest.mark.parametrize(
+    "note, status, code, said",
+    [
+        ({"content": "x"}, 400, "PLATFORM.INPUT_INVALID", "content_type: is required"),
+        (
+            {"content": "x", "content_type": "HTML"},
+            400,
+            "PLATFORM.INPUT_INVALID",
+            'content_type: "HTML" is not one of PLAIN_TEXT',
+        ),
+        ({"content_type": "PLAIN_TEXT"}, 400, "PLATFORM.INPUT_INVALID", "content: is required"),
+        (
+            {"content": 42, "content_type": "PLAIN_TEXT"},
+            400,
+            "PLATFORM.INPUT_INVALID",
+            "content: 42 is not a string",
+        ),
+        (
+            {
+                "content": "x",
+                "content_type": "PLAIN_TEXT",
+                "remote_fields": {"greenhouse": {"visibility": "everyone"}},
+            },
+            400,
+            "PLATFORM.INPUT_INVALID",
+            "remote_fields.greenhouse.visibility",
+        ),
+        (
+            {"content": "  \n", "content_type": "PLAIN_TEXT"},
+            400,
+            "REMOTE.INPUT_INVALID",
+            "the note: it is empty",
+        ),
+    ],
+)
+def test_a_note_kombo_or_the_ats_refuses_is_refused(sandbox, api, note, status, code, said):
+    application_id = application_of(api)
+    response = api.post(f"/ats/applications/{application_id}/notes", json=note)
+    assert response.status_code == status
+    error = error_of(response)
+    assert error["code"] == code and said in error["message"], error["message"]
+    assert sandbox.state.notes_received == {}
+
+
+def test_a_note_with_remote_fields_is_taken(sandbox, api):
+    application_id = application_of(api)
+    note = {
+        "content": "Met at the fair",
+        "content_type": "PLAIN_TEXT",
+        "remote_fields": {"greenhouse": {"visibility": "private", "post_headers": {}}},
+    }
+    assert api.post(f"/ats/applications/{application_id}/notes", json=note).status_code == 200
+    assert sandbox.state.notes_received == {application_id: ["Met at the fair"]}
+
+
+def test_a_rejection_declines_the_application_with_its_reason(sandbox, api):
+    screening = data.STAGES[1][0]
+    application_id = application_of(api, {"application__stage_id": screening})
+    before = api.get("/ats/candidates").json()["data"]["results"][0]["applications"][0]
+    assert before["outcome"] == "PENDING" and before["current_stage"]["id"] == screening
+    answer = api.post(
+        f"/ats/applications/{application_id}/reject",
+        json={"rejection_reason_id": NOT_A_FIT, "note": "Salary too high"},
+    )
+    assert answer.status_code == 200, answer.text
+    PostAtsApplicationsApplicationIDRejectPositiveResponse.model_validate(answer.json())
+    assert sandbox.state.rejections_received == {application_id: [(NOT_A_FIT, "Salary too high")]}
+    page = api.get("/ats/candidates").json()
+    GetAtsCandidatesPositiveResponse.model_validate(page)
+    (after,) = page["data"]["results"][0]["applications"]
+    assert after["outcome"] == "DECLINED" and after["rejection_reason_name"] == "Not a fit"
+    assert after["rejected_at"] and after["changed_at"] >= before["changed_at"]
+    assert after["current_stage"]["id"] == screening  # rejected where it stood
+    by_remote_id = application_of(api, {"candidate__email_address": "ben@example.com"})
+    answer = api.post(
+        f"/ats/applications/remote:{by_remote_id[-6:]}/reject",
+        json={"rejection_reason_id": "remote:901"},  # Withdrew, by its id in the ATS
+    )
+    assert answer.status_code == 200, answer.text
+    assert sandbox.state.rejections_received[by_remote_id] == [(WITHDREW, None)]
+
+
+@pytest.mark.parametrize(
+    "rejection, said",
+    [
+        ({"note": "no reason given"}, "rejection_reason_id: is required"),
+        ({"rejection_reason_id": "nosuchreason"}, "rejection_reason_id: 'nosuchreason' is not a"),
+        ({"rejection_reason_id": NOT_A_FIT, "note": None}, "note: null is not a string"),
+    ],
+)
+def test_a_rejection_needs_a_known_reason(sandbox, api, rejection, said):
+    application_id = application_of(api)
+    response = api.post(f"/ats/applications/{application_id}/reject", json=rejection)
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "PLATFORM.INPUT_INVALID" and said in error["message"], error["message"]
+    assert sandbox.state.rejections_received == {}
+    person = api.get("/ats/candidates").json()["data"]["results"][0]
+    assert person["applications"][0]["outcome"] == "PENDING"
+
+
+def test_rejecting_twice_is_refused_and_the_first_rejection_stands(sandbox, api):
+    application_id = application_of(api)
+    url = f"/ats/applications/{application_id}/reject"
+    assert api.post(url, json={"rejection_reason_id": NOT_A_FIT}).status_code == 200
+    again = api.post(url, json={"rejection_reason_id": WITHDREW, "note": "later"})
+    assert again.status_code == 400
+    error = error_of(again)
+    assert error["code"] == "REMOTE.INPUT_INVALID" and "already rejected" in error["message"]
+    assert sandbox.state.rejections_received == {application_id: [(NOT_A_FIT, None)]}
+    assert sandbox.state.already_rejected_answers == 1
+    person = api.get("/ats/candidates").json()["data"]["results"][0]
+    assert person["applications"][0]["rejection_reason_name"] == "Not a fit"
+    unknown = api.post(
+        "/ats/applications/nosuchapplication/reject", json={"rejection_reason_id": NOT_A_FIT}
+    )
+    assert unknown.status_code == 404 and "nosuchapplication" in error_of(unknown)["message"]
+    note = {"content": "Rejected, but keep in mind", "content_type": "PLAIN_TEXT"}
+    assert api.post(f"/ats/applications/{application_id}/notes", json=note).status_code == 200
+
+
+def test_a_fault_after_a_note_or_a_rejection_keeps_it(sandbox, api):
+    application_id = application_of(api)
+    sandbox.config.set_script(["drop_after_create", "503", "ok"], "add_application_note")
+    sandbox.config.set_script(["task_timeout"], "reject_application")
+    note = {"content": "Good call", "content_type": "PLAIN_TEXT"}
+    with pytest.raises(httpx.RemoteProtocolError):
+        api.post(f"/ats/applications/{application_id}/notes", json=note)
+    assert sandbox.state.notes_received == {application_id: ["Good call"]}
+    lost = api.post(f"/ats/applications/{application_id}/notes", json=note)
+    assert lost.status_code == 503  # before the action: nothing written
+    assert sandbox.state.notes_received == {application_id: ["Good call"]}
+    assert api.post(f"/ats/applications/{application_id}/notes", json=note).status_code == 200
+    timed_out = api.post(
+        f"/ats/applications/{application_id}/reject", json={"rejection_reason_id": NOT_A_FIT}
+    )
+    assert error_of(timed_out)["code"] == "PLATFORM.TASK_TIMED_OUT"
+    assert sandbox.state.rejections_received == {application_id: [(NOT_A_FIT, None)]}
+    assert sandbox.state.notes_received == {application_id: ["Good call", "Good call"]}
+    assert api.post(
+        "/ats/candidates", json=body(candidate__email_address="b@example.com")
+    ).is_success
+
+
+@pytest.mark.parametrize(
+    "action, path, payload",
+    [
+        ("ats_add_application_note", "notes", {"content": "x", "content_type": "PLAIN_TEXT"}),
+        ("ats_reject_application", "reject", {"rejection_reason_id": NOT_A_FIT}),
+    ],
+)
+def test_a_disabled_note_or_reject_action_answers_action_disabled(
+    sandbox, api, action, path, payload
+):
+    application_id = application_of(api)
+    sandbox.config.disabled_actions = {action}
+    response = api.post(f"/ats/applications/{application_id}/{path}", json=payload)
+    assert response.status_code == 409
+    error = error_of(response)
+    assert error["code"] == "INTEGRATION.ACTION_DISABLED" and action in error["message"]
+    assert sandbox.state.notes_received == {} and sandbox.state.rejections_received == {}
+    other = "reject" if path == "notes" else "notes"
+    other_payload = (
+        {"rejection_reason_id": NOT_A_FIT}
+        if other == "reject"
+        else {"content": "x", "content_type": "PLAIN_TEXT"}
+    )
+    assert api.post(f"/ats/applications/{application_id}/{other}", json=other_payload).is_success
+
+
+def test_notes_and_rejections_count_against_the_concurrency_limit(sandbox, api):
+    application_id = application_of(api)
+    sandbox.config.concurrency_limit, sandbox.config.latency = 1, 0.5
+    answers: dict[str, httpx.Response] = {}
+
+    def send(path: str, payload: dict[str, Any]) -> None:
+        answers[path] = api.post(f"/ats/applications/{application_id}/{path}", json=payload)
+
+    threads = [
+        threading.Thread(target=send, args=("reject", {"rejection_reason_id": NOT_A_FIT})),
+        threading.Thread(
+            target=send, args=("notes", {"content": "x", "content_type": "PLAIN_TEXT"})
+        ),
+    ]
+    threads[0].start()
+    deadline = time.monotonic() + 5
+    while sandbox.state.in_flight == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the rejection is in flight (for 0.5 s of latency)
+    threads[1].start()
+    for thread in threads:
+        thread.join(10)
+    assert answers["reject"].status_code == 200
+    assert answers["notes"].status_code == 429
+    assert error_of(answers["notes"])["code"] == "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED"
+    assert answers["notes"].headers["concurrency-remaining"] == "0"
+    assert sandbox.state.notes_received == {} and sandbox.state.max_in_flight == 2
 
 
 def nurse(*answers: tuple[str, Any]) -> dict[str, Any]:
@@ -677,3 +921,44 @@ def test_the_sdk_creates_lists_and_gets_kombos_errors(sandbox):
             )
         users = sdk.ats.get_users(emails=["sabine.roth@example.com"])
         assert [u.last_name for u in users.result.data.results] == ["Roth"]
+
+
+def test_the_sdk_adds_notes_and_rejects(sandbox):
+    with sdk_for(sandbox) as sdk:
+        created = sdk.ats.create_candidate(
+            candidate={"first_name": "Anna", "last_name": "Wolf", "email_address": "a@example.com"},
+            application={"job_id": JOB},
+        )
+        application_id = created.data.applications[0].id
+        noted = sdk.ats.add_application_note(
+            application_id=application_id,
+            content="Strong in SQL",
+            content_type="PLAIN_TEXT",
+            remote_fields={"greenhouse": {"visibility": "private"}},
+        )
+        assert noted.STATUS == "success" and noted.warnings == []
+        reasons = sdk.ats.get_rejection_reasons().result.data.results
+        withdrew = next(r.id for r in reasons if r.name == "Withdrew")
+        with pytest.raises(KomboAtsError) as unknown:
+            sdk.ats.reject_application(application_id=application_id, rejection_reason_id="nope")
+        assert unknown.value.status_code == 400
+        assert unknown.value.data.error.code == "PLATFORM.INPUT_INVALID"
+        assert "rejection_reason_id" in unknown.value.data.error.message
+        rejected = sdk.ats.reject_application(
+            application_id=application_id, rejection_reason_id=withdrew, note="Took another offer"
+        )
+        assert rejected.STATUS == "success"
+        with pytest.raises(KomboAtsError) as twice:
+            sdk.ats.reject_application(application_id=application_id, rejection_reason_id=withdrew)
+        assert twice.value.data.error.code == "REMOTE.INPUT_INVALID"
+        (person,) = sdk.ats.get_candidates(email="a@example.com").result.data.results
+        assert person.applications[0].outcome == "DECLINED"
+        assert person.applications[0].rejection_reason_name == "Withdrew"
+        sandbox.config.disabled_actions = {"ats_add_application_note"}
+        with pytest.raises(KomboAtsError) as disabled:
+            sdk.ats.add_application_note(
+                application_id=application_id, content="x", content_type="PLAIN_TEXT"
+            )
+        assert disabled.value.data.error.code == "INTEGRATION.ACTION_DISABLED"
+    assert sandbox.state.notes_received == {application_id: ["Strong in SQL"]}
+    assert sandbox.state.rejections_received == {application_id: [(withdrew, "Took another offer")]}

@@ -6,15 +6,22 @@ links, the batch tag and the canary."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
 import sqlite3
+import threading
 import time
+from urllib.parse import quote
 
 import httpx
+import pytest
 from click.testing import CliRunner
 from conftest import JOB, read_csv, submit_command
 from hostile import HostileServer, Request, send
 
 from importer.cli import main
+from importer.errors import FatalApiError
 from importer.runs import DryRunOptions, SubmitOptions, submit_file
 from importer.settings import SubmitSettings
 
@@ -84,7 +91,7 @@ def test_a_lookup_the_integration_refuses_leaves_that_row_for_review_and_the_run
 def test_a_lookup_refused_for_the_whole_integration_stops_the_run(people, tmp_path):
     def respond(request: Request, sock) -> None:
         if request.method == "POST":
-            sock.close()  # uncertain: it has to be looked up
+            sock.shutdown(socket.SHUT_RDWR)  # dropped: uncertain, it has to be looked up
         else:
             send(
                 sock,
@@ -238,7 +245,7 @@ def test_too_many_in_flight_waits_about_a_second_as_kombos_guide_says(people, tm
 def test_every_created_candidate_is_tagged_once_and_a_failed_tag_is_added_next_run(
     sandbox, people, tmp_path
 ):
-    sandbox.config.set_script(["500"], "add_candidate_tag")
+    sandbox.config.set_script(["403"], "add_candidate_tag")  # refused: sent again next run
     source, mapping = people(4)
     args = [
         str(a)
@@ -248,17 +255,17 @@ def test_every_created_candidate_is_tagged_once_and_a_failed_tag_is_added_next_r
         )
     ]  # fmt: skip
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output
-    assert "Tagged 'import-2026-11-29': 3 candidates; 1 not" in result.output
+    assert result.exit_code == 1, result.output  # every row is in; one thing asked is not done
+    assert "After the create: 3 tags (1 not: see the rows' warnings)." in result.output
     rows = read_csv(tmp_path / "r.csv")
     assert {r["status"] for r in rows} == {"created"}  # a tag never fails the row
-    [untagged] = [r for r in rows if "not tagged" in r["warnings"]]
+    [untagged] = [r for r in rows if "not done" in r["warnings"]]
     tags = sandbox.state.tags_received
     assert sorted(len(names) for names in tags.values()) == [1, 1, 1]
 
     result = CliRunner().invoke(main, args)  # the next run adds the missing tag only
     assert result.exit_code == 0, result.output
-    assert "Tagged 'import-2026-11-29': 1 candidate." in result.output
+    assert "After the create: 1 tag." in result.output
     assert len(tags) == 4 and all(names == ["import-2026-11-29"] for names in tags.values())
     assert tags[untagged["candidate_id"]] == ["import-2026-11-29"]
 
@@ -277,6 +284,7 @@ def test_an_integration_without_tags_is_named_before_sending_and_rows_are_create
     before_sending = result.output.split("Sending")[0]
     assert "--tag: candidates are created without the tag 'batch-1'" in before_sending
     assert "INTEGRATION.MODEL_DISABLED" in before_sending
+    assert "After the create: no tags: this integration does not offer them." in result.output
     assert sandbox.state.tags_received == {} and len(sandbox.state.created) == 2
 
 
@@ -330,3 +338,150 @@ def test_the_ledger_of_an_earlier_version_is_upgraded_in_place(sandbox, people, 
     with sqlite3.connect(ledger) as db:
         assert db.execute("SELECT value FROM meta").fetchone() == ("2",)
     assert json.dumps(results)  # every field made it through
+
+
+def test_a_row_an_earlier_run_left_in_doubt_is_looked_up_until_reads_catch_up(
+    sandbox, people, tmp_path
+):
+    sandbox.config.read_lag = 1.5
+    sandbox.config.set_script(["drop_after_create"])
+    source, mapping = people(2)
+    _, results = run(source, mapping, tmp_path, settings_for(sandbox.url, lookup_window=0.1))
+    assert results[0]["status"] == "needs_review"  # no lookup of its run saw it yet
+    posts = sandbox.state.posts_received
+    # At once, with a window longer than the lag: the row waits for its lookups, never resent.
+    _, results = run(source, mapping, tmp_path, settings_for(sandbox.url, lookup_window=3.0))
+    assert results[0]["status"] == "created" and "confirmed by a lookup" in results[0]["message"]
+    assert sandbox.state.posts_received == posts
+    assert created_emails(sandbox).count("person0@example.com") == 1
+
+
+def test_a_lookup_answer_about_someone_else_is_not_taken_for_the_row(people, tmp_path):
+    def respond(request: Request, sock) -> None:
+        if request.method == "POST":
+            sock.shutdown(socket.SHUT_RDWR)  # dropped: uncertain
+            return
+        other = {
+            "id": "SOMEONE-ELSE",
+            "email_addresses": [{"email_address": "other@example.com", "type": None}],
+            "applications": [{"id": "a9", "job": {"id": JOB, "remote_id": None}}],
+        }  # a server that ignores ?email= answers with other people
+        send(sock, 200, {"status": "success", "data": {"next": None, "results": [other]}})
+
+    source, mapping = people(1)
+    with HostileServer(respond) as server:
+        run(source, mapping, tmp_path, settings_for(server.url))
+    [row] = read_csv(tmp_path / "results.csv")
+    assert row["status"] == "needs_review" and row["candidate_id"] == ""
+
+
+def test_a_fatal_answer_during_the_canary_still_gives_every_row_a_status(sandbox, people, tmp_path):
+    sandbox.config.set_script(["ok", "PLATFORM.IP_NOT_WHITELISTED"])
+    source, mapping = people(6)
+    args = submit_command(
+        source, mapping, sandbox.url, tmp_path / "l.sqlite", tmp_path / "r.csv",
+        "--canary", "3", "--concurrency", "1",
+    )  # fmt: skip
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == 3, result.output
+    rows = read_csv(tmp_path / "r.csv")
+    assert [r["status"] for r in rows] == ["created", "failed"] + ["not_sent"] * 4
+
+
+def test_a_key_in_a_cut_title_or_encoded_in_a_log_link_is_never_kept(people, tmp_path):
+    key = "sk_live+abcDEF/0123456789XYZ"
+
+    def respond(request: Request, sock) -> None:
+        if request.method != "POST":
+            send(sock, 200, {"status": "success", "data": {"next": None, "results": []}})
+            return
+        error = {
+            "code": "PLATFORM.INPUT_INVALID",
+            "title": "t" * 190 + key,
+            "message": "Invalid.",
+            "log_url": "https://app.kombo.dev/logs?key=" + quote(key, safe=""),
+        }
+        send(sock, 400, {"status": "error", "error": error})
+
+    source, mapping = people(1)
+    with HostileServer(respond) as server:
+        run(source, mapping, tmp_path, settings_for(server.url, api_key=key))
+    written = (tmp_path / "results.csv").read_text(encoding="utf-8-sig")
+    with sqlite3.connect(tmp_path / "ledger.sqlite") as db:
+        written += repr(db.execute("SELECT * FROM applications").fetchall())
+    assert "sk_live" not in written and "sk_live%2B" not in written
+    assert "abcDEF" not in written
+
+
+def test_a_run_into_an_outage_stops_instead_of_sending_the_whole_file(sandbox, people, tmp_path):
+    sandbox.config.fault_rates = {"500": 1.0}  # every create: 500 PLATFORM.UNKNOWN_ERROR
+    source, mapping = people(60)
+    with pytest.raises(FatalApiError, match="looks like an outage"):
+        run(source, mapping, tmp_path, settings_for(sandbox.url, concurrency=2, lookup_window=0))
+    rows = read_csv(tmp_path / "results.csv")
+    assert len(rows) == 60 and sandbox.state.posts_received < 60
+    assert {r["status"] for r in rows} == {"needs_review", "not_sent"}
+
+
+def test_a_ledger_of_a_newer_version_is_refused_and_left_as_it_was(people, tmp_path):
+    ledger = tmp_path / "ledger.sqlite"
+    with sqlite3.connect(ledger) as db:
+        db.executescript(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "INSERT INTO meta VALUES ('schema_version', '9');"
+            "CREATE TABLE applications_v9 (x TEXT);"
+        )
+    before = ledger.read_bytes()
+    source, mapping = people(1)
+    for args in (["status", str(ledger)], [str(a) for a in submit_command(
+        source, mapping, "http://127.0.0.1:9/v1", ledger, tmp_path / "r.csv", "--no-check-remote"
+    )]):  # fmt: skip
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, result.output
+        assert "written by a newer kombo-import (ledger version 9)" in result.output
+    assert ledger.read_bytes() == before
+
+
+def test_rejects_sent_again_use_the_ledger_of_their_input(sandbox, people, tmp_path):
+    sandbox.config.read_lag = 2  # no lookup of the first run sees the row it left in doubt
+    sandbox.config.set_script(["drop_after_create"])
+    source, mapping = people(2)
+    args = [
+        "submit", str(source), "-m", str(mapping), "--server-url", sandbox.url,
+        "--integration-id", "sandbox:demo", "--api-key", "sandbox-key", "--yes", "-q",
+        "--lookup-window", "0", "--results-split",
+    ]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    error_file = tmp_path / "people.kombo" / "error.csv"
+    assert [r["Email"] for r in read_csv(error_file)] == ["person0@example.com"]
+    posts = sandbox.state.posts_received
+    again = [*args[:1], str(error_file), *args[2:]]
+    again[again.index("--lookup-window") + 1] = "4"  # long enough for reads to catch up
+    result = CliRunner().invoke(main, [*again[:-1], "--out", str(tmp_path / "again")])
+    assert result.exit_code == 0, result.output
+    assert f"The ledger is {source}.kombo-ledger.sqlite" in " ".join(result.output.split())
+    assert sandbox.state.posts_received == posts  # in doubt: looked up, never sent again blindly
+    assert "Created 1" in result.output
+
+
+def test_ctrl_c_cuts_a_lookup_that_never_answers(people, tmp_path):
+    def respond(request: Request, sock) -> None:
+        if request.method == "POST":
+            sock.shutdown(socket.SHUT_RDWR)  # dropped: uncertain, looked up
+        else:
+            time.sleep(20)  # the lookup never answers in time
+
+    source, mapping = people(1)
+    interrupt = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    started = time.monotonic()
+    with HostileServer(respond) as server:
+        interrupt.start()
+        try:
+            run(source, mapping, tmp_path, settings_for(server.url, request_timeout=15))
+        finally:
+            interrupt.cancel()
+        ended = time.monotonic()
+    assert ended - started < 8  # not the lookup's timeout and retries (60 s)
+    [row] = read_csv(tmp_path / "results.csv")
+    assert row["status"] == "needs_review" and "the run stopped" in row["message"]

@@ -42,7 +42,13 @@ DEFAULT_API_KEY = "sandbox-key"
 DEFAULT_INTEGRATION_ID = "sandbox:demo"
 PREFIX = "/v1"
 MODELS = ("candidates", "jobs", "users", "tags", "rejection_reasons")
-ACTIONS = ("ats_create_candidate", "ats_add_candidate_tag")
+# Kombo's scope-config names of the actions served (the one-word form of each endpoint)
+ACTIONS = (
+    "ats_create_candidate",
+    "ats_add_candidate_tag",
+    "ats_add_application_note",
+    "ats_reject_application",
+)
 KEPT_INTERACTIONS = 10_000  # error answers whose log_url still answers
 log = logging.getLogger(__name__)
 
@@ -85,6 +91,18 @@ ROUTES = [
         "add_candidate_tag",
         action="ats_add_candidate_tag",
     ),
+    Route(
+        "POST",
+        re.compile(r"/ats/applications/(?P<application_id>[^/]+)/notes"),
+        "add_application_note",
+        action="ats_add_application_note",
+    ),
+    Route(
+        "POST",
+        re.compile(r"/ats/applications/(?P<application_id>[^/]+)/reject"),
+        "reject_application",
+        action="ats_reject_application",
+    ),
 ]
 OPERATIONS = tuple(route.operation for route in ROUTES)
 
@@ -98,17 +116,21 @@ class SandboxConfig:
     `PLATFORM.IP_NOT_WHITELISTED`, each with Kombo's HTTP status):
     - `fault_rates`: fault name -> share (0 to 1) of `POST /ats/candidates` that get it;
     - `set_script(faults, operation)`: the answers of the operation's next requests, in order,
-      before any dice: `create_candidate` (the default), `add_candidate_tag`, `get_candidates`,
-      `get_jobs`, `get_users`, `get_tags`, `get_rejection_reasons`,
-      `get_create_candidate_action`. `set_script(["INTEGRATION.MODEL_DISABLED"],
-      "get_candidates")` makes the next lookup by email fail, and only it.
+      before any dice: `create_candidate` (the default), `add_candidate_tag`,
+      `add_application_note`, `reject_application`, `get_candidates`, `get_jobs`, `get_users`,
+      `get_tags`, `get_rejection_reasons`, `get_create_candidate_action`.
+      `set_script(["INTEGRATION.MODEL_DISABLED"], "get_candidates")` makes the next lookup by
+      email fail, and only it. `drop_after_create` and `task_timeout` are after-the-action on
+      every action: the tag, note or rejection is recorded, then the answer is lost.
 
     Scope, as an integration's scope config sets it (409, as Kombo answers):
     - `disabled_models`: read models (`candidates`, `jobs`, `users`, `tags`,
       `rejection_reasons`) whose GET answers INTEGRATION.MODEL_DISABLED;
-    - `disabled_actions`: actions (`ats_create_candidate`, `ats_add_candidate_tag`) that answer
+    - `disabled_actions`: actions (`ats_create_candidate`, `ats_add_candidate_tag`,
+      `ats_add_application_note`, `ats_reject_application`) that answer
       INTEGRATION.ACTION_DISABLED. Tags unavailable as Kombo shows it: disable the action
-      `ats_add_candidate_tag` (the POST) and the model `tags` (the GET).
+      `ats_add_candidate_tag` (the POST) and the model `tags` (the GET); rejections likewise:
+      `ats_reject_application` and `rejection_reasons`.
 
     `read_lag`: seconds before a new candidate shows in `GET /ats/candidates` (Kombo's reads are
     synced data); a duplicate is refused at once all the same, as the ATS refuses it.
@@ -174,6 +196,8 @@ class Created:
     body: dict[str, Any]
     created_at: float = field(default_factory=time.monotonic)  # for the read lag
     changed_at: str = field(default_factory=lambda: _now())
+    rejection_reason_name: str | None = None  # set by a rejection, as GET /ats/candidates shows
+    rejected_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -186,7 +210,8 @@ class Answer:
 
 
 class SandboxState:
-    """What the sandbox holds and counts: created candidates, tags, in-flight POSTs, times."""
+    """What the sandbox holds and counts: created candidates, tags, notes and rejections
+    received, in-flight POSTs (every action), times."""
 
     def __init__(self) -> None:
         self.jobs = {j["id"]: j for j in fixtures.all_jobs()}
@@ -202,6 +227,10 @@ class SandboxState:
         self.created: list[Created] = []
         self.by_email_job: dict[tuple[str, str], Created] = {}
         self.tags_received: dict[str, list[str]] = {}  # candidate id -> tag names, as sent
+        self.notes_received: dict[str, list[str]] = {}  # application id -> contents, in order
+        # application id -> (rejection reason id, note or None) per rejection accepted
+        self.rejections_received: dict[str, list[tuple[str, str | None]]] = {}
+        self.already_rejected_answers = 0  # rejections refused: a blind re-send shows here
         self.posts_received = 0  # POST /ats/candidates let through auth
         self.already_exists_answers = (
             0  # duplicates refused: a client that re-sends blindly shows here
@@ -222,6 +251,21 @@ class SandboxState:
         for created in self.created:
             if candidate_id in (created.candidate_id, f"remote:{created.candidate_id[-6:]}"):
                 return created
+        return None
+
+    def created_by_application(self, application_id: str) -> Created | None:
+        """An application by its Kombo id or `remote:<remote id>`."""
+        for created in self.created:
+            ids = (created.application_id, f"remote:{created.application_id[-6:]}")
+            if application_id in ids:
+                return created
+        return None
+
+    def rejection_reason(self, reason_id: str) -> dict[str, Any] | None:
+        """A rejection reason by its Kombo id or `remote:<remote id>`."""
+        for reason in self.rejection_reasons:
+            if reason_id in (reason["id"], f"remote:{reason['remote_id']}"):
+                return reason
         return None
 
 
@@ -536,8 +580,12 @@ class Sandbox:
                 return self._invalid([problem], headers)
             if route.operation == "create_candidate":
                 answer = self._create_candidate(parsed, headers)
-            else:
+            elif route.operation == "add_candidate_tag":
                 answer = self._add_tag(params["candidate_id"], parsed, headers)
+            elif route.operation == "add_application_note":
+                answer = self._add_note(params["application_id"], parsed, headers)
+            else:
+                answer = self._reject(params["application_id"], parsed, headers)
             return self._after(fault, answer, headers)
         finally:
             state.in_flight -= 1
@@ -624,6 +672,87 @@ class Sandbox:
         created.changed_at = _now()
         return _ok({}, headers, warnings=[])
 
+    def _application(
+        self,
+        operation: str,
+        application_id: str,
+        data: dict[str, Any],
+        headers: list[tuple[str, str]],
+    ) -> Created | Answer:
+        """The application an action names, once its body passes Kombo's schema; else the
+        answer: 400 naming the field, or 404 for an application Kombo does not know."""
+        problems = _body_problems(operation, data)
+        if problems:
+            return self._invalid(problems, headers)
+        created = self.state.created_by_application(application_id)
+        if created is None:
+            return self._error(
+                404,
+                "PLATFORM.INPUT_INVALID",
+                f"No application with the id {application_id}.",
+                headers,
+            )
+        return created
+
+    def _add_note(
+        self, application_id: str, data: dict[str, Any], headers: list[tuple[str, str]]
+    ) -> Answer:
+        """Kombo's add-note action: every note is kept, in order, per application (Kombo
+        deduplicates none, so a re-sent note shows twice). A blank note passes the schema but
+        the ATS refuses it (REMOTE.INPUT_INVALID), as ATSs refuse an empty note."""
+        found = self._application("add_application_note", application_id, data, headers)
+        if isinstance(found, Answer):
+            return found
+        if not data["content"].strip():
+            return self._error(
+                400, "REMOTE.INPUT_INVALID", "The ATS refused the note: it is empty.", headers
+            )
+        with self._lock:
+            self.state.notes_received.setdefault(found.application_id, []).append(data["content"])
+            found.changed_at = _now()
+        return _ok({}, headers, warnings=[])
+
+    def _reject(
+        self, application_id: str, data: dict[str, Any], headers: list[tuple[str, str]]
+    ) -> Answer:
+        """Kombo's reject action: the application's outcome becomes DECLINED with the reason's
+        name (its stage stays). An unknown reason is 400 PLATFORM.INPUT_INVALID naming
+        `rejection_reason_id` (Kombo resolves its ids before calling the ATS). An application
+        already rejected is refused with 400 REMOTE.INPUT_INVALID, as ATSs refuse to reject it
+        again (Kombo passes their refusal on), not answered as an idempotent success: a blind
+        re-send shows in `already_rejected_answers`, and the first rejection stands."""
+        found = self._application("reject_application", application_id, data, headers)
+        if isinstance(found, Answer):
+            return found
+        reason = self.state.rejection_reason(data["rejection_reason_id"])
+        if reason is None:
+            return self._invalid(
+                [
+                    validation.Invalid(
+                        "rejection_reason_id",
+                        f"{data['rejection_reason_id']!r} is not a rejection reason of this "
+                        "integration (GET /ats/rejection-reasons lists them).",
+                    )
+                ],
+                headers,
+            )
+        with self._lock:
+            if found.rejected_at is not None:
+                self.state.already_rejected_answers += 1
+                return self._error(
+                    400,
+                    "REMOTE.INPUT_INVALID",
+                    f"The ATS refused the rejection: application {found.application_id} is "
+                    f"already rejected ({found.rejection_reason_name}).",
+                    headers,
+                )
+            found.rejection_reason_name = reason["name"]
+            found.rejected_at = found.changed_at = _now()
+            self.state.rejections_received.setdefault(found.application_id, []).append(
+                (reason["id"], data.get("note"))
+            )
+        return _ok({}, headers, warnings=[])
+
     # --- reads (GET) ----------------------------------------------------------------------
 
     def _read(
@@ -681,7 +810,9 @@ class Sandbox:
             if created.created_at > seen_before:
                 continue
             job = self.state.jobs[created.job_id]
-            entry = self._candidate_json(created, job["stages"][0], job)
+            stages = {s["id"]: s for s in job["stages"]}
+            stage = stages.get(created.body["application"].get("stage_id"), job["stages"][0])
+            entry = self._candidate_json(created, stage, job)
             person = by_email.get(created.email.casefold())
             if person is None:
                 by_email[created.email.casefold()] = entry
@@ -748,9 +879,9 @@ class Sandbox:
                 {
                     "id": created.application_id,
                     "remote_id": created.application_id[-6:],
-                    "outcome": "PENDING",
-                    "rejection_reason_name": None,
-                    "rejected_at": None,
+                    "outcome": "DECLINED" if created.rejected_at else "PENDING",
+                    "rejection_reason_name": created.rejection_reason_name,
+                    "rejected_at": created.rejected_at,
                     "remote_url": None,
                     "changed_at": created.changed_at,
                     "remote_created_at": ts,

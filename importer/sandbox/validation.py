@@ -31,6 +31,8 @@ SPEC_FILE = Path(__file__).with_name("kombo_spec.json")
 OPERATIONS = {
     "create_candidate": ("post", "/ats/candidates"),
     "add_candidate_tag": ("post", "/ats/candidates/{candidate_id}/tags"),
+    "add_application_note": ("post", "/ats/applications/{application_id}/notes"),
+    "reject_application": ("post", "/ats/applications/{application_id}/reject"),
     "get_candidates": ("get", "/ats/candidates"),
     "get_jobs": ("get", "/ats/jobs"),
     "get_users": ("get", "/ats/users"),
