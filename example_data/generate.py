@@ -122,6 +122,9 @@ HEADERS = [
     "Current company",
     "Current title",
     "Notes",
+    "Status",
+    "Rejection reason",
+    "Tags",
 ]
 
 # row index (0-based, data rows) -> what goes wrong there, as a recruiter would get it wrong
@@ -268,6 +271,11 @@ def make_rows(rng: random.Random) -> list[dict[str, object]]:
                 ["Software Engineer", "UX Designer", "Account Executive", "Analyst", ""]
             ),
             "Notes": "Met at the job fair.\nFollow up in spring." if i % 9 == 0 else "",
+            # the history an ATS migration carries over (after_create in the mapping); from
+            # the row's position, not the random source, so the rows above stay as they were
+            "Status": "Rejected" if i % 7 == 5 else "Active",
+            "Rejection reason": ("Not a fit", "Withdrew")[i % 2] if i % 7 == 5 else "",
+            "Tags": "job fair, berlin" if i % 4 == 0 else "",
         }
         rows.append(row)
     for target, source in DUPLICATE_OF.items():

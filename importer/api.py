@@ -189,7 +189,7 @@ def _dry_options(
             raise ConfigError(f"{name}= is for reading a file; the rows given are read already.")
     opened = open_source(source, row_numbers)
     return DryRunOptions(
-        Path(f"<{opened.shown}>"),
+        opened.path,
         mapping_path,
         attachments_dir=attachments or Path.cwd(),
         max_attachment_bytes=max_attachment_bytes,
@@ -213,9 +213,10 @@ class _Kept:
 
 
 class DryRun:
-    """What `validate` found: `counts`, `problems` (the error report's records), `notices`;
-    the valid rows' requests; DataFrames of the problems and of the input with them; and the
-    files the command line writes. Displays as a summary table in a notebook."""
+    """What `validate` found: `counts`, `problems` (the error report's records), `notices`,
+    `rows` (every row's number, in input order); the valid rows' requests; DataFrames of the
+    problems and of the input with them; and the files the command line writes. `options` are
+    the run's, as `runs.dry_run` takes them. Displays as a summary table in a notebook."""
 
     def __init__(
         self,
@@ -468,6 +469,7 @@ class _Plan:
     sandbox: bool
     ledger: str | os.PathLike[str] | Literal[False] | None
     results: str | os.PathLike[str] | None
+    results_split: bool
     check_remote: bool
     retry_failed: bool
     resend_needs_review: bool
@@ -555,6 +557,7 @@ def submit(
     sandbox: bool = False,
     ledger: str | os.PathLike[str] | Literal[False] | None = None,
     results: str | os.PathLike[str] | None = None,
+    results_split: bool = False,
     check_remote: bool = True,
     retry_failed: bool = False,
     resend_needs_review: bool = False,
@@ -577,7 +580,8 @@ def submit(
     for the call. `ledger`: the SQLite file that makes a second call skip what was created
     (default: beside the input file, as the command line's; `kombo-ledger.sqlite` in the
     current folder for rows held in memory; a temporary one with `sandbox`; `False`: none).
-    `results`: also write the results CSV there. `on_progress` is called, from the thread that
+    `results`: also write the results CSV there (`results_split`: and success.csv, error.csv
+    beside it, as `--results-split` does). `on_progress` is called, from the thread that
     sends, with the counts so far.
 
     An interrupt (Ctrl-C, a notebook's stop) acts as in the command line: nothing new is sent,
@@ -615,6 +619,7 @@ async def submit_async(
     sandbox: bool = False,
     ledger: str | os.PathLike[str] | Literal[False] | None = None,
     results: str | os.PathLike[str] | None = None,
+    results_split: bool = False,
     check_remote: bool = True,
     retry_failed: bool = False,
     resend_needs_review: bool = False,
@@ -653,6 +658,8 @@ async def submit_async(
 
 
 def _plan(dry_run: DryRun, given: dict[str, Any]) -> _Plan:
+    if given["results_split"] and given["results"] is None:
+        raise ConfigError("results_split=True writes beside results=: name the results file.")
     if not isinstance(dry_run, DryRun):
         raise ConfigError(
             f"submit() sends what validate() returned (a DryRun), not {type(dry_run).__name__}."
@@ -678,6 +685,7 @@ def _plan(dry_run: DryRun, given: dict[str, Any]) -> _Plan:
         given["sandbox"],
         given["ledger"],
         given["results"],
+        given["results_split"],
         given["check_remote"],
         given["retry_failed"],
         given["resend_needs_review"],
@@ -716,15 +724,21 @@ def _send(
     whose loop is running (a notebook's, an async caller's)."""
     token = SENDING_WATCHER.set(watcher)
     try:
+        results = Path(plan.results) if plan.results is not None else None
+        success = error = None
+        if results is not None and plan.results_split:
+            success, error = results.with_name("success.csv"), results.with_name("error.csv")
         options = SubmitOptions(
             dataclasses.replace(
                 plan.dry.options, integration_id=settings.integration_id, force=plan.force
             ),
-            Path(plan.results) if plan.results is not None else None,
+            results,
             send=True,
             ledger_path=ledger,
             retry_failed=plan.retry_failed,
             check_remote=plan.check_remote,
+            success_path=success,
+            error_path=error,
             resend_needs_review=plan.resend_needs_review,
         )
         return submit_file(options, settings, on_progress=plan.on_progress)

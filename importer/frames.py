@@ -61,13 +61,14 @@ class FrameSource:
         self.headers = headers
         self.labels = labels  # every row's, blank rows too, in order
         self._cells = cells
-        self.shown = shown
+        self.shown = shown  # what the summary and messages call it
         self.frame = frame  # the DataFrame's copy that is read, or None for dicts
+        # What it is called where a path is expected (the files a run writes record it, the
+        # ledger keeps it): the same for every DataFrame, whatever its size.
+        self.path = Path("<DataFrame>" if frame is not None else "<dicts>")
 
     def __call__(self) -> Table:
-        return FrameTable(
-            Path(f"<{self.shown}>"), list(self.headers), self._rows(), 0, shown=self.shown
-        )
+        return FrameTable(self.path, list(self.headers), self._rows(), 0, shown=self.shown)
 
     def _rows(self) -> Iterator[SourceRow]:
         for label, cells in zip(self.labels, self._cells(), strict=True):

@@ -684,6 +684,7 @@ class Submitter:
             if earlier is not None:
                 why = "" if earlier == ACTION_DONE else "its answer was lost in an earlier run"
                 ended.append((action, earlier, why))
+                self.stats.actions_failed[action.kind] += earlier != ACTION_DONE
                 continue
             if action.kind in self.refused:  # not offered: a warning, not a failure to fix
                 ended.append((action, ACTION_FAILED, self.refused[action.kind]))

@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import datetime as dt
 import inspect
+import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -236,7 +238,9 @@ def test_submit_creates_every_valid_row_once_and_a_second_call_nothing(
     where = _where(sandbox)
     ledger = tmp_path / "ledger.sqlite"
 
-    first = importer.submit(dry, **where, ledger=ledger, results=tmp_path / "results.csv")
+    first = importer.submit(
+        dry, **where, ledger=ledger, results=tmp_path / "results.csv", results_split=True
+    )
 
     assert first.counts == {
         "created": 12, "skipped": 0, "failed": 0, "needs_review": 0, "not_sent": 2}  # fmt: skip
@@ -249,6 +253,8 @@ def test_submit_creates_every_valid_row_once_and_a_second_call_nothing(
     assert list(results.loc[112:, "code"]) == ["required", "invalid_email"]
     in_file = [int(r["row"]) for r in read_csv(tmp_path / "results.csv")]
     assert in_file == list(range(100, 114))
+    assert len(read_csv(tmp_path / "success.csv")) == 12
+    assert [r["Email"] for r in read_csv(tmp_path / "error.csv")] == ["bad@x.com", "worse@x"]
     assert first.ledger == ledger
 
     second = importer.submit(dry, **where, ledger=ledger)
@@ -390,3 +396,43 @@ def test_the_readme_python_example_runs_as_written(tmp_path, monkeypatch, capsys
             if line.startswith("print(") and after.startswith("# "):
                 shown.append(after[2:])
     assert printed == shown
+
+
+def test_ctrl_c_during_submit_stops_as_in_the_command_line_then_raises(write_mapping, tmp_path):
+    rows = [{"First": f"P{i}", "Last": "Wolf", "Email": f"p{i}@example.com"} for i in range(30)]
+    dry = importer.validate(rows, write_mapping(PEOPLE_MAPPING))
+    results = tmp_path / "results.csv"
+    pressed: list[bool] = []
+
+    def press_ctrl_c_after_three(stats) -> None:  # called from the thread that sends
+        if stats.by_status["created"] >= 3 and not pressed:
+            pressed.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with Sandbox(SandboxConfig(latency=0.1)) as sandbox:
+            with pytest.raises(KeyboardInterrupt) as interrupted:
+                importer.submit(dry, **_where(sandbox), ledger=tmp_path / "ledger.sqlite",
+                                results=results, concurrency=2,
+                                on_progress=press_ctrl_c_after_three)  # fmt: skip
+            created = len(sandbox.state.created)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    statuses = [r["status"] for r in read_csv(results)]
+    assert len(statuses) == 30 and set(statuses) == {"created", "not_sent"}
+    assert statuses.count("created") == created < 30
+    assert any("every row has its status" in note for note in interrupted.value.__notes__)
+
+
+def test_a_file_submitted_from_python_keeps_its_ledger_beside_it(sandbox, write_csv, write_mapping):
+    source = write_csv([["First", "Last", "Email"], ["Anna", "Wolf", "anna@example.com"]])
+    dry = importer.validate(source, write_mapping(PEOPLE_MAPPING))
+
+    first = importer.submit(dry, **_where(sandbox))
+    again = importer.submit(importer.validate(source, dry.options.mapping_path), **_where(sandbox))
+
+    assert first.ledger == source.with_name("input.csv.kombo-ledger.sqlite") == again.ledger
+    assert first.ledger.is_file()
+    assert (first.counts["created"], again.counts["skipped"]) == (1, 1)
+    assert list(first.frame().index) == [2]  # the file's row numbers
