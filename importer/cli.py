@@ -781,7 +781,7 @@ def validate(
     type=click.Path(path_type=Path, dir_okay=False),
     help=(
         "The SQLite ledger that makes a re-run skip what was created. Default: "
-        "INPUT.kombo-ledger.sqlite."
+        "INPUT.kombo-ledger.sqlite (for rejects or error.csv a run wrote: its input's)."
     ),
 )
 @click.option(
@@ -1122,7 +1122,8 @@ def status(ledger_path: Path, as_json: bool) -> None:
     from .ledger import ledger_summary
     from .report import printable
 
-    counts, to_do, failures = ledger_summary(ledger_path)
+    summary = ledger_summary(ledger_path)
+    counts, to_do, failures = summary.counts, summary.to_do, summary.failures
     if as_json:
         _echo_json(
             {
@@ -1131,6 +1132,7 @@ def status(ledger_path: Path, as_json: bool) -> None:
                     integration: dict(_in_state_order(by_state))
                     for integration, by_state in counts.items()
                 },
+                "actions": {kind: dict(states) for kind, states in summary.actions.items()},
                 "to_do": [_record_json(r) for r in to_do],
                 "failed": [_record_json(r) for r in failures],
             }
@@ -1142,6 +1144,14 @@ def status(ledger_path: Path, as_json: bool) -> None:
     for integration, by_state in counts.items():
         states = "   ".join(f"{state} {count:,}" for state, count in _in_state_order(by_state))
         _echo(f"{printable(integration)}: {states}")
+    for kind, by_state in summary.actions.items():
+        states = "   ".join(f"{state} {count:,}" for state, count in sorted(by_state.items()))
+        _echo(f"  after the create, {kind}s: {states}")
+    if summary.actions and any(s.get("needs_review") for s in summary.actions.values()):
+        _echo(
+            "  Actions that need review were sent and their answer lost: check them in the ATS, "
+            "then --resend-needs-review for those that are missing."
+        )
     for title, records in (
         ("Still to do (a run sends or settles these)", to_do),
         ("Failed for good (fix the row, or --retry-failed)", failures),

@@ -317,6 +317,15 @@ class Ledger:
             found.setdefault(integration, Counter())[state] = count
         return found
 
+    def action_counts(self) -> dict[str, Counter[str]]:
+        """The actions after the create by kind (note, reject, tag), then state."""
+        if self._select is _SELECT_V1:
+            return {}  # a version-1 ledger, read as it is, had none
+        found: dict[str, Counter[str]] = {}
+        for action, state in self._execute("SELECT action, state FROM actions"):
+            found.setdefault(action.partition(":")[0], Counter())[state] += 1
+        return found
+
     def to_do(self, limit: int = 20) -> list[Record]:
         """Records a run would still send or settle: pending, sending, failed-but-retryable."""
         rows = self._execute(
@@ -517,7 +526,17 @@ else:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # independent of SQLite's POSIX locks
 
 
-def ledger_summary(path: Path) -> tuple[dict[str, Counter[str]], list[Record], list[Record]]:
+@dataclass(frozen=True)
+class LedgerSummary:
+    """What `kombo-import status` shows."""
+
+    counts: dict[str, Counter[str]]  # integration -> state -> applications
+    actions: dict[str, Counter[str]]  # kind of action after the create -> state -> actions
+    to_do: list[Record]
+    failures: list[Record]
+
+
+def ledger_summary(path: Path) -> LedgerSummary:
     """For `kombo-import status`: counts by state, rows still to do, permanent failures."""
     if not path.exists():
         raise InputFileError(
@@ -525,7 +544,9 @@ def ledger_summary(path: Path) -> tuple[dict[str, Counter[str]], list[Record], l
             "beside the input file)."
         )
     with Ledger(path, read_only=True) as ledger:
-        return ledger.counts(), ledger.to_do(), ledger.permanent_failures()
+        return LedgerSummary(
+            ledger.counts(), ledger.action_counts(), ledger.to_do(), ledger.permanent_failures()
+        )
 
 
 class LedgerJournal(Journal):

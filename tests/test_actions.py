@@ -194,6 +194,9 @@ def test_actions_in_doubt_are_never_sent_twice(sandbox, write_csv, write_mapping
         [second] = [r for r in read_csv(tmp_path / "r.csv") if r["Email"] == "p1@example.com"]
         assert "tag 'fair' needs review" in second["warnings"]
     assert received(sandbox) == expected(2)  # sent once: present once, never twice
+    status = CliRunner().invoke(main, ["status", str(tmp_path / "l.sqlite")])
+    assert "after the create, tags: done 1   needs_review 1" in status.output
+    assert "--resend-needs-review" in status.output
     result = CliRunner().invoke(main, [*args, "--resend-needs-review"])
     assert received(sandbox)[2]["p1@example.com"] == ["fair", "batch1", "fair"]  # asked for
 

@@ -482,6 +482,6 @@ def test_ctrl_c_cuts_a_lookup_that_never_answers(people, tmp_path):
         finally:
             interrupt.cancel()
         ended = time.monotonic()
-    assert ended - started < 8  # not the lookup's timeout and retries (60 s)
+    assert ended - started < 12  # not the lookup's timeout and retries (60 s)
     [row] = read_csv(tmp_path / "results.csv")
     assert row["status"] == "needs_review" and "the run stopped" in row["message"]
