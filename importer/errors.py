@@ -17,7 +17,8 @@ exit code. Every message names the file, line, key or column concerned and says 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import string
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
@@ -52,24 +53,79 @@ class InputFileError(ImporterError):
 
 EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE: an error of ours, with its own code
 REDACTED = "[redacted]"
-_SECRETS: set[str] = set()
+MIN_KEY_PART = 12  # this many characters of a key in a row are a leak: a server cut it short
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)  # keeps lengths
+_FORMS: set[str] = set()  # each secret's forms, lower-cased (keys are ASCII: see settings)
+_PIECES: dict[str, tuple[str, int]] = {}  # MIN_KEY_PART characters of a secret -> (it, where)
+# What `redact` looks for first, in the text lower-cased: any run of MIN_KEY_PART characters of
+# a secret holds one of its pieces of half that length that start at a multiple of it.
+_PROBES: set[str] = set()
 
 
 def remember_secret(secret: str) -> None:
-    """Scrub `secret` from every message, and its escaped forms: as a repr of bytes shows it,
-    and percent-encoded as a URL carries it (a log link a server built from it)."""
+    """Scrub `secret` from every message, in any case, and its escaped forms: as a repr of bytes
+    shows it, percent-encoded as a URL carries it (a log link a server built from it), and any
+    `MIN_KEY_PART` characters of it in a row or more (a server that echoes it cut short)."""
     quoted = quote(secret, safe="")
-    forms = (secret, repr(secret)[1:-1], quoted, quoted.lower(), quote_plus(secret))
-    _SECRETS.update(s for s in forms if len(s) >= 4)
+    forms = {secret, repr(secret)[1:-1], quoted, quote_plus(secret)}
+    _FORMS.update(form.translate(_ASCII_LOWER) for form in forms if len(form) >= 4)
+    low = secret.translate(_ASCII_LOWER)
+    for start in range(len(low) - MIN_KEY_PART + 1):
+        _PIECES[low[start : start + MIN_KEY_PART]] = (low, start)
+    half = MIN_KEY_PART // 2
+    _PROBES.update(low[at : at + half] for at in range(0, len(low) - half + 1, half))
+    _PROBES.update(form for form in _FORMS if low not in form)  # escaped: no piece is in them
 
 
 def redact(text: str) -> str:
     """`text` without any secret this process was given: the one rule for keys in messages,
-    applied where foreign texts enter (exceptions, answers) and where text leaves (CLI, files)."""
-    for secret in _SECRETS:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
+    applied where foreign texts enter (exceptions, answers) and where text leaves (CLI, files).
+    Every cell written goes through it, so the common case (no secret) is a few `in` checks."""
+    if not _FORMS:
+        return text
+    lowered = text.lower()  # for the probes only: it may change the text's length
+    for probe in _PROBES:
+        if probe in lowered:
+            return _scrubbed(text)
     return text
+
+
+def _scrubbed(text: str) -> str:
+    low = text.translate(_ASCII_LOWER)
+    spans = [(at, at + len(form)) for form in _FORMS for at in _occurrences(low, form)]
+    for piece, (secret, start) in _PIECES.items():
+        for at in _occurrences(low, piece):
+            begin, end = at, at + MIN_KEY_PART
+            while (
+                begin > 0
+                and start - (at - begin) > 0
+                and (low[begin - 1] == secret[start - (at - begin) - 1])
+            ):
+                begin -= 1
+            while (
+                end < len(low)
+                and start + (end - at) < len(secret)
+                and (low[end] == secret[start + (end - at)])
+            ):
+                end += 1
+            spans.append((begin, end))
+    out, last = [], 0
+    for begin, end in sorted(spans):
+        if end <= last:
+            continue
+        out.append(text[last:begin] if begin > last else "")
+        if begin >= last:
+            out.append(REDACTED)
+        last = max(last, end)
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _occurrences(text: str, part: str) -> Iterator[int]:
+    at = text.find(part)
+    while at != -1:
+        yield at
+        at = text.find(part, at + 1)
 
 
 def describe(exc: BaseException) -> str:

@@ -383,10 +383,13 @@ class Ledger:
         candidate_id: str | None,
         application_id: str | None,
         note: str | None = None,
+        existed: str | None = None,
     ) -> None:
+        """In the ATS. `existed`: Kombo's code when it was there before this import (it is not
+        this import's to act on after the create), kept in `error_code`."""
         self._execute(
             "UPDATE applications SET state = 'created', fingerprint = ?, candidate_id = ?, "
-            "application_id = ?, error_code = NULL, error_message = ?, log_url = NULL, "
+            "application_id = ?, error_code = ?, error_message = ?, log_url = NULL, "
             "retryable = 0, "
             "updated_at = ? "
             "WHERE integration_id = ? AND email = ? AND job_id = ?",
@@ -394,6 +397,7 @@ class Ledger:
                 digest,
                 candidate_id,
                 application_id,
+                existed,
                 note,
                 time.time(),
                 integration_id,
@@ -598,6 +602,15 @@ class LedgerJournal(Journal):
         self.ledger.register(*key, self.source, row, digest)
         if earlier.state == State.CREATED:
             self._prints.pop(row, None)
+            if earlier.error_code:  # there before the import: Kombo said so (ALREADY_EXISTS)
+                return RowResult(
+                    row,
+                    Status.SKIPPED,
+                    earlier.candidate_id,
+                    earlier.application_id,
+                    code=earlier.error_code,
+                    message=earlier.error_message or "already in the ATS before this import",
+                )
             if earlier.fingerprint == digest:
                 return RowResult(
                     row,
@@ -653,7 +666,10 @@ class LedgerJournal(Journal):
         key, result = self._key(request), settled.result
         if result.status in (Status.CREATED, Status.SKIPPED):
             note = None if result.status == Status.CREATED else result.message
-            self.ledger.mark_created(*key, digest, result.candidate_id, result.application_id, note)
+            existed = result.code if result.status == Status.SKIPPED else None
+            self.ledger.mark_created(
+                *key, digest, result.candidate_id, result.application_id, note, existed
+            )
         elif result.status == Status.NEEDS_REVIEW:
             self.ledger.mark_needs_review(*key, digest, result.code, result.message, result.log_url)
         elif settled.uncertain:

@@ -107,7 +107,7 @@ def mask_by_shape(text: str) -> str:
 # The request body's personal fields (Kombo's POST /ats/candidates), list positions left out:
 # `candidate.social_links[1]` and `attachments[0].name` are under `candidate.social_links` and
 # `attachments`. Links and attachments are here because they carry names (linkedin.com/in/
-# anna-wolf, cvs/anna_wolf_cv.pdf). City, country, company, title, dates and answers are not.
+# anna-wolf, cvs/anna_wolf_cv.pdf). City, country, company, title and dates are not.
 _MASKS: dict[str, Masker] = {
     "candidate.first_name": mask_name,
     "candidate.last_name": mask_name,
@@ -118,9 +118,17 @@ _MASKS: dict[str, Masker] = {
     "candidate.location.street_1": mask_name,
     "candidate.social_links": mask_link,
     "attachments": mask_file,
+    # free text or free form: anything a person wrote or an export carried (a FILE answer's
+    # path, a note, a custom field fed by a name column)
+    "screening_question_answers": mask_by_shape,
+    "remote_fields": mask_by_shape,
+    "after_create": mask_by_shape,
 }
 PERSONAL_FIELDS: frozenset[str] = frozenset(_MASKS)
-DESCRIPTION = "names, email addresses, phone numbers, streets, profile links and file names"
+DESCRIPTION = (
+    "names, email addresses, phone numbers, streets, profile links, file names, screening "
+    "answers, notes and custom fields"
+)
 
 _LIST_POSITION = re.compile(r"\[\d+\]")
 # A column a reader found a problem in (no field known yet) is personal when its name says so.
@@ -142,8 +150,9 @@ def masker_for(field: str | None, column: str | None) -> Masker | None:
             if path in _MASKS:
                 return _MASKS[path]
             path = path.rpartition(".")[0]
-        return None
-    if not column or _PERSONAL_COLUMN.search(column):
+    if not field and not column:
+        return mask_by_shape
+    if column and _PERSONAL_COLUMN.search(column):  # a name column, wherever it is mapped
         return mask_by_shape
     return None
 

@@ -106,6 +106,19 @@ def neutralize(value: Any) -> str:
     return text
 
 
+def restore(value: Any) -> Any:
+    """What `neutralize` took in: the ' it put before a formula start taken off again, so that
+    a rejects file we wrote imports the cells the user had (`- called on Monday`, not `'- …`)."""
+    if (
+        isinstance(value, str)
+        and value.startswith("'")
+        and value[1:].startswith(_FORMULA_START)
+        and not _HARMLESS.match(value[1:])
+    ):
+        return value[1:]
+    return value
+
+
 class _CsvOut:
     """A CSV as Excel opens it: UTF-8 with a BOM, the `delimiter` of the user's Excel (`;` where
     the decimal mark is a comma), formulas neutralised, API keys scrubbed."""

@@ -32,6 +32,7 @@ from .files import (
     FileSnapshot,
     claim_outputs,
     recorded_attachments,
+    recorded_origin,
     refuse_overwrites,
     run_folder,
 )
@@ -39,7 +40,14 @@ from .issues import Issue, errors_in
 from .ledger import Ledger, LedgerJournal, sidecar_paths
 from .mapping import Mapping, load_mapping
 from .readers import SourceRow, Table, file_kind, fold_header, read_table
-from .report import AnnotatedWorkbook, ErrorReport, RejectedRows, ResultsFile, working_path
+from .report import (
+    AnnotatedWorkbook,
+    ErrorReport,
+    RejectedRows,
+    ResultsFile,
+    restore,
+    working_path,
+)
 from .settings import SubmitSettings
 from .submit import Journal, RowResult, Status, SubmitStats, Submitter
 from .validate import DateOrderProfile, JobCatalog, RowChecker, ValidationSummary, validate_rows
@@ -186,8 +194,24 @@ def open_input(options: DryRunOptions) -> tuple[Mapping, Table]:
         # The mapping's header row belongs to the original export; its rejects file (or another
         # export) has the header elsewhere: find it as if the mapping had not said.
         table = read(None)
+    if recorded_origin(options.input_path) is not None:
+        table = _as_written_before(table)
     mapping = mapping.bind(table.headers, table.describe())
     return mapping, table
+
+
+def _as_written_before(table: Table) -> Table:
+    """A rejects file (or error.csv) a run wrote, with the cells and headers it had before the
+    formula guard: imported again, it sends what the user's export held."""
+    rows = table.rows
+
+    def restored_rows() -> Iterator[SourceRow]:
+        for row in rows:
+            yield dataclasses.replace(row, values=tuple(restore(v) for v in row.values))
+
+    return dataclasses.replace(
+        table, headers=[restore(h) for h in table.headers], rows=restored_rows()
+    )
 
 
 def _loosely_holds(headers: list[str], columns: list[str]) -> bool:

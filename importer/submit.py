@@ -674,7 +674,8 @@ class Submitter:
         """The mapping's actions, then the run's `--tag`, each once, in order. One that fails
         is a warning on the row, never its failure: the candidate stays created, and the next
         run sends what is not done (but never, blindly, one whose answer was lost)."""
-        actions = [*request.actions, *([tag(self.settings.tag)] if self.settings.tag else [])]
+        batch = [tag(self.settings.tag)] if self.settings.tag else []
+        actions = list({a.key: a for a in [*request.actions, *batch]}.values())  # each once
         if not actions:
             return result
         settled = self.journal.actions_settled(row, request)
@@ -790,7 +791,7 @@ def _with_actions(result: RowResult, ended: list[tuple[Action, str, str]]) -> Ro
         return replace(result, actions=", ".join(parts))
     return replace(
         result,
-        code=result.code or "actions_failed",
+        code="actions_failed",
         actions=", ".join(parts),
         warnings=(*result.warnings, *missed),
         message="; ".join(part for part in (result.message, *missed) if part),

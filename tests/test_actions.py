@@ -237,3 +237,30 @@ def test_killed_at_a_random_moment_and_run_again_every_action_is_there_at_most_o
                 if email not in in_doubt:
                     assert sorted(sent.get(email, [])) == sorted(wanted[email])
     assert len({c.email for c in sandbox.state.created}) == len(sandbox.state.created) == 24
+
+
+def test_a_rejects_file_sends_the_cells_the_export_had_not_their_formula_guard(
+    sandbox, write_csv, write_mapping, tmp_path
+):
+    rows = [
+        ["First", "Last", "Email", "-Note"],
+        ["A", "Wolf", "a@example", "- called on Monday"],  # a bad email: rejected
+        ["B", "Wolf", "b@example", "=HYPERLINK(1)"],
+    ]
+    source = write_csv(rows, name="people.csv")
+    mapping = write_mapping(
+        f"candidate: {{first_name: First, last_name: Last, email_address: Email}}\n"
+        f"application: {{job_id: {{value: {JOB}}}}}\nafter_create: {{notes: [-Note]}}\n"
+    )
+    result = CliRunner().invoke(main, ["validate", str(source), "-m", str(mapping)])
+    assert result.exit_code == 1, result.output
+    rejects = tmp_path / "people.kombo" / "rejects.csv"
+    text = rejects.read_text(encoding="utf-8-sig")
+    assert "'- called on Monday" in text and "'=HYPERLINK(1)" in text  # safe to open in Excel
+    fixed = text.replace("a@example,", "a@example.com,").replace("b@example,", "b@example.com,")
+    rejects.write_text(fixed, encoding="utf-8-sig")
+    args = submit_command(rejects, mapping, sandbox.url, tmp_path / "l.sqlite", tmp_path / "r.csv")
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    notes = sorted(sum(sandbox.state.notes_received.values(), []))
+    assert notes == ["- called on Monday", "=HYPERLINK(1)"]
