@@ -122,12 +122,14 @@ def _as_written(text: str) -> str:
     return text[1:] if text.startswith("'") and neutralize(text[1:]) == text else text
 
 
-def _text(text: str, limit: int | None = None) -> str:
+def _text(text: str, limit: int = MAX_MESSAGE_SHOWN) -> str:
     """`text` as HTML text or an attribute value: control and bidi characters shown as
-    escapes (\\x1b, \\u202e), clipped to `limit` characters, then escaped."""
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return escape(printable(text, keep_newlines=True), quote=True)
+    escapes (\\x1b, \\u202e), clipped to `limit` characters as shown (an escape is six),
+    then escaped: no cell makes the page bigger than its bound."""
+    shown = printable(text[: limit * 2], keep_newlines=True)
+    if len(shown) > limit or len(text) > limit * 2:
+        shown = shown[: limit - 1] + "…"
+    return escape(shown, quote=True)
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -264,7 +266,7 @@ def _chart(chart_id: str, heading: str, errors: Counter[str], warnings: Counter[
     ]
     for label, error_count, warning_count, filterable in bars:
         shown = _text(label, MAX_VALUE_SHOWN)
-        attribute = f' data-filter="{_text(label)}"' if filterable else ""
+        attribute = f' data-filter="{_text(label, MAX_VALUE_SHOWN)}"' if filterable else ""
         error_width = 100 * error_count / largest
         warning_width = 100 * warning_count / largest
         parts.append(

@@ -582,9 +582,6 @@ def submit_file(
             if options.send and options.dry.input_path.is_file()
             else []
         )
-        for stale in _result_writes(options).values():
-            if stale is not None and stale.is_file():
-                stale.unlink()  # an earlier run's results never stand beside this run's
         dry = dry_run(
             options.dry, on_validate_progress, catalog, replaced=replaced, on_open=on_validate_open
         )
@@ -595,6 +592,10 @@ def submit_file(
         if not options.send or not confirm(dry):
             unsent = _write_unsent_results(options, settings, catalog, dry)
             return SubmitRunResult(dry, results_path=unsent)
+        # Only now: a run stopped before it sends anything leaves the earlier run's results.
+        for stale in _result_writes(options).values():
+            if stale is not None and stale.is_file():
+                stale.unlink()  # an earlier run's results never stand beside this run's
         for snapshot in validated:
             snapshot.check()
         journal = (

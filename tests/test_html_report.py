@@ -463,3 +463,28 @@ def test_a_headless_browser_runs_the_page_offline(tmp_path):
     html_tag = next(a for t, a in dom.tags if t == "html")
     assert "has-script" in html_tag.get("class", "")
     assert dom.tables["problems"][0][0] == "Row"  # the heading became a sort button
+
+
+def test_a_cell_that_grows_when_shown_keeps_the_page_within_its_bound(tmp_path, write_csv):
+    """A value of 2,000 bidi controls (each shown as a six-character escape) is clipped as it
+    is shown: the page grows with the number of problems, never with what a cell holds."""
+    report = tmp_path / "report.csv"
+    with ErrorReport(report) as out:
+        out.write(
+            [
+                Issue(
+                    row,
+                    "E-Mail",
+                    "candidate.email_address",
+                    "\u202e" * 2000,
+                    "invalid_email",
+                    "'" + "\u202e" * 2000 + "' is not an email address",
+                    Severity.ERROR,
+                )
+                for row in range(2, 202)
+            ]  # fmt: skip
+        )
+    summary = ValidationSummary()
+    path, page = html_of(report, summary, source="\u202e" * 5000)
+    assert path.stat().st_size < 200 * 3_000  # each row's cells at most a few KB
+    assert len(page.body_rows("problems")) == 200
