@@ -10,9 +10,11 @@ by their values (addresses, links, job titles of the integration, a question's o
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import difflib
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -36,6 +38,9 @@ NAME_FIELDS = {"first_name", "last_name", "full_name"}
 MANY = {"links", "other_file", "ignore"}  # fields that take several columns
 ID_WORDS = {"id", "ids", "uuid", "guid", "key", "ref", "nr", "no", "identifier", "kennung"}
 FUZZY_CUTOFF = 0.85  # difflib ratio for a header spelt differently ("Emial")
+CLOSEST_CUTOFF = 0.6  # difflib ratio for the field a column not placed came closest to
+MAX_COMPARED = 50  # names compared in full with a header, the likeliest first
+MAX_CLOSEST = 500  # columns not placed for which the closest field is looked for
 JOB_CUTOFF = 0.75  # a file's job title and a live job's name this alike are one job
 QUESTION_CUTOFF = 0.75
 SEPARATORS = (";", "|", "\n", ",")  # in this order: a comma is also text's own punctuation
@@ -61,15 +66,22 @@ class Synonym:
     rank: int  # its place in the table: an earlier synonym of a field is the stronger one
 
 
+def _table_rows() -> list[list[str]]:
+    """`headers.csv` as rows (field, language, names), its comments left out."""
+    text = resources.files("importer").joinpath(TABLE).read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return list(csv.reader(lines[1:]))
+
+
 @cache
 def synonym_table() -> tuple[dict[str, Synonym], dict[str, str]]:
     """`headers.csv` read once: folded header -> what it means, and folded gender value ->
     MALE, FEMALE or OTHER. A header that means two fields is a mistake of the table."""
-    text = resources.files("importer").joinpath(TABLE).read_text(encoding="utf-8")
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     headers: dict[str, Synonym] = {}
     genders: dict[str, str] = {}
-    for rank, (name, language, names) in enumerate(csv.reader(lines[1:])):
+    for rank, (name, language, names) in enumerate(_table_rows()):
+        if name.startswith("not:") or name == "self":
+            continue
         for spelling in names.split("|"):
             folded = fold(spelling) if language != "values" else " ".join(spelling.split())
             if name.startswith("gender:"):
@@ -79,6 +91,59 @@ def synonym_table() -> tuple[dict[str, Synonym], dict[str, str]]:
             if known.field != name:
                 raise ValueError(f"{TABLE}: '{spelling}' means both {known.field} and {name}")
     return headers, genders
+
+
+@dataclass(frozen=True)
+class Unless:
+    """A word (or words) that, beside a synonym, says the header is about someone or something
+    else than the candidate's own field: `kind` is "person", "other" or a field's name, `fields`
+    the fields it keeps a column from (empty: all)."""
+
+    kind: str
+    fields: frozenset[str]
+
+
+@cache
+def unless_table() -> dict[str, tuple[Unless, ...]]:
+    """The `not:` lines of `headers.csv`: folded word(s) -> what they say."""
+    found: dict[str, list[Unless]] = {}
+    for name, _, names in _table_rows():
+        if not name.startswith("not:"):
+            continue
+        scope = name.removeprefix("not:")
+        kind = scope if scope in ("person", "other") else "field"
+        unless = Unless(kind, frozenset() if kind != "field" else frozenset(scope.split("+")))
+        for spelling in names.split("|"):
+            found.setdefault(fold(spelling), []).append(unless)
+    return {words: tuple(dict.fromkeys(unless)) for words, unless in found.items()}
+
+
+@cache
+def self_words() -> frozenset[str]:
+    """The `self` lines of `headers.csv`: words that name the candidate, not a field."""
+    return frozenset(
+        word
+        for name, _, names in _table_rows()
+        if name == "self"
+        for spelling in names.split("|")
+        for word in fold(spelling).split()
+    )
+
+
+@cache
+def _field_words() -> dict[str, frozenset[str]]:
+    """field -> every word of its synonyms: such a word never keeps a column from its own field
+    ("number" is in "phone number", "current" in "current company")."""
+    words: dict[str, set[str]] = {}
+    for name, synonym in synonym_table()[0].items():
+        words.setdefault(synonym.field, set()).update(name.split())
+    return {key: frozenset(value) for key, value in words.items()}
+
+
+@cache
+def _longest_phrase() -> int:
+    """The most words a synonym or a `not:` entry has: the longest run of a header looked up."""
+    return max(len(name.split()) for name in (*synonym_table()[0], *unless_table()))
 
 
 def _synonyms() -> dict[str, tuple[str, ...]]:
@@ -108,9 +173,13 @@ class Column:
     counts: Counter[str] = field(default_factory=Counter)
     filled: int = 0
     date_order: DateOrder | None = None
+    _texts: list[str] | None = field(default=None, repr=False)
 
     def texts(self) -> list[str]:
-        return [as_text(v).strip() for v in self.samples]
+        """The samples as text, stripped (worked out once: the samples are read whole first)."""
+        if self._texts is None or len(self._texts) != len(self.samples):
+            self._texts = [as_text(v).strip() for v in self.samples]
+        return self._texts
 
     def share(self, test: Any) -> float:
         """The share of the sample for which `test(text)` holds."""
@@ -128,6 +197,12 @@ class Placed:
     column: str
     how: str  # "exact", "synonym (de)", "close to 'e mail'", "values: 98% email addresses"
     strength: float
+    refused: str = ""  # why a header near the field is about something else: it is not placed
+
+    @property
+    def weak(self) -> bool:
+        """Placed by a synonym the header holds or a spelling close to one: to be checked."""
+        return self.how.startswith(("holds '", "close to '"))
 
 
 @dataclass
@@ -140,6 +215,7 @@ class Draft:
     ignored: dict[str, str] = field(default_factory=dict)  # column -> why it is left out
     unplaced: list[str] = field(default_factory=list)
     closest: dict[str, str] = field(default_factory=dict)  # unplaced column -> nearest field
+    refused: dict[str, str] = field(default_factory=dict)  # column -> why its header is not it
     questions: dict[str, Question] = field(default_factory=dict)  # column -> matched question
     todo_lines: list[int] = field(default_factory=list)  # filled in by `render_mapping`
 
@@ -176,7 +252,12 @@ def place_columns(table: Table, catalog: JobCatalog | None = None) -> Draft:
 
 def _header_match(header: str) -> Placed | None:
     """The field a header names: exactly (3), as a synonym (2), holding a synonym as words (1),
-    or spelt close to one (below 1). An id column never names a person."""
+    or spelt close to one (below 1). An id column never names a person. Holding a synonym or
+    spelt like one, a header also saying it is about someone or something else ("Manager
+    Email", "Country of birth") is not placed: `refused` says why, `field` what it came near.
+
+    No regular expression per synonym: the header's runs of words are looked up in the table,
+    so the cost grows with the header's words, not with the table."""
     folded = fold(header)
     if not folded:
         return None
@@ -191,21 +272,145 @@ def _header_match(header: str) -> Placed | None:
         return Placed(found.field, header, how, strength)
     if is_id:
         return Placed("ignore", header, "an id from the system the file came from", 1.5)
-    best: tuple[int, str] | None = None
-    for name in table:
-        if len(name) < 4 and " " not in name or (best is not None and len(name) <= best[0]):
-            continue
-        if re.search(rf"(?<![a-z0-9]){name}(?![a-z0-9])", folded):
-            best = (len(name), name)
-    if best is not None:
-        synonym = table[best[1]]
-        return Placed(synonym.field, header, f"holds '{best[1]}'", 1.0 + best[0] / 1000)
-    long_names = [name for name in table if len(name) >= 5]
-    close = difflib.get_close_matches(folded, long_names, n=1, cutoff=FUZZY_CUTOFF)
+    words = folded.split()
+    others = _unless_spans(words)
+    refusal: Placed | None = None
+    held = sorted(  # the longest first; one only naming the candidate ("Candidate") last
+        (
+            (
+                set(name.split()) <= self_words(),
+                -len(name),
+                _order()[name],
+                start,
+                start + len(name.split()),
+                name,
+            )
+            for start, name in _runs(words, table)
+            if len(name) >= 4 or " " in name
+        ),
+    )
+    ignored: Placed | None = None  # "Applicant Number" holds 'number': refused, not ignored
+    for _, _, _, start, end, name in held:
+        synonym = table[name]
+        why = _why_not(synonym.field, others, range(start, end))
+        if why is not None:
+            refusal = refusal or Placed(synonym.field, header, f"holds '{name}'", 0.0, why)
+        elif synonym.field == "ignore":
+            ignored = ignored or Placed("ignore", header, f"holds '{name}'", 1.0)
+        elif ignored is None:
+            return Placed(synonym.field, header, f"holds '{name}'", 1.0 + len(name) / 1000)
+    if ignored is not None:
+        return refusal or ignored
+    close = _close_names(folded, FUZZY_CUTOFF)
     if close:
-        ratio = difflib.SequenceMatcher(None, folded, close[0]).ratio()
-        return Placed(table[close[0]].field, header, f"close to '{close[0]}'", ratio)
+        ratio, name = close[0]
+        synonym = table[name]
+        inside = {i for i, word in enumerate(words) if word in set(name.split())}
+        why = _why_not(synonym.field, others, inside)
+        if why is None:
+            return Placed(synonym.field, header, f"close to '{name}'", ratio)
+        refusal = refusal or Placed(synonym.field, header, f"close to '{name}'", 0.0, why)
+    return refusal
+
+
+@cache
+def _order() -> dict[str, int]:
+    """Each synonym's place in the table: of two as long, the earlier is taken."""
+    return {name: i for i, name in enumerate(synonym_table()[0])}
+
+
+def _runs(words: list[str], table: Any) -> list[tuple[int, str]]:
+    """(start, run) for each run of `words` that is a key of `table`."""
+    longest = _longest_phrase()
+    return [
+        (start, run)
+        for start in range(len(words))
+        for end in range(start + 1, min(len(words), start + longest) + 1)
+        if (run := " ".join(words[start:end])) in table
+    ]
+
+
+def _unless_spans(words: list[str]) -> list[tuple[range, str, Unless]]:
+    """The runs of a header's words that the `not:` lines name, with what they say."""
+    table = unless_table()
+    return [
+        (range(start, start + len(run.split())), run, unless)
+        for start, run in _runs(words, table)
+        for unless in table[run]
+    ]
+
+
+def _why_not(
+    name: str, others: list[tuple[range, str, Unless]], inside: range | set[int]
+) -> str | None:
+    """Why a header whose words `inside` name the field `name` is about something else: a
+    word outside them that keeps a column from that field; None when there is none."""
+    own = _field_words().get(name, frozenset())
+    for span, words, unless in others:
+        if any(i in inside for i in span) or set(words.split()) <= own:
+            continue
+        if unless.fields and name not in unless.fields:
+            continue
+        if unless.kind == "person":
+            return f"its header names someone else ('{words}')"
+        if unless.kind == "other":
+            return f"its header is about something else ('{words}')"
+        return f"'{words}' in its header: not the candidate's {name.replace('_', ' ')}"
     return None
+
+
+@cache
+def _fuzzy_index() -> tuple[list[str], list[int], dict[tuple[str, int], list[int]]]:
+    """The table's names, shortest first, their lengths, and for each (character, n) the names
+    holding it n times or more (in the same order): how many characters a header shares with
+    each name of a length that could be close enough is counted in one pass (difflib's
+    `quick_ratio`), and only the names that could be close enough are compared in full."""
+    names = sorted(synonym_table()[0], key=len)
+    index: dict[tuple[str, int], list[int]] = {}
+    for i, name in enumerate(names):
+        for char, count in Counter(name).items():
+            for n in range(1, count + 1):
+                index.setdefault((char, n), []).append(i)
+    return names, [len(name) for name in names], index
+
+
+def _close_names(folded: str, cutoff: float) -> list[tuple[float, str]]:
+    """The name of the table spelt most like `folded` (`difflib` ratio >= cutoff), as
+    `difflib.get_close_matches(n=1)` finds it; at `cutoff` 0.85 and up, of the names of 5
+    characters or more (one letter off "mail" is another word). The cost is that of the
+    names as long as `folded` give or take the cutoff, never of a regular expression each."""
+    names, lengths, index = _fuzzy_index()
+    size = len(folded)
+    shortest = max(math.ceil(cutoff * size / (2 - cutoff)), 5 if cutoff >= FUZZY_CUTOFF else 0)
+    low = bisect.bisect_left(lengths, shortest)
+    high = bisect.bisect_right(lengths, math.floor(size * (2 - cutoff) / cutoff))
+    if low >= high:
+        return []
+    shared: Counter[int] = Counter()
+    for char, count in Counter(folded).items():
+        for n in range(1, count + 1):
+            held = index.get((char, n), [])
+            shared.update(held[bisect.bisect_left(held, low) : bisect.bisect_left(held, high)])
+    needed = cutoff * size / 2
+    candidates = sorted(
+        (
+            (2.0 * common / (size + lengths[i]), names[i])
+            for i, common in shared.items()
+            if common >= needed + cutoff * lengths[i] / 2
+        ),
+        reverse=True,
+    )
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(folded)
+    best: tuple[float, str] | None = None
+    for quick, name in candidates[:MAX_COMPARED]:
+        if best is not None and quick < best[0]:
+            break
+        matcher.set_seq1(name)
+        ratio = matcher.ratio()
+        if ratio >= cutoff and (best is None or (ratio, name) > best):
+            best = (ratio, name)
+    return [] if best is None else [best]
 
 
 def _profile(table: Table, matched: dict[str, Placed | None]) -> dict[str, Column]:
@@ -262,7 +467,7 @@ def _settle(draft: Draft, matched: dict[str, Placed | None]) -> None:
     are not placed, with the field they came closest to."""
     winners: dict[str, Placed] = {}
     for found in matched.values():
-        if found is None or found.field in MANY:
+        if found is None or found.field in MANY or found.refused:
             continue
         held = winners.get(found.field)
         if held is None or found.strength > held.strength:
@@ -279,6 +484,11 @@ def _settle(draft: Draft, matched: dict[str, Placed | None]) -> None:
             found = winners["job"] = Placed("job", header, "a job title beside the current one", 1)
         if found is None:
             draft.unplaced.append(header)
+        elif found.refused:
+            draft.unplaced.append(header)
+            draft.refused[header] = found.refused
+            where = FIELD_PATHS.get(found.field, f"candidate.{found.field}")
+            draft.closest[header] = f"{where}, but {found.refused}"
         elif found.field == "ignore":
             draft.ignored[header] = (
                 found.how if found.how.startswith("an id") else "no field of Kombo's candidate"
@@ -331,8 +541,8 @@ def _place_by_values(draft: Draft, catalog: JobCatalog | None) -> None:
         draft.ignored[recruiter] = "holds names; sourced_by needs the users' email addresses"
     for header in list(draft.unplaced):
         column = draft.columns[header]
-        if not column.samples:
-            continue
+        if not column.samples or header in draft.refused:
+            continue  # "Manager Email" holds email addresses: not the candidate's
         found: Placed | None = None
         if "email_address" not in draft.placed and column.share(_NAMED_EMAIL.match) >= 0.8:
             found = Placed("email_address", header, "values: Name <email> cells", 0.5)
@@ -348,16 +558,18 @@ def _place_by_values(draft: Draft, catalog: JobCatalog | None) -> None:
             _take(draft, found)
     if catalog is None:
         return
+    job_names = {fold(str(job.get("name") or "")) for job in catalog.listed}
     if "job" not in draft.placed:
         for header in list(draft.unplaced) + [p.column for p in draft.placements]:
-            share = _job_share(draft.columns[header], catalog)
+            share = _job_share(draft.columns[header], job_names)
             if share >= 0.5 and "job" not in draft.placed:
                 for placed in [p for p in draft.placements if p.column == header]:
                     draft.placements.remove(placed)
                     draft.placed.pop(placed.field, None)
                 _take(draft, Placed("job", header, f"values: {share:.0%} are job names", 0.5))
+    jobs = _jobs_in_play(draft, catalog)  # once: the job column is settled by now
     for header in list(draft.unplaced):
-        question = _question_for(draft.columns[header], draft, catalog)
+        question = _question_for(draft.columns[header], jobs)
         if question is not None:
             draft.questions[header] = question
             draft.unplaced.remove(header)
@@ -439,9 +651,8 @@ def _job_label(job: dict[str, Any]) -> str:
     return f"{job.get('name') or '?'} ({job.get('status') or '?'})"
 
 
-def _job_share(column: Column, catalog: JobCatalog) -> float:
-    """The share of a column's distinct values that are, exactly, the names of live jobs."""
-    names = {fold(str(job.get("name") or "")) for job in catalog.listed}
+def _job_share(column: Column, names: set[str]) -> float:
+    """The share of a column's distinct values that are, exactly, the `names` of live jobs."""
     values = column.distinct()
     return sum(1 for v in values if fold(v) in names) / len(values) if values else 0.0
 
@@ -456,14 +667,14 @@ def match_name(value: str, named: list[tuple[str, str]]) -> Match:
     return Match(target, f"{name}, {'exact' if score == 1.0 else f'fuzzy {score:.2f}'}")
 
 
-def _question_for(column: Column, draft: Draft, catalog: JobCatalog) -> Question | None:
+def _question_for(column: Column, jobs: list[dict[str, Any]]) -> Question | None:
     """The screening question a column answers: its header in the question's title (all its
     words, or spelt alike), or its values the options of a select question."""
     best: tuple[float, Question] | None = None
     words = {w for w in fold(column.header).split() if len(w) > 2}
     values = {fold(v) for text in column.distinct() for v in _parts(text, _separator(column))}
     seen: set[str] = set()
-    for job in _jobs_in_play(draft, catalog):
+    for job in jobs:
         for question in job.get("screening_questions") or []:
             if question["id"] in seen:
                 continue
@@ -540,11 +751,11 @@ def render_mapping(
         _preamble(table, integration, catalog),
         _input(table),
         _candidate(draft),
-        _application(draft, catalog),
-        _attachments(draft, catalog),
+        _checked(draft, ("job", "stage"), _application(draft, catalog)),
+        _checked(draft, ("cv", "cover_letter", "other_file"), _attachments(draft, catalog)),
         _answers(draft),
-        _sourced_by(draft),
-        _gdpr_consent(draft),
+        _checked(draft, ("recruiter",), _sourced_by(draft)),
+        _checked(draft, ("gdpr_given", "gdpr_until"), _gdpr_consent(draft)),
         _accounting(draft),
     )
     text = "\n\n".join("\n".join(lines) for lines in sections if lines) + "\n"
@@ -578,18 +789,39 @@ def _input(table: Table) -> list[str]:
 
 
 def _candidate(draft: Draft) -> list[str]:
-    fields = (
-        _names,
-        _email_address,
-        _phone_number,
-        _company_and_title,
-        _gender,
-        _availability_date,
-        _salary_expectations,
-        _location,
-        _social_links,
+    fields: tuple[tuple[Any, tuple[str, ...]], ...] = (
+        (_names, ("first_name", "last_name", "full_name")),
+        (_email_address, ("email_address",)),
+        (_phone_number, ("phone_number",)),
+        (_company_and_title, ("company", "title")),
+        (_gender, ("gender",)),
+        (_availability_date, ("availability_date",)),
+        (_salary_expectations, ("salary",)),
+        (_location, (*LOCATION_PARTS, "country", "location")),
+        (_social_links, ("linkedin", "links")),
     )
-    return ["candidate:", *(line for field_lines in fields for line in field_lines(draft))]
+    return [
+        "candidate:",
+        *(line for lines, keys in fields for line in _checked(draft, keys, lines(draft))),
+    ]
+
+
+def _checked(draft: Draft, keys: tuple[str, ...], lines: list[str]) -> list[str]:
+    """`lines`, under a CHECK for each column placed on one of the fields `keys` only because
+    its header holds a synonym or is spelt like one: "Phone (work)" may be someone else's."""
+    weak = [p for p in draft.placements if p.field in keys and p.weak]
+    if not lines or not weak:
+        return lines
+    indent = lines[0][: len(lines[0]) - len(lines[0].lstrip())]
+    return [
+        *(
+            f"{indent}# CHECK: {_comment(repr(p.column))} is placed on"
+            f" {FIELD_PATHS.get(p.field, f'candidate.{p.field}')} only because its header"
+            f" {p.how if p.how.startswith('holds') else 'is ' + p.how}"
+            for p in weak
+        ),
+        *lines,
+    ]
 
 
 _NAME_PART = r'^\s*"?([^"<]*?)"?\s*<'  # the name of `Name <email>`
@@ -1015,6 +1247,7 @@ def _accounting(draft: Draft) -> list[str]:
         "# out as a screening answer (screening_question_answers: {QUESTION_ID: column}) or under"
         " remote_fields:.",
     ]
+    guessed = 0  # closest fields looked for, up to MAX_CLOSEST: a wide file's hints stay cheap
     for header, column in draft.columns.items():
         if header in placed:
             where = FIELD_PATHS.get(placed[header].field, f"candidate.{placed[header].field}")
@@ -1024,16 +1257,18 @@ def _accounting(draft: Draft) -> list[str]:
         elif header in draft.ignored:
             what = f"left out: {draft.ignored[header]}"
         else:
-            closest = draft.closest.get(header) or _closest_field(header)
+            closest = draft.closest.get(header)
+            if closest is None and guessed < MAX_CLOSEST:
+                guessed += 1
+                closest = _closest_field(header)
             what = "not placed" + (f" (closest: {closest})" if closest else "")
         lines.append(f"#   {_comment(header)}   {what}; {_example(column.samples)}")
     return lines
 
 
 def _closest_field(header: str) -> str | None:
-    names = list(synonym_table()[0])
-    close = difflib.get_close_matches(fold(header), names, n=1, cutoff=0.6)
-    found = synonym_table()[0][close[0]].field if close else "ignore"
+    close = _close_names(fold(header), CLOSEST_CUTOFF)
+    found = synonym_table()[0][close[0][1]].field if close else "ignore"
     return None if found == "ignore" else FIELD_PATHS.get(found, f"candidate.{found}")
 
 
