@@ -17,8 +17,6 @@ SQLite, pandas).
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from .__version__ import __version__
@@ -33,8 +31,8 @@ _EXPORTS = {
     "SubmitResult": "api",
     "Mapping": "mapping",
     "Issue": "issues",
-    "RowResult": "submit",
-    "Status": "submit",
+    "RowResult": "sending",
+    "Status": "sending",
     # what stops a run
     "ImporterError": "errors",
     "ConfigError": "errors",
@@ -50,9 +48,9 @@ _EXPORTS = {
     "read_table": "readers",
     "DryRunOptions": "runs",
     "dry_run": "runs",
-    "RowChecker": "validate",
-    "ValidationSummary": "validate",
-    "validate_rows": "validate",
+    "RowChecker": "checks",
+    "ValidationSummary": "checks",
+    "validate_rows": "checks",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]
@@ -66,6 +64,9 @@ if TYPE_CHECKING:  # what the type checker and editors see; at run time, __getat
     from .build import BuiltRow as BuiltRow
     from .build import PostAtsCandidatesRequest as PostAtsCandidatesRequest
     from .build import RequestBuilder as RequestBuilder
+    from .checks import RowChecker as RowChecker
+    from .checks import ValidationSummary as ValidationSummary
+    from .checks import validate_rows as validate_rows
     from .errors import ConfigError as ConfigError
     from .errors import FatalApiError as FatalApiError
     from .errors import ImporterError as ImporterError
@@ -79,45 +80,11 @@ if TYPE_CHECKING:  # what the type checker and editors see; at run time, __getat
     from .readers import read_table as read_table
     from .runs import DryRunOptions as DryRunOptions
     from .runs import dry_run as dry_run
-    from .submit import RowResult as RowResult
-    from .submit import Status as Status
-    from .validate import RowChecker as RowChecker
-    from .validate import ValidationSummary as ValidationSummary
-    from .validate import validate_rows as validate_rows
-
-
-# `validate` and `submit` name an API function and a stage module (validate.py, submit.py), and
-# importing a stage binds its name in the package. So the stage is bound, made callable: calling
-# `importer.validate` calls the API's `validate` (and `inspect.signature` shows its), whichever
-# was imported first, and `from importer import validate` still gives the stage.
-_CALLABLE_STAGES = ("validate", "submit")
-
-
-class _CallableStage(types.ModuleType):
-    """A stage module whose name is also an API function's: calling it calls the function."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.__wrapped__(*args, **kwargs)
-
-    @property
-    def __wrapped__(self) -> Any:
-        api = importlib.import_module(".api", __name__)
-        return getattr(api, self.__name__.rpartition(".")[2])
-
-
-class _Package(types.ModuleType):
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _CALLABLE_STAGES and type(value) is types.ModuleType:
-            value.__class__ = _CallableStage
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+    from .sending import RowResult as RowResult
+    from .sending import Status as Status
 
 
 def __getattr__(name: str) -> Any:
-    if name in _CALLABLE_STAGES:
-        return importlib.import_module(f".{name}", __name__)
     if name in _EXPORTS:
         return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module 'importer' has no attribute '{name}'")

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .attachments import DEFAULT_MAX_BYTES
 from .build import PostAtsCandidatesRequest
+from .checks import JobCatalog, ValidationSummary, validate_rows
 from .defaults import DEFAULT_LOOKUP_WINDOW, DEFAULT_MAX_WAIT, DEFAULT_REQUEST_TIMEOUT, REGIONS
 from .errors import ConfigError
 from .errors import redact as scrubbed
@@ -49,9 +50,8 @@ from .runs import (
     submit_file,
     write_outputs,
 )
+from .sending import RowResult, Status, SubmitStats, Submitter
 from .settings import DEFAULT_CONCURRENCY, SubmitSettings
-from .submit import RowResult, Status, SubmitStats, Submitter
-from .validate import JobCatalog, ValidationSummary, validate_rows
 
 if TYPE_CHECKING:
     import pandas

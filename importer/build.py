@@ -66,7 +66,7 @@ class PostAtsCandidatesRequest:
     the same for FILE answers: (question id, file) for each answer in
     `body.screening_question_answers` that is a local file or a URL.
     `sourced_by_email` is the sourcing user's email when the mapping names them so: the body has
-    no `sourced_by` until `validate.JobCatalog` has looked their id up.
+    no `sourced_by` until `checks.JobCatalog` has looked their id up.
     """
 
     integration_id: str | None

@@ -50,8 +50,8 @@ from .progress import SendingProgress, ValidationProgress, colours_on, is_termin
 
 if TYPE_CHECKING:
     from .runs import DryRunOptions, DryRunResult, OutputOptions, PlacedOutputs, SubmitRunResult
+    from .sending import SubmitStats
     from .settings import SubmitSettings
-    from .submit import SubmitStats
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -877,7 +877,7 @@ def submit(
     from .ledger import default_path as default_ledger_path
     from .report import output_lines, plural, printable, summary_lines
     from .runs import SubmitOptions, submit_file
-    from .submit import Status
+    from .sending import Status
 
     if not (dry_run or yes or sys.stdin.isatty()):
         raise click.UsageError(
@@ -1066,7 +1066,7 @@ def submit(
 def _submit_exit_code(outcome: SubmitRunResult) -> int:
     """0 when every row is in the ATS (sending nothing: when every row is valid), 130 when
     interrupted, else 1."""
-    from .submit import Status
+    from .sending import Status
 
     stats = outcome.stats
     if stats is None:

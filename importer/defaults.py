@@ -11,5 +11,5 @@ REGIONS = {
 DEFAULT_MAX_WAIT = 300.0  # seconds: the longest a server may make one row wait (Retry-After)
 DEFAULT_REQUEST_TIMEOUT = 300.0  # seconds for a whole request; writes go through to the ATS
 # When a write's outcome is uncertain, Kombo's reads (synced data) may not show it yet: look it
-# up until this long after the answer (schedule: submit.LOOKUP_DELAYS), then stop looking.
+# up until this long after the answer (schedule: sending.LOOKUP_DELAYS), then stop looking.
 DEFAULT_LOOKUP_WINDOW = 300.0

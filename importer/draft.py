@@ -24,11 +24,11 @@ from importlib import resources
 from typing import Any
 
 from .build import DateOrder
+from .checks import DateOrderProfile, JobCatalog
 from .issues import RowProblem
 from .mapping import PLACEHOLDER
 from .readers import Table, fold_header
 from .transforms import as_text, to_country_code
-from .validate import DateOrderProfile, JobCatalog
 
 SAMPLE_VALUES = 200  # non-empty values kept per column to sniff its content
 MAX_DISTINCT = 2_000  # distinct values counted per column (a value map longer than this is no map)

@@ -28,7 +28,7 @@ from .masking import DESCRIPTION as MASKED_VALUES
 from .report import ERROR_COLUMNS, neutralize, printable
 
 if TYPE_CHECKING:
-    from .validate import ValidationSummary
+    from .checks import ValidationSummary
 
 MAX_PROBLEMS_SHOWN = 20_000
 MAX_VALUE_SHOWN = 300  # characters of a value or column name in the table; the CSV has all

@@ -46,7 +46,7 @@ from .build import PostAtsCandidatesRequest
 from .client import REFUSED_UNWRITTEN, request_body
 from .errors import InputFileError, OutputError, redact
 from .files import recorded_origin
-from .submit import (
+from .sending import (
     ACTION_DONE,
     ACTION_NEEDS_REVIEW,
     Journal,

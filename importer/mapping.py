@@ -1350,7 +1350,7 @@ _CHECKS: dict[tuple[type[BaseModel], str], str] = {
 
 
 # Keys a mapping may give in place of a field that takes an id, by (SDK model, key): the id is
-# looked up in the integration from what the cell says (`validate.JobCatalog`), and the key never
+# looked up in the integration from what the cell says (`checks.JobCatalog`), and the key never
 # reaches the body. `sourced_by: {user_email: Recruiter}` -> GET /ats/users -> `{user_id: …}`.
 LOOKUPS: dict[tuple[type[BaseModel], str], str] = {
     (sdk.PostAtsCandidatesRequestBodySourcedBy, "user_email"): "user_id",

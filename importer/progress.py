@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from .readers import Table
-    from .submit import SubmitStats
+    from .sending import SubmitStats
 
 LOG_EVERY = 5.0  # seconds between plain progress lines when standard error is not a terminal
 REDRAW_EVERY = 0.1  # seconds between redraws of the live display

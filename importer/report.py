@@ -22,13 +22,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TextIO
 
+from .checks import ValidationSummary
 from .errors import ConfigError, redact
 from .files import replacing
 from .issues import Issue, Severity, errors_in
 from .masking import mask_issue
 from .readers import Cell, SourceRow
 from .transforms import as_text
-from .validate import ValidationSummary
 
 ERROR_COLUMNS = ("row", "column", "field", "value", "code", "message", "severity")
 RESULT_COLUMNS = (

@@ -25,6 +25,7 @@ from .build import (
     date_order_columns,
     guessed_date_leaves,
 )
+from .checks import DateOrderProfile, JobCatalog, RowChecker, ValidationSummary, validate_rows
 from .client import KomboClient
 from .draft import SYNONYMS, Draft, place_columns, render_mapping
 from .errors import ConfigError, FatalApiError, ImporterError, InputFileError, OutputError
@@ -48,9 +49,8 @@ from .report import (
     restore,
     working_path,
 )
+from .sending import Journal, RowResult, Status, SubmitStats, Submitter
 from .settings import SubmitSettings
-from .submit import Journal, RowResult, Status, SubmitStats, Submitter
-from .validate import DateOrderProfile, JobCatalog, RowChecker, ValidationSummary, validate_rows
 from .workers import WorkerSetup, start_pool, validate_in_parallel, worker_count
 
 KNOWN_HEADERS = [name for names in SYNONYMS.values() for name in names]

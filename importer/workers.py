@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 from .attachments import open_attachment_source
 from .build import DateOrder, RequestBuilder
+from .checks import DuplicateEmailCheck, JobCatalog, RowChecker, ValidationSummary
 from .issues import Issue
 from .mapping import load_mapping
 from .readers import SourceRow
-from .validate import DuplicateEmailCheck, JobCatalog, RowChecker, ValidationSummary
 
 CHUNK_ROWS = 2000
 PARALLEL_FROM_BYTES = 4_000_000  # smaller files are done before worker processes would start

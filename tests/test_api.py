@@ -348,8 +348,8 @@ def _without_key():
 
 
 def test_the_api_names_are_importer_s_whatever_was_imported_first():
-    import importer.runs  # imports the stages validate.py and submit.py  # noqa: F401
-    from importer.validate import ValidationSummary
+    import importer.runs  # imports the stages checks.py and sending.py  # noqa: F401
+    from importer.checks import ValidationSummary
 
     assert callable(importer.validate) and callable(importer.submit)
     assert ValidationSummary().rows_read == 0

@@ -11,10 +11,10 @@ import pytest
 
 from importer.attachments import FolderSource
 from importer.build import RequestBuilder
+from importer.checks import RowChecker, ValidationSummary, validate_rows
 from importer.issues import errors_in
 from importer.mapping import load_mapping
 from importer.readers import read_table
-from importer.validate import RowChecker, ValidationSummary, validate_rows
 
 
 def build_all(mapping_path: Path, input_path: Path, base_dir: Path | None = None):

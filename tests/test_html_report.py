@@ -20,12 +20,12 @@ from click.testing import CliRunner
 from conftest import read_csv
 
 from importer import html_report
+from importer.checks import ValidationSummary
 from importer.cli import main
 from importer.html_report import write_html_report
 from importer.issues import Issue, Severity
 from importer.masking import mask
 from importer.report import ErrorReport
-from importer.validate import ValidationSummary
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_XLSX = ROOT / "example_data" / "candidates.xlsx"

@@ -317,8 +317,8 @@ ALL_FILES = "CV, CV2, Letter"  # how a problem of the row's files together names
 def test_each_attachment_rule_of_the_integration(
     rules, cells, expected, write_csv, write_mapping, tmp_path
 ):
+    from importer.checks import JobCatalog
     from importer.runs import DryRunOptions, dry_run
-    from importer.validate import JobCatalog
 
     (tmp_path / "ok.pdf").write_bytes(b"%PDF-1.4" + b"x" * 100)
     (tmp_path / "big.pdf").write_bytes(b"%PDF-1.4" + b"x" * 2500)
@@ -411,9 +411,9 @@ def checked_rows(mapping_path, input_path, catalog, base_dir=None):
     """Every row built and checked against `catalog` as the dry run and submit check them."""
     from importer.attachments import FolderSource
     from importer.build import RequestBuilder
+    from importer.checks import RowChecker, ValidationSummary, validate_rows
     from importer.mapping import load_mapping
     from importer.readers import read_table
-    from importer.validate import RowChecker, ValidationSummary, validate_rows
 
     mapping = load_mapping(mapping_path)
     table = read_table(input_path, expected_columns=mapping.columns())
@@ -434,7 +434,7 @@ def sent(built):
 def test_required_questions_are_required_only_where_their_conditions_ask_them(
     write_csv, write_mapping
 ):
-    from importer.validate import JobCatalog
+    from importer.checks import JobCatalog
 
     rows = [
         NURSE_HEADER,
@@ -482,7 +482,7 @@ def test_required_questions_are_required_only_where_their_conditions_ask_them(
 
 
 def test_a_required_question_the_mapping_does_not_answer_names_the_fix(write_csv, write_mapping):
-    from importer.validate import JobCatalog
+    from importer.checks import JobCatalog
 
     mapping = write_mapping("""
         candidate: {first_name: First, last_name: Last, email_address: Email}
@@ -509,7 +509,7 @@ def test_a_loop_of_conditions_or_a_condition_on_no_question_reports_nothing(
     write_csv, write_mapping
 ):
     """Whether such a question is asked cannot be told: the ATS decides, not a guess."""
-    from importer.validate import JobCatalog
+    from importer.checks import JobCatalog
 
     job = {
         "id": "NURSE",
@@ -551,7 +551,7 @@ screening_question_answers:
 def test_a_file_question_is_answered_with_the_file_its_cell_names(
     write_csv, write_mapping, tmp_path
 ):
-    from importer.validate import JobCatalog
+    from importer.checks import JobCatalog
 
     (tmp_path / "cvs").mkdir()
     (tmp_path / "cvs" / "anna.pdf").write_bytes(PDF)
@@ -599,7 +599,7 @@ def test_a_file_question_is_answered_with_the_file_its_cell_names(
 def test_a_file_question_needs_a_file_and_a_file_needs_a_file_question(
     write_csv, write_mapping, tmp_path
 ):
-    from importer.validate import JobCatalog
+    from importer.checks import JobCatalog
 
     (tmp_path / "anna.pdf").write_bytes(PDF)
     mapping = write_mapping("""
@@ -636,7 +636,7 @@ sourced_by: {user_email: Recruiter}
 
 
 def test_the_sourcing_user_is_found_by_email_among_the_integrations_users(write_csv, write_mapping):
-    from importer.validate import JobCatalog
+    from importer.checks import JobCatalog
 
     rows = [
         ["First", "Last", "Email", "Recruiter"],
@@ -672,7 +672,7 @@ def test_the_sourcing_user_is_found_by_email_among_the_integrations_users(write_
 def test_users_that_could_not_be_listed_make_each_row_that_needs_them_say_why(
     write_csv, write_mapping
 ):
-    from importer.validate import JobCatalog
+    from importer.checks import JobCatalog
 
     job = {"id": "NURSE", "name": "Night Nurse", "status": "OPEN"}
     catalog = JobCatalog([job], None, None, "INTEGRATION.MODEL_DISABLED: users are not synced")
@@ -768,8 +768,8 @@ def test_without_the_integration_the_dry_run_notes_once_that_users_are_not_check
 def test_worker_processes_check_against_the_catalog_as_this_process_does(
     write_csv, write_mapping, tmp_path, monkeypatch
 ):
+    from importer.checks import JobCatalog
     from importer.runs import DryRunOptions, dry_run
-    from importer.validate import JobCatalog
 
     (tmp_path / "cv.pdf").write_bytes(PDF)
     (tmp_path / "big.pdf").write_bytes(PDF + b"x" * 100)

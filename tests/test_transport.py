@@ -13,12 +13,12 @@ import httpx
 import pytest
 from conftest import JOB
 
+from importer.checks import answer_for
 from importer.client import KomboClient, Limits, LookupFailed, classify
 from importer.errors import FatalApiError
 from importer.issues import RowProblem
+from importer.sending import ConcurrencyGate, Pacer, RowResult, Submitter
 from importer.settings import SubmitSettings
-from importer.submit import ConcurrencyGate, Pacer, RowResult, Submitter
-from importer.validate import answer_for
 
 
 def settings(**overrides) -> SubmitSettings:

@@ -216,12 +216,12 @@ class Pacer:
         self._lock = asyncio.Lock()
 
     async def wait_turn(self, stopping: asyncio.Event) -> None:
-        """Wait for this request's slot; a stopping run does not wait."""
+        """Wait for this request's slot; a stopping run does not wait. The slot is taken when
+        it comes, not booked ahead: requests whose sleeps a busy event loop let run late go
+        one interval apart still, never in a burst."""
         async with self._lock:
-            now = self.clock()
-            start = max(now, self._next_start, self._paused_until)
-            self._next_start = start + self.interval
-        await _sleep_unless(stopping, start - now)
+            await _sleep_unless(stopping, max(self._next_start, self._paused_until) - self.clock())
+            self._next_start = self.clock() + self.interval
 
     async def hold(self, stopping: asyncio.Event) -> None:
         """Wait out a pause that began after this request took its turn."""
