@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from .attachments import DEFAULT_MAX_BYTES
 from .build import PostAtsCandidatesRequest
 from .checks import JobCatalog, ValidationSummary, validate_rows
-from .defaults import DEFAULT_LOOKUP_WINDOW, DEFAULT_MAX_WAIT, DEFAULT_REQUEST_TIMEOUT, REGIONS
+from .defaults import DEFAULT_LOOKUP_WINDOW, DEFAULT_MAX_WAIT, DEFAULT_REQUEST_TIMEOUT
 from .errors import ConfigError
 from .errors import redact as scrubbed
 from .files import run_folder
@@ -44,6 +44,7 @@ from .runs import (
     SubmitOptions,
     SubmitRunResult,
     catalog_for,
+    connection,
     dry_run,
     open_input,
     row_checker,
@@ -807,7 +808,6 @@ class _Watcher:
 # --- shared ---------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
 def _connection(
     integration_id: str | None,
     api_key: str | None,
@@ -815,43 +815,15 @@ def _connection(
     region: str,
     sandbox: bool,
     **tuning: Any,
-) -> Iterator[SubmitSettings]:
-    """Settings for Kombo, or for a local sandbox started here and stopped afterwards."""
-    import pydantic
+) -> contextlib.AbstractContextManager[SubmitSettings]:
+    """Settings for Kombo (or a local sandbox), arguments named as Python spells them; the
+    key defaults to KOMBO_API_KEY."""
+    key = api_key or os.environ.get("KOMBO_API_KEY")
+    return connection(integration_id, key, server_url, region, sandbox, _spelled, **tuning)
 
-    running = None
-    if sandbox:
-        from .sandbox import DEFAULT_API_KEY, DEFAULT_INTEGRATION_ID, Sandbox
 
-        running = Sandbox().start()
-        server_url, api_key = running.url, DEFAULT_API_KEY
-        integration_id = integration_id or DEFAULT_INTEGRATION_ID
-    try:
-        key = api_key or os.environ.get("KOMBO_API_KEY")
-        if not integration_id:
-            raise ConfigError(
-                "integration_id= is required to reach Kombo (e.g. 'acme:greenhouse'; "
-                "`kombo-import jobs` lists what it holds), or sandbox=True."
-            )
-        if not key:
-            raise ConfigError("No API key: pass api_key= or set KOMBO_API_KEY (or sandbox=True).")
-        if region not in REGIONS:
-            raise ConfigError(f"region='{region}' is not one of {', '.join(sorted(REGIONS))}.")
-        try:
-            settings = SubmitSettings(
-                server_url=server_url or REGIONS[region],
-                api_key=pydantic.SecretStr(key),
-                integration_id=integration_id,
-                **tuning,
-            )
-        except pydantic.ValidationError as exc:
-            error = exc.errors()[0]
-            message = str(error["msg"]).removeprefix("Value error, ")
-            raise ConfigError(scrubbed(f"{error['loc'][0]}=: {message}.")) from None
-        yield settings
-    finally:
-        if running is not None:
-            running.stop()
+def _spelled(name: str) -> str:
+    return "sandbox=True" if name == "sandbox" else f"{name}="
 
 
 def _outside_loop(function: Callable[[], T]) -> T:

@@ -605,7 +605,6 @@ def api_options(command: Any) -> Any:
     return command
 
 
-@contextlib.contextmanager
 def _connection(
     integration_id: str | None,
     api_key: str | None,
@@ -613,42 +612,14 @@ def _connection(
     region: str,
     use_sandbox: bool,
     **tuning: Any,
-) -> Iterator[SubmitSettings]:
-    """Settings for Kombo, or for a sandbox started here and stopped afterwards."""
-    import pydantic
+) -> contextlib.AbstractContextManager[SubmitSettings]:
+    """Settings for Kombo (or a sandbox started for the command), options named as typed."""
+    from .runs import connection
 
-    from .settings import SubmitSettings
+    def spelled(name: str) -> str:
+        return "--" + name.replace("_", "-")
 
-    running = None
-    if use_sandbox:
-        from .sandbox import DEFAULT_API_KEY, DEFAULT_INTEGRATION_ID, Sandbox
-
-        running = Sandbox().start()
-        server_url, api_key, integration_id = (
-            running.url,
-            DEFAULT_API_KEY,
-            integration_id or DEFAULT_INTEGRATION_ID,
-        )
-    try:
-        if not integration_id:
-            raise click.UsageError("--integration-id is required (or --sandbox).")
-        if not api_key:
-            raise ConfigError("No API key: pass --api-key or set KOMBO_API_KEY (or use --sandbox).")
-        try:
-            settings = SubmitSettings(
-                server_url=server_url or REGIONS[region],
-                api_key=pydantic.SecretStr(api_key),
-                integration_id=integration_id,
-                **tuning,
-            )
-        except pydantic.ValidationError as exc:
-            error = exc.errors()[0]
-            message = str(error["msg"]).removeprefix("Value error, ")
-            raise ConfigError(f"--{str(error['loc'][0]).replace('_', '-')}: {message}.") from None
-        yield settings
-    finally:
-        if running is not None:
-            running.stop()
+    return connection(integration_id, api_key, server_url, region, use_sandbox, spelled, **tuning)
 
 
 @main.command()

@@ -27,8 +27,16 @@ from .build import (
 )
 from .checks import DateOrderProfile, JobCatalog, RowChecker, ValidationSummary, validate_rows
 from .client import KomboClient
+from .defaults import REGIONS
 from .draft import SYNONYMS, Draft, place_columns, render_mapping
-from .errors import ConfigError, FatalApiError, ImporterError, InputFileError, OutputError
+from .errors import (
+    ConfigError,
+    FatalApiError,
+    ImporterError,
+    InputFileError,
+    OutputError,
+    redact,
+)
 from .files import (
     FileSnapshot,
     claim_outputs,
@@ -217,6 +225,60 @@ def _as_written_before(table: Table) -> Table:
 def _loosely_holds(headers: list[str], columns: list[str]) -> bool:
     found = {fold_header(h) for h in headers}
     return any(fold_header(c) in found for c in columns)
+
+
+@contextlib.contextmanager
+def connection(
+    integration_id: str | None,
+    api_key: str | None,
+    server_url: str | None,
+    region: str,
+    sandbox: bool,
+    spelled: Callable[[str], str],
+    **tuning: Any,
+) -> Iterator[SubmitSettings]:
+    """Settings for Kombo, or for a local sandbox started here and stopped afterwards: the one
+    home of this rule for the command line and the Python API, which name their options
+    differently (`spelled("integration_id")`: `--integration-id`, `integration_id=`)."""
+    import pydantic
+
+    running = None
+    if sandbox:
+        from .sandbox import DEFAULT_API_KEY, DEFAULT_INTEGRATION_ID, Sandbox
+
+        running = Sandbox().start()
+        server_url, api_key = running.url, DEFAULT_API_KEY
+        integration_id = integration_id or DEFAULT_INTEGRATION_ID
+    try:
+        if not integration_id:
+            raise ConfigError(
+                f"{spelled('integration_id')} is required to reach Kombo (e.g. "
+                f"'acme:greenhouse'), or {spelled('sandbox')}."
+            )
+        if not api_key:
+            raise ConfigError(
+                f"No API key: pass {spelled('api_key')} or set KOMBO_API_KEY (or "
+                f"{spelled('sandbox')})."
+            )
+        if region not in REGIONS:
+            raise ConfigError(
+                f"{spelled('region')} '{region}' is not one of {', '.join(sorted(REGIONS))}."
+            )
+        try:
+            settings = SubmitSettings(
+                server_url=server_url or REGIONS[region],
+                api_key=pydantic.SecretStr(api_key),
+                integration_id=integration_id,
+                **tuning,
+            )
+        except pydantic.ValidationError as exc:
+            error = exc.errors()[0]
+            message = str(error["msg"]).removeprefix("Value error, ")
+            raise ConfigError(redact(f"{spelled(str(error['loc'][0]))}: {message}.")) from None
+        yield settings
+    finally:
+        if running is not None:
+            running.stop()
 
 
 def fetch_catalog(
