@@ -113,7 +113,7 @@ def start(args) -> subprocess.Popen[str]:
 
 
 def wait_for_posts(sandbox, count: int, process) -> None:
-    for _ in range(1000):
+    for _ in range(3000):  # a loaded machine may take seconds to start the process
         if sandbox.state.posts_received >= count or process.poll() is not None:
             return
         time.sleep(0.01)
