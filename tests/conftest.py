@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 import textwrap
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -105,3 +108,23 @@ def submit_command(
         "--api-key", api_key, "--yes", "-q", "--ledger", ledger, "--results", results,
         "--lookup-window", "0.3", *extra,
     ]  # fmt: skip
+
+
+def start(args) -> subprocess.Popen[str]:
+    """`kombo-import ARGS` as a real process, its output read as text."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "importer", *map(str, args)],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for_posts(sandbox, count: int, process) -> None:
+    """Until the sandbox has `count` creates or the process ended (at most 30 s: a loaded
+    machine may take seconds to start Python)."""
+    for _ in range(3000):
+        if sandbox.state.posts_received >= count or process.poll() is not None:
+            return
+        time.sleep(0.01)

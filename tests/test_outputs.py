@@ -7,14 +7,12 @@ from __future__ import annotations
 import csv
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SUBMIT_MAPPING, read_csv, submit_command
+from conftest import SUBMIT_MAPPING, read_csv, start, submit_command, wait_for_posts
 
 from importer.cli import main
 
@@ -100,23 +98,6 @@ def test_results_list_every_row_in_input_order_with_its_columns_though_rows_fini
     assert rows[-1]["code"] == "required" and rows[-1]["attempts"] == "0"
     assert not (tmp_path / "people.kombo" / "results.partial.csv").exists()
     assert f"Wrote the results to {results}" in result.output
-
-
-def start(args) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "importer", *map(str, args)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def wait_for_posts(sandbox, count: int, process) -> None:
-    for _ in range(3000):  # a loaded machine may take seconds to start the process
-        if sandbox.state.posts_received >= count or process.poll() is not None:
-            return
-        time.sleep(0.01)
 
 
 def test_an_interrupted_run_still_ends_with_every_row_in_input_order(

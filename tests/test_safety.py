@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import JOB, SUBMIT_MAPPING, read_csv, submit_command
+from conftest import JOB, SUBMIT_MAPPING, read_csv, start, submit_command, wait_for_posts
 from hostile import HostileServer, Request, drip, jobs_page, send
 
 from importer.cli import main
@@ -262,23 +262,6 @@ def test_a_full_disk_stops_the_sending_at_the_first_failed_write(sandbox, people
 
 
 # --- signals ---------------------------------------------------------------------------------
-
-
-def start(args) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "importer", *map(str, args)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def wait_for_posts(sandbox, count: int, process) -> None:
-    for _ in range(3000):  # a loaded machine may take seconds to start the process
-        if sandbox.state.posts_received >= count or process.poll() is not None:
-            return
-        time.sleep(0.01)
 
 
 def test_sigterm_is_handled_like_ctrl_c_and_every_row_has_a_result(sandbox, people, tmp_path):
