@@ -255,20 +255,32 @@ class KomboClient:
         return classify(response)
 
     async def find_application(self, email: str, job_id: str) -> tuple[str, str | None] | None:
-        """(candidate id, application id) of `email`'s application to `job_id`, if Kombo has it:
-        only a candidate holding that email counts (a server that ignores the filter answers
-        others), on every page of the answer.
+        """(candidate id, application id) of `email`'s application to `job_id`, if Kombo has it.
 
         Raises FatalApiError when Kombo refuses the integration as a whole, LookupFailed when
         only this lookup could not tell."""
+        found = await self.find_candidate(email, job_id)
+        if found is None:
+            return None
+        candidate, application = found
+        application_id = application.get("id")
+        return candidate["id"], application_id if isinstance(application_id, str) else None
+
+    async def find_candidate(
+        self, email: str, job_id: str
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The candidate holding `email` and its application to `job_id`, as Kombo lists them
+        (with the candidate's tags and the application's outcome), if Kombo has them: only a
+        candidate holding that email counts (a server that ignores the filter answers others),
+        on every page of the answer. Raises as `find_application` does."""
         path = "/ats/candidates"
         wanted = email.casefold()
         try:
             async for candidate in self._every(path, {"email": email}, MAX_LOOKUP_PAGES):
                 if wanted in _emails_of(candidate, f"GET {path}"):
-                    found = _application_to(candidate, job_id, f"GET {path}")
-                    if found is not None:
-                        return found
+                    application = _application_to(candidate, job_id, f"GET {path}")
+                    if application is not None:
+                        return candidate, application
             return None
         except FatalApiError as exc:
             if exc.refuses_integration and exc.code not in READ_MODEL_CODES:
@@ -424,9 +436,7 @@ def _emails_of(candidate: dict[str, Any], what: str) -> set[str]:
     return {item["email_address"].casefold() for item in listed if item["email_address"]}
 
 
-def _application_to(
-    candidate: dict[str, Any], job_id: str, what: str
-) -> tuple[str, str | None] | None:
+def _application_to(candidate: dict[str, Any], job_id: str, what: str) -> dict[str, Any] | None:
     applications = candidate.get("applications") or []
     if not isinstance(applications, list):
         raise FatalApiError.malformed(what, "applications is not a list")
@@ -435,8 +445,7 @@ def _application_to(
         if not isinstance(job, dict):
             continue
         if job_id in (job.get("id"), f"remote:{job.get('remote_id')}"):  # a mapping names either
-            found = application.get("id")
-            return candidate["id"], found if isinstance(found, str) else None
+            return dict(application)
     return None
 
 

@@ -15,8 +15,9 @@ fixed rejects file keeps each person's record. The source file and row are kept 
 
 Each action after the create (a note, the rejection, a tag: `actions.Action.key`) has a record
 of its own in `actions`, committed `sending` before its request leaves: `done`; `failed` (sent
-again next run); `needs_review`, or left `sending` by a crash (its answer was lost: never sent
-again without --resend-needs-review, since Kombo deduplicates no action).
+again next run); `needs_review`, or left `sending` by a crash (its answer was lost: a tag or a
+rejection is looked up on the candidate by the next run; a note, which Kombo does not read back,
+is never sent again without --resend-needs-review, since Kombo deduplicates no action).
 
 Every state change is its own transaction, committed before the request leaves (WAL mode, so
 a killed process keeps every committed change). One run at a time: the run holds an exclusive
@@ -53,6 +54,7 @@ from .sending import (
     Prior,
     RowResult,
     Settled,
+    SettledAction,
     Status,
 )
 
@@ -461,14 +463,16 @@ class Ledger:
             ),
         )
 
-    def actions_of(self, integration_id: str, email: str, job_id: str) -> dict[str, str]:
-        """The application's actions after the create: key -> state."""
+    def actions_of(
+        self, integration_id: str, email: str, job_id: str
+    ) -> dict[str, tuple[str, float]]:
+        """The application's actions after the create: key -> (state, when it last changed)."""
         rows = self._execute(
-            "SELECT action, state FROM actions WHERE integration_id = ? AND email = ? "
+            "SELECT action, state, updated_at FROM actions WHERE integration_id = ? AND email = ? "
             "AND job_id = ?",
             (integration_id, email.casefold(), job_id),
         )
-        return {action: state for action, state in rows}
+        return {action: (state, updated_at) for action, state, updated_at in rows}
 
     def mark_action(
         self,
@@ -685,14 +689,19 @@ class LedgerJournal(Journal):
         sent_at = self._sent_at.pop(row, None)
         return None if sent_at is None else max(0.0, time.time() - sent_at)
 
-    def actions_settled(self, row: int, request: PostAtsCandidatesRequest) -> dict[str, str]:
+    def actions_settled(
+        self, row: int, request: PostAtsCandidatesRequest
+    ) -> dict[str, SettledAction]:
         found = self.ledger.actions_of(*self._key(request))
         blocking = {ACTION_DONE} if self.resend_needs_review else {
             ACTION_DONE, ACTION_NEEDS_REVIEW, "sending"
         }  # fmt: skip
         return {
-            key: ACTION_NEEDS_REVIEW if state == "sending" else state
-            for key, state in found.items()
+            key: SettledAction(
+                ACTION_NEEDS_REVIEW if state == "sending" else state,
+                max(0.0, time.time() - changed),
+            )
+            for key, (state, changed) in found.items()
             if state in blocking
         }
 

@@ -16,9 +16,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from .actions import NOTE, REJECT, TAG, Action, tag
+from .actions import NOTE, REJECT, TAG, Action, seen_in, tag
 from .build import PostAtsCandidatesRequest
 from .client import (
     AlreadyExists,
@@ -92,6 +92,13 @@ class RowResult:
     actions: str = ""  # what became of the actions after the create: `notes 2/2, rejected`
 
 
+class SettledAction(NamedTuple):
+    """What an earlier run left of an action after the create."""
+
+    state: str  # ACTION_DONE | ACTION_NEEDS_REVIEW
+    ago: float  # seconds since its state last changed (its request left, for one in doubt)
+
+
 class Settled(NamedTuple):
     """A row's end in this run, and what the record of runs must know about it."""
 
@@ -140,7 +147,9 @@ class Journal:
     def settled(self, row: int, request: PostAtsCandidatesRequest, settled: Settled) -> None:
         """The row's final result in this run."""
 
-    def actions_settled(self, row: int, request: PostAtsCandidatesRequest) -> dict[str, str]:
+    def actions_settled(
+        self, row: int, request: PostAtsCandidatesRequest
+    ) -> dict[str, SettledAction]:
         """The actions after the create not to send again, by key: `done` ones, and those whose
         answer was lost (`needs_review`)."""
         return {}
@@ -636,8 +645,20 @@ class Submitter:
             )
 
     async def _look_up(self, request: PostAtsCandidatesRequest) -> tuple[str, str | None] | None:
-        """Kombo's (candidate id, application id) for the row, or None; raises LookupFailed,
-        and once lookups are refused for every row, asks no more."""
+        """Kombo's (candidate id, application id) for the row, or None."""
+        return await self._ask(request, self.client.find_application)
+
+    async def _look_up_candidate(
+        self, request: PostAtsCandidatesRequest
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The row's candidate and application as Kombo lists them, or None."""
+        return await self._ask(request, self.client.find_candidate)
+
+    async def _ask(
+        self, request: PostAtsCandidatesRequest, find: Callable[[str, str], Awaitable[_T]]
+    ) -> _T:
+        """One lookup of the row, paced, at most --concurrency at once, cut short when the run
+        stops; raises LookupFailed, and once lookups are refused for every row, asks no more."""
         if self.lookups_refused is not None:
             raise self.lookups_refused
         await self.pacer.wait_turn(self.stopping)
@@ -646,7 +667,7 @@ class Submitter:
                 self.stats.lookups += 1
                 return await _unless_stopped(
                     self.stopping,
-                    lambda: self.client.find_application(
+                    lambda: find(
                         request.body.candidate.email_address, request.body.application.job_id
                     ),
                 )
@@ -678,7 +699,9 @@ class Submitter:
         actions = list({a.key: a for a in [*request.actions, *batch]}.values())  # each once
         if not actions:
             return result
-        settled = self.journal.actions_settled(row, request)
+        settled = await self._settle_in_doubt(
+            row, request, actions, self.journal.actions_settled(row, request)
+        )
         ended: list[tuple[Action, str, str]] = []  # (action, state, why)
         for action in actions:
             earlier = settled.get(action.key)
@@ -700,6 +723,43 @@ class Submitter:
             self.stats.actions_done[action.kind] += state == ACTION_DONE
             self.stats.actions_failed[action.kind] += state != ACTION_DONE
         return _with_actions(result, ended)
+
+    async def _settle_in_doubt(
+        self,
+        row: int,
+        request: PostAtsCandidatesRequest,
+        actions: list[Action],
+        settled: dict[str, SettledAction],
+    ) -> dict[str, str]:
+        """What earlier runs left, by key, with tags and rejections whose answer was lost looked
+        up on the candidate (its tags, the application's outcome): seen -> done; not seen, a
+        window after the request -> sent again; else, and for notes (Kombo reads none), they
+        stay in doubt."""
+        states = {key: found.state for key, found in settled.items()}
+        doubtful = [
+            action
+            for action in actions
+            if action.key in settled
+            and settled[action.key].state == ACTION_NEEDS_REVIEW
+            and seen_in(action, {}, {}) is not None  # a kind a lookup can tell
+        ]
+        if not doubtful:
+            return states
+        try:
+            found = await self._look_up_candidate(request)
+        except LookupFailed:
+            return states
+        except FatalApiError as exc:  # the integration as a whole was refused
+            self._fail(exc)
+            return states
+        candidate, application = found or ({}, {})
+        for action in doubtful:
+            if found is not None and seen_in(action, candidate, application):
+                self.journal.action_settled(row, request, action, ACTION_DONE)
+                states[action.key] = ACTION_DONE
+            elif settled[action.key].ago >= self.settings.lookup_window:
+                del states[action.key]  # not there, long after its request: send it again
+        return states
 
     async def _act(
         self, row: int, request: PostAtsCandidatesRequest, result: RowResult, action: Action

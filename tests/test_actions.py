@@ -178,7 +178,9 @@ def test_a_failed_action_leaves_the_row_created_and_the_next_run_sends_it(
     }
 
 
-def test_actions_in_doubt_are_never_sent_twice(sandbox, write_csv, write_mapping, tmp_path):
+def test_a_tag_in_doubt_is_settled_by_the_next_runs_lookup_never_sent_twice(
+    sandbox, write_csv, write_mapping, tmp_path
+):
     sandbox.config.set_script(["drop_after_create"], "add_candidate_tag")  # done, answer lost
     source, mapping = history(write_csv, 2), write_mapping(HISTORY_MAPPING)
     args = [
@@ -188,17 +190,40 @@ def test_actions_in_doubt_are_never_sent_twice(sandbox, write_csv, write_mapping
             "--concurrency", "1",
         )
     ]  # fmt: skip
-    for _ in range(2):
-        result = CliRunner().invoke(main, args)
-        assert result.exit_code == 1, result.output
-        [second] = [r for r in read_csv(tmp_path / "r.csv") if r["Email"] == "p1@example.com"]
-        assert "tag 'fair' needs review" in second["warnings"]
-    assert received(sandbox) == expected(2)  # sent once: present once, never twice
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    [second] = [r for r in read_csv(tmp_path / "r.csv") if r["Email"] == "p1@example.com"]
+    assert "tag 'fair' needs review" in second["warnings"]
     status = CliRunner().invoke(main, ["status", str(tmp_path / "l.sqlite")])
     assert "after the create, tags: done 1   needs_review 1" in status.output
     assert "--resend-needs-review" in status.output
-    result = CliRunner().invoke(main, [*args, "--resend-needs-review"])
-    assert received(sandbox)[2]["p1@example.com"] == ["fair", "batch1", "fair"]  # asked for
+    result = CliRunner().invoke(main, args)  # the candidate's tags show it: done
+    assert result.exit_code == 0, result.output
+    [second] = [r for r in read_csv(tmp_path / "r.csv") if r["Email"] == "p1@example.com"]
+    assert second["actions"] == "tags 2/2" and second["warnings"] == ""
+    assert received(sandbox) == expected(2)  # sent once: present once, never twice
+
+
+def test_a_note_in_doubt_is_never_sent_again_without_a_persons_say(
+    sandbox, write_csv, write_mapping, tmp_path
+):
+    sandbox.config.set_script(["drop_after_create"], "add_application_note")  # answer lost
+    source, mapping = history(write_csv, 2), write_mapping(HISTORY_MAPPING)
+    args = [
+        str(a)
+        for a in submit_command(
+            source, mapping, sandbox.url, tmp_path / "l.sqlite", tmp_path / "r.csv",
+            "--concurrency", "1",
+        )
+    ]  # fmt: skip
+    for _ in range(2):  # Kombo reads no notes: nothing can tell, so nothing is resent
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, result.output
+        [first] = [r for r in read_csv(tmp_path / "r.csv") if r["Email"] == "p0@example.com"]
+        assert "a note needs review" in first["warnings"]
+    assert received(sandbox) == expected(2)
+    CliRunner().invoke(main, [*args, "--resend-needs-review"])
+    assert received(sandbox)[0]["p0@example.com"].count("First call with P0") == 2  # asked for
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -264,3 +289,22 @@ def test_a_rejects_file_sends_the_cells_the_export_had_not_their_formula_guard(
     assert result.exit_code == 0, result.output
     notes = sorted(sum(sandbox.state.notes_received.values(), []))
     assert notes == ["- called on Monday", "=HYPERLINK(1)"]
+
+
+def test_a_rejection_in_doubt_is_settled_by_the_applications_outcome(
+    sandbox, write_csv, write_mapping, tmp_path
+):
+    sandbox.config.set_script(["drop_after_create"], "reject_application")  # answer lost
+    source, mapping = history(write_csv, 1), write_mapping(HISTORY_MAPPING)
+    args = [
+        str(a)
+        for a in submit_command(
+            source, mapping, sandbox.url, tmp_path / "l.sqlite", tmp_path / "r.csv"
+        )
+    ]
+    assert CliRunner().invoke(main, args).exit_code == 1  # in doubt
+    result = CliRunner().invoke(main, args)  # GET /ats/candidates: the application is DECLINED
+    assert result.exit_code == 0, result.output
+    [row] = read_csv(tmp_path / "r.csv")
+    assert row["actions"] == "notes 3/3, rejected"
+    assert received(sandbox) == expected(1)  # rejected once
