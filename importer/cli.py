@@ -1120,8 +1120,9 @@ def status(ledger_path: Path, as_json: bool) -> None:
         _echo(f"  after the create, {kind}s: {states}")
     if summary.actions and any(s.get("needs_review") for s in summary.actions.values()):
         _echo(
-            "  Actions that need review were sent and their answer lost: check them in the ATS, "
-            "then --resend-needs-review for those that are missing."
+            "  Actions that need review were sent and their answer lost: the next run looks tags "
+            "and rejections up on the candidate; notes, which Kombo does not read back, need a "
+            "look in the ATS, then --resend-needs-review for those that are missing."
         )
     for title, records in (
         ("Still to do (a run sends or settles these)", to_do),

@@ -415,7 +415,7 @@ def _close_names(folded: str, cutoff: float) -> list[tuple[float, str]]:
 
 def _profile(table: Table, matched: dict[str, Placed | None]) -> dict[str, Column]:
     """Every column read whole: samples, distinct values, and the date order of the columns
-    that hold dates, decided as the dry run decides it (`validate.DateOrderProfile`)."""
+    that hold dates, decided as the dry run decides it (`checks.DateOrderProfile`)."""
     columns = {h: Column(h, i) for i, h in enumerate(table.headers)}
     dated: dict[int, bool | None] = {
         i: None

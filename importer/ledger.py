@@ -48,7 +48,7 @@ from .client import REFUSED_UNWRITTEN, request_body
 from .errors import InputFileError, OutputError, redact
 from .files import recorded_origin
 from .sending import (
-    ACTION_DONE,
+    ACTION_FAILED,
     ACTION_NEEDS_REVIEW,
     Journal,
     Prior,
@@ -693,16 +693,13 @@ class LedgerJournal(Journal):
         self, row: int, request: PostAtsCandidatesRequest
     ) -> dict[str, SettledAction]:
         found = self.ledger.actions_of(*self._key(request))
-        blocking = {ACTION_DONE} if self.resend_needs_review else {
-            ACTION_DONE, ACTION_NEEDS_REVIEW, "sending"
-        }  # fmt: skip
+        in_doubt = ACTION_FAILED if self.resend_needs_review else ACTION_NEEDS_REVIEW
         return {
             key: SettledAction(
-                ACTION_NEEDS_REVIEW if state == "sending" else state,
+                in_doubt if state in ("sending", ACTION_NEEDS_REVIEW) else state,
                 max(0.0, time.time() - changed),
             )
             for key, (state, changed) in found.items()
-            if state in blocking
         }
 
     def action_sending(self, row: int, request: PostAtsCandidatesRequest, action: Action) -> None:

@@ -731,19 +731,30 @@ class Submitter:
         actions: list[Action],
         settled: dict[str, SettledAction],
     ) -> dict[str, str]:
-        """What earlier runs left, by key, with tags and rejections whose answer was lost looked
-        up on the candidate (its tags, the application's outcome): seen -> done; not seen, a
-        window after the request -> sent again; else, and for notes (Kombo reads none), they
-        stay in doubt."""
-        states = {key: found.state for key, found in settled.items()}
-        doubtful = [
-            action
-            for action in actions
-            if action.key in settled
-            and settled[action.key].state == ACTION_NEEDS_REVIEW
-            and seen_in(action, {}, {}) is not None  # a kind a lookup can tell
-        ]
-        if not doubtful:
+        """What earlier runs left that is not to be sent (now), by key. A tag or a rejection an
+        earlier run sent (its answer lost, or refused) is looked up on the candidate first (its
+        tags, the application's outcome): seen -> done. Not seen on the candidate: a failed one
+        is sent again, one in doubt too once a window has passed since its request. The
+        candidate not found at all (reads lag), or the lookup failing: one in doubt stays so.
+        A note, which no read shows, in doubt stays so; failed, it is sent again."""
+        states: dict[str, str] = {}
+        to_check: list[Action] = []
+        for action in actions:
+            earlier = settled.get(action.key)
+            if earlier is None or earlier.state not in (
+                ACTION_DONE,
+                ACTION_NEEDS_REVIEW,
+                ACTION_FAILED,
+            ):
+                continue  # new: send it
+            if earlier.state == ACTION_DONE:
+                states[action.key] = ACTION_DONE
+                continue
+            if earlier.state == ACTION_NEEDS_REVIEW:
+                states[action.key] = ACTION_NEEDS_REVIEW
+            if seen_in(action, {}, {}) is not None:  # a kind a lookup can tell
+                to_check.append(action)
+        if not to_check:
             return states
         try:
             found = await self._look_up_candidate(request)
@@ -752,13 +763,15 @@ class Submitter:
         except FatalApiError as exc:  # the integration as a whole was refused
             self._fail(exc)
             return states
-        candidate, application = found or ({}, {})
-        for action in doubtful:
-            if found is not None and seen_in(action, candidate, application):
+        if found is None:
+            return states  # the candidate we created is not in Kombo's reads yet
+        candidate, application = found
+        for action in to_check:
+            if seen_in(action, candidate, application):
                 self.journal.action_settled(row, request, action, ACTION_DONE)
                 states[action.key] = ACTION_DONE
             elif settled[action.key].ago >= self.settings.lookup_window:
-                del states[action.key]  # not there, long after its request: send it again
+                states.pop(action.key, None)  # not there, long after its request: send again
         return states
 
     async def _act(

@@ -308,3 +308,35 @@ def test_a_rejection_in_doubt_is_settled_by_the_applications_outcome(
     [row] = read_csv(tmp_path / "r.csv")
     assert row["actions"] == "notes 3/3, rejected"
     assert received(sandbox) == expected(1)  # rejected once
+
+
+@pytest.mark.parametrize("operation", ["add_candidate_tag", "reject_application"])
+def test_an_action_in_doubt_is_not_sent_again_while_reads_lag(
+    sandbox, write_csv, write_mapping, tmp_path, operation
+):
+    """The candidate not yet in Kombo's reads says nothing about its tag or rejection: the
+    action stays in doubt, even a window after its request, and is never sent twice."""
+    sandbox.config.set_script(["drop_after_create"], operation)  # done, answer lost
+    source, mapping = history(write_csv, 2), write_mapping(HISTORY_MAPPING)
+    args = [
+        str(a)
+        for a in submit_command(
+            source, mapping, sandbox.url, tmp_path / "l.sqlite", tmp_path / "r.csv",
+            "--concurrency", "1",
+        )
+    ]  # fmt: skip
+    assert CliRunner().invoke(main, args).exit_code == 1
+    sandbox.config.read_lag = 600  # the candidates are not in the reads yet
+    again = [
+        *args[: args.index("--lookup-window") + 1],
+        "0",
+        *args[args.index("--lookup-window") + 2 :],
+    ]
+    for _ in range(2):
+        result = CliRunner().invoke(main, again)
+        assert result.exit_code == 1, result.output
+    assert received(sandbox) == expected(2)  # once each
+    sandbox.config.read_lag = 0  # reads catch up: settled by the lookup, nothing resent
+    result = CliRunner().invoke(main, again)
+    assert result.exit_code == 0, result.output
+    assert received(sandbox) == expected(2)
