@@ -275,13 +275,14 @@ text_file_options = [
         callback=lambda ctx, param, value: _known_encoding(value),
         help=(
             "Encoding of a CSV file (utf-8, cp1252, cp1250, mac-roman, shift_jis, ...). Default: "
-            "the mapping's, else detected."
+            "the mapping's input: (validate, submit), else detected."
         ),
     ),
     click.option(
         "--delimiter",
         type=click.Choice([",", ";", "tab", "|"]),
-        help="Delimiter of a CSV file. Default: the mapping's, else detected.",
+        help="Delimiter of a CSV file. Default: the mapping's input: (validate, submit), else "
+        "detected.",
     ),
 ]
 
