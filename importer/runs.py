@@ -262,7 +262,8 @@ def connection(
             )
         if region not in REGIONS:
             raise ConfigError(
-                f"{spelled('region')} '{region}' is not one of {', '.join(sorted(REGIONS))}."
+                f"'{region}' is not one of Kombo's regions: {spelled('region')} takes "
+                f"{', '.join(sorted(REGIONS))}."
             )
         try:
             settings = SubmitSettings(
