@@ -45,6 +45,11 @@ class Action:
         return f"/ats/applications/{quote(application_id, safe='')}/{what}"
 
     @property
+    def readable(self) -> bool:
+        """Whether Kombo's reads show it done (a tag, a rejection; not a note): see `seen_in`."""
+        return self.kind in (TAG, REJECT)
+
+    @property
     def label(self) -> str:
         return {NOTE: "a note", REJECT: "the rejection"}.get(self.kind, f"tag '{self.key[4:]}'")
 

@@ -752,7 +752,7 @@ class Submitter:
                 continue
             if earlier.state == ACTION_NEEDS_REVIEW:
                 states[action.key] = ACTION_NEEDS_REVIEW
-            if seen_in(action, {}, {}) is not None:  # a kind a lookup can tell
+            if action.readable:
                 to_check.append(action)
         if not to_check:
             return states
