@@ -54,16 +54,14 @@ class Action:
         return {NOTE: "a note", REJECT: "the rejection"}.get(self.kind, f"tag '{self.key[4:]}'")
 
 
-def seen_in(action: Action, candidate: Map[str, Any], application: Map[str, Any]) -> bool | None:
-    """Whether Kombo's candidate shows the action done (a tag of that name, the application
-    declined); None for a kind no read shows (a note)."""
+def seen_in(action: Action, candidate: Map[str, Any], application: Map[str, Any]) -> bool:
+    """Whether Kombo's candidate shows the action done: a tag of that name, the application
+    declined (a note, which no read shows: never; see `Action.readable`)."""
     if action.kind == TAG:
         name = str(action.body["tag"]["name"]).casefold()
         tags = candidate.get("tags") or []
         return any(isinstance(t, Map) and str(t.get("name") or "").casefold() == name for t in tags)
-    if action.kind == REJECT:
-        return application.get("outcome") == "DECLINED"
-    return None
+    return action.kind == REJECT and application.get("outcome") == "DECLINED"
 
 
 def note(content: str) -> Action:
