@@ -57,6 +57,12 @@ def history(write_csv, count: int) -> Path:
     return write_csv(rows, name="history.csv")
 
 
+def history_run(source, mapping, sandbox, tmp_path, *extra) -> list[str]:
+    """`submit` of the history file to the sandbox, with its ledger and results in tmp_path."""
+    ledger, results = tmp_path / "l.sqlite", tmp_path / "r.csv"
+    return [str(a) for a in submit_command(source, mapping, sandbox.url, ledger, results, *extra)]
+
+
 def expected(count: int) -> tuple[dict[str, list[str]], dict[str, int], dict[str, list[str]]]:
     """Per email: the notes, whether rejected, the tags the rows ask for."""
     notes, rejected, tags = {}, {}, {}
@@ -132,12 +138,7 @@ def test_every_note_rejection_and_tag_is_sent_once_and_a_rerun_sends_nothing(
     sandbox, write_csv, write_mapping, tmp_path
 ):
     source, mapping = history(write_csv, 12), write_mapping(HISTORY_MAPPING)
-    args = [
-        str(a)
-        for a in submit_command(
-            source, mapping, sandbox.url, tmp_path / "l.sqlite", tmp_path / "r.csv"
-        )
-    ]
+    args = history_run(source, mapping, sandbox, tmp_path)
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert received(sandbox) == expected(12)
@@ -156,13 +157,7 @@ def test_a_failed_action_leaves_the_row_created_and_the_next_run_sends_it(
 ):
     sandbox.config.set_script(["403"], "add_application_note")  # refused: not written
     source, mapping = history(write_csv, 3), write_mapping(HISTORY_MAPPING)
-    args = [
-        str(a)
-        for a in submit_command(
-            source, mapping, sandbox.url, tmp_path / "l.sqlite", tmp_path / "r.csv",
-            "--concurrency", "1",
-        )
-    ]  # fmt: skip
+    args = history_run(source, mapping, sandbox, tmp_path, "--concurrency", "1")
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
     [first] = [r for r in read_csv(tmp_path / "r.csv") if r["Email"] == "p0@example.com"]
@@ -183,13 +178,7 @@ def test_a_tag_in_doubt_is_settled_by_the_next_runs_lookup_never_sent_twice(
 ):
     sandbox.config.set_script(["drop_after_create"], "add_candidate_tag")  # done, answer lost
     source, mapping = history(write_csv, 2), write_mapping(HISTORY_MAPPING)
-    args = [
-        str(a)
-        for a in submit_command(
-            source, mapping, sandbox.url, tmp_path / "l.sqlite", tmp_path / "r.csv",
-            "--concurrency", "1",
-        )
-    ]  # fmt: skip
+    args = history_run(source, mapping, sandbox, tmp_path, "--concurrency", "1")
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
     [second] = [r for r in read_csv(tmp_path / "r.csv") if r["Email"] == "p1@example.com"]
@@ -209,13 +198,7 @@ def test_a_note_in_doubt_is_never_sent_again_without_a_persons_say(
 ):
     sandbox.config.set_script(["drop_after_create"], "add_application_note")  # answer lost
     source, mapping = history(write_csv, 2), write_mapping(HISTORY_MAPPING)
-    args = [
-        str(a)
-        for a in submit_command(
-            source, mapping, sandbox.url, tmp_path / "l.sqlite", tmp_path / "r.csv",
-            "--concurrency", "1",
-        )
-    ]  # fmt: skip
+    args = history_run(source, mapping, sandbox, tmp_path, "--concurrency", "1")
     for _ in range(2):  # Kombo reads no notes: nothing can tell, so nothing is resent
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 1, result.output
@@ -296,12 +279,7 @@ def test_a_rejection_in_doubt_is_settled_by_the_applications_outcome(
 ):
     sandbox.config.set_script(["drop_after_create"], "reject_application")  # answer lost
     source, mapping = history(write_csv, 1), write_mapping(HISTORY_MAPPING)
-    args = [
-        str(a)
-        for a in submit_command(
-            source, mapping, sandbox.url, tmp_path / "l.sqlite", tmp_path / "r.csv"
-        )
-    ]
+    args = history_run(source, mapping, sandbox, tmp_path)
     assert CliRunner().invoke(main, args).exit_code == 1  # in doubt
     result = CliRunner().invoke(main, args)  # GET /ats/candidates: the application is DECLINED
     assert result.exit_code == 0, result.output
@@ -318,13 +296,7 @@ def test_an_action_in_doubt_is_not_sent_again_while_reads_lag(
     action stays in doubt, even a window after its request, and is never sent twice."""
     sandbox.config.set_script(["drop_after_create"], operation)  # done, answer lost
     source, mapping = history(write_csv, 2), write_mapping(HISTORY_MAPPING)
-    args = [
-        str(a)
-        for a in submit_command(
-            source, mapping, sandbox.url, tmp_path / "l.sqlite", tmp_path / "r.csv",
-            "--concurrency", "1",
-        )
-    ]  # fmt: skip
+    args = history_run(source, mapping, sandbox, tmp_path, "--concurrency", "1")
     assert CliRunner().invoke(main, args).exit_code == 1
     sandbox.config.read_lag = 600  # the candidates are not in the reads yet
     again = [
