@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from kombo.models import (
-    PostAtsCandidatesRequestBody,
     PostAtsCandidatesRequestBodyAnswer,
     PostAtsCandidatesRequestBodyAttachment,
 )
@@ -45,9 +43,9 @@ class DuplicateEmailCheck:
         """The row, invalid if its person already applies to its job earlier in the file."""
         if built.request is None:
             return built
-        body = built.request.body
+        request = built.request
         found = self.check_key(
-            built.row_number, body.candidate.email_address, body.application.job_id, email_column
+            built.row_number, request.email_address, request.job_id, email_column
         )
         return _invalid(built, *found) if found else built
 
@@ -224,8 +222,7 @@ class JobCatalog:
     def check(self, built: BuiltRow, mapping: Mapping) -> BuiltRow:
         if built.request is None:
             return built
-        row, body = built.row_number, built.request.body
-        job_id = body.application.job_id
+        row, job_id = built.row_number, built.request.job_id
         job = self.jobs.get(job_id)
         column = mapping.label_for("application.job_id")
         if job is None:
@@ -255,7 +252,7 @@ class JobCatalog:
                 ),
             )
         found: list[Issue] = []
-        stage_id = body.application.stage_id
+        stage_id = built.request.stage_id
         stages = {s["id"] for s in job.get("stages") or []} | {
             f"remote:{s['remote_id']}" for s in job.get("stages") or [] if s.get("remote_id")
         }
@@ -383,7 +380,7 @@ def _with(
 ) -> PostAtsCandidatesRequest:
     """The request with the answers as the job's questions need them (and only those the row is
     asked: FILE answers left out go with their files) and the sourcing user's id."""
-    data = request.body.model_dump(by_alias=True, exclude_none=True, warnings=False)
+    data = dict(request.payload)
     answer_files = request.answer_files
     if answers is not None:
         data.pop("screening_question_answers", None)
@@ -393,13 +390,9 @@ def _with(
         answer_files = tuple((qid, ref) for qid, ref in answer_files if qid in kept)
     if user_id is not None:
         data["sourced_by"] = {"user_id": user_id}
-    if "source" not in data:
-        body = PostAtsCandidatesRequestBody.model_validate(data)
-    else:
-        with warnings.catch_warnings():  # a deprecated field: the summary notes it once
-            warnings.simplefilter("ignore", DeprecationWarning)
-            body = PostAtsCandidatesRequestBody.model_validate(data)
-    return dataclasses.replace(request, body=body, answer_files=answer_files)
+    changed = request.replace(payload=data, answer_files=answer_files)
+    changed.body  # noqa: B018 - the SDK checks the answers as converted now, not when sent
+    return changed
 
 
 # --- screening answers against the job's questions -------------------------------------------
@@ -916,7 +909,7 @@ class RowChecker:
                     if found
                     else BuiltRow(
                         built.source,
-                        dataclasses.replace(built.request, actions=actions),
+                        built.request.replace(actions=actions),
                         built.issues,
                     )
                 )

@@ -585,8 +585,8 @@ class LedgerJournal(Journal):
     def _key(self, request: PostAtsCandidatesRequest) -> tuple[str, str, str]:
         return (
             self.integration_id,
-            request.body.candidate.email_address,
-            request.body.application.job_id,
+            request.email_address,
+            request.job_id,
         )
 
     async def before(self, row: int, request: PostAtsCandidatesRequest) -> RowResult | Prior:

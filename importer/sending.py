@@ -441,7 +441,7 @@ class Submitter:
         self, row: int, request: PostAtsCandidatesRequest, progress: _RowProgress
     ) -> Settled:
         """(result, retryable next run, may have been written)."""
-        job_id = request.body.application.job_id
+        job_id = request.job_id
         earlier = await self.journal.before(row, request)
         if isinstance(earlier, RowResult):
             return Settled(earlier, False, False)
@@ -667,9 +667,7 @@ class Submitter:
                 self.stats.lookups += 1
                 return await _unless_stopped(
                     self.stopping,
-                    lambda: find(
-                        request.body.candidate.email_address, request.body.application.job_id
-                    ),
+                    lambda: find(request.email_address, request.job_id),
                 )
         except LookupFailed as exc:
             if exc.for_every_row:
@@ -896,8 +894,8 @@ def _needs_review(
 ) -> Settled:
     """The write may have happened and nothing could tell: a person checks. Never sent again
     without a lookup that finds nothing (or --resend-needs-review)."""
-    email = request.body.candidate.email_address
-    job_id = request.body.application.job_id
+    email = request.email_address
+    job_id = request.job_id
     message = (
         f"may or may not have been created ({why}). Check the ATS for {email} on job {job_id}: "
         "the next run with this ledger looks it up again before sending it."

@@ -110,8 +110,8 @@ def _check_chunk(
         if built.request is None:
             out.append((built.issues, None, None))
         else:
-            body = built.request.body
-            out.append((built.issues, body.candidate.email_address, body.application.job_id))
+            request = built.request
+            out.append((built.issues, request.email_address, request.job_id))
     return _checker.notices(), out
 
 

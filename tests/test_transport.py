@@ -42,17 +42,13 @@ def answer(status: int, body: dict | None = None, headers: dict | None = None) -
 
 
 def request_for(email: str):
-    from kombo.models import PostAtsCandidatesRequestBody
-
     from importer.build import PostAtsCandidatesRequest
 
-    body = PostAtsCandidatesRequestBody.model_validate(
-        {
-            "candidate": {"first_name": "A", "last_name": "W", "email_address": email},
-            "application": {"job_id": JOB},
-        }
-    )
-    return PostAtsCandidatesRequest(None, body, None, ())
+    payload = {
+        "candidate": {"first_name": "A", "last_name": "W", "email_address": email},
+        "application": {"job_id": JOB},
+    }
+    return PostAtsCandidatesRequest(None, payload, None, ())
 
 
 def send_all(handler, count: int = 1, **overrides) -> tuple[list[RowResult], Submitter]:

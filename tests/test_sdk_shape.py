@@ -1,0 +1,131 @@
+"""The dry run checks each body with a TypeAdapter over the SDK's TypedDict, and builds the SDK's
+model only for what is sent (`build.sdk_shape`, `PostAtsCandidatesRequest.body`). These tests
+hold the two to the same verdict, so that a row the dry run passes is never one the model refuses
+when it is sent: an SDK upgrade that parts them fails here."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kombo.models import PostAtsCandidatesRequestBody
+from pydantic import ValidationError
+
+from importer.build import sdk_shape
+
+UTC = dt.UTC
+
+# Every part of the body the mapping can reach, filled as a mapping fills it.
+FULL: dict[str, Any] = {
+    "candidate": {
+        "first_name": "Anna",
+        "last_name": "Wolf",
+        "email_address": "anna@example.com",
+        "phone_number": "+491511234567",
+        "gender": "FEMALE",
+        "availability_date": dt.datetime(2026, 1, 1, tzinfo=UTC),
+        "salary_expectations": {"amount": 65000.0, "period": "YEAR"},
+        "company": "Acme",
+        "title": "Engineer",
+        "location": {"city": "Berlin", "country": "DE", "zip_code": "10115", "state": "BE"},
+        "social_links": [{"url": "https://www.linkedin.com/in/anna"}],
+    },
+    "application": {"job_id": "J1", "stage_id": "S1"},
+    "screening_question_answers": [
+        {"question_id": "permit", "answer": True},
+        {"question_id": "skills", "answer": ["Go", "SQL"]},
+        {"question_id": "note", "answer": "text"},
+        {"question_id": "start", "answer": dt.datetime(2026, 2, 1, tzinfo=UTC)},
+        {"question_id": "years", "answer": 3.0},
+        {
+            "question_id": "cv",
+            "answer": {
+                "name": "cv.pdf",
+                "content_type": "application/pdf",
+                "data_url": "https://x/cv",
+            },
+        },
+    ],
+    "attachments": [
+        {
+            "name": "cv.pdf",
+            "type": "CV",
+            "content_type": "application/pdf",
+            "data_url": "https://x/cv",
+        }
+    ],
+    "sourced_by": {"user_id": "U1"},
+    "gdpr_consent": {"expires_at": dt.datetime(2027, 1, 1, tzinfo=UTC), "given": True},
+    "remote_fields": {"greenhouse": {"custom_fields": [{"id": 1}]}, "lever": {"x": 1}},
+}
+# Values a wrong mapping or a hostile cell could put anywhere (never None: see sdk_shape).
+WRONG = ["", "x", 1, 1.5, True, [], {}, ["x"], {"a": 1}, "2026-13-01", dt.date(2026, 1, 1), b"x"]
+
+
+def _places(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if path:
+        yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _places(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _places(item, (*path, index))
+
+
+def _verdict(check: Any, body: dict[str, Any]) -> list[tuple[str, str]] | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            check(body)
+    except ValidationError as exc:
+        # The model says "model_type" where the TypedDict says "dict_type", and names a union's
+        # member by its class: the report gives both the same code, and the class without the
+        # "TypedDict" of its name (build._sdk_issues).
+        return sorted(
+            (_path(e["loc"]), "dict_type" if e["type"] == "model_type" else e["type"])
+            for e in exc.errors()
+        )
+    return None
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part).removesuffix("TypedDict") for part in loc)
+
+
+def _changed(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    body = copy.deepcopy(FULL)
+    parent = body
+    for key in path[:-1]:
+        parent = parent[key]
+    if value is _GONE:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return body
+
+
+_GONE = object()
+
+
+@pytest.mark.parametrize("path", list(_places(FULL)), ids=lambda p: ".".join(map(str, p)))
+def test_the_dry_runs_check_and_the_sdk_model_agree_on_every_field(path: tuple[Any, ...]) -> None:
+    check = sdk_shape()
+    for value in [*WRONG, _GONE]:
+        body = _changed(path, value)
+        shape, model = (
+            _verdict(check, body),
+            _verdict(PostAtsCandidatesRequestBody.model_validate, body),
+        )
+        assert (shape is None) == (model is None), (path, value, shape, model)
+        if model is not None:  # the same fields named, with the same kind of problem
+            assert shape == model, (path, value)
+
+
+def test_a_full_body_passes_both() -> None:
+    assert _verdict(sdk_shape(), FULL) is None
+    assert _verdict(PostAtsCandidatesRequestBody.model_validate, FULL) is None
