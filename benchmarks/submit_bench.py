@@ -8,6 +8,9 @@
    and the client's CPU per request (target <= 2 ms; the SDK's own call costs 7-12 ms).
 2. Unlimited: latency 100 ms, concurrency 1, 10, 30: requests/s next to the ideal
    concurrency / latency (target >= 0.9 of ideal at 30).
+   Each line has the ratio of our CPU per request to that of bare httpx (`x httpx`): an
+   AsyncClient that POSTs the same rows' bodies as JSON at the same concurrency to the same
+   sandbox and reads each answer, nothing else (issue 14: <= 1.1x at 10 and 30 in flight).
 3. The ledger's cost: no latency, no limit, concurrency 10, with and without the ledger
    (target: the ledger costs under 10 %).
 Each line is the median of --repeat runs; CPU is the client process's user+system time for
@@ -121,6 +124,57 @@ def send(
     return seconds, cpu() - cpu0 - dry_cpu, outcome.stats.sent
 
 
+def send_bare(table: Path, url: str, concurrency: int) -> tuple[float, float, int]:
+    """(seconds, CPU seconds, requests) of bare httpx sending the table's rows: the least any
+    client does for the same requests, to compare our CPU per request with."""
+    import asyncio
+    import json
+    import resource
+
+    import httpx
+
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    with table.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    bodies = [
+        {
+            "candidate": {
+                "first_name": row["First"],
+                "last_name": row["Last"],
+                "email_address": row["Email"],
+                "phone_number": row["Phone"],
+                "location": {"city": row["City"], "country": "DE"},
+            },
+            "application": {"job_id": JOB},
+        }
+        for row in rows
+    ]
+
+    async def run() -> int:
+        headers = {"Authorization": "Bearer sandbox-key", "X-Integration-Id": "sandbox:demo"}
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        todo = iter(bodies)
+        sent = 0
+        async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits) as client:
+
+            async def worker() -> None:
+                nonlocal sent
+                for body in todo:
+                    response = await client.post("/ats/candidates", content=json.dumps(body))
+                    response.json()
+                    sent += 1
+
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return sent
+
+    cpu0, wall0 = cpu(), time.perf_counter()
+    sent = asyncio.run(run())
+    return time.perf_counter() - wall0, cpu() - cpu0, sent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -133,7 +187,7 @@ def main() -> None:
         folder = Path(tmp)
         print(
             f"{'case':<34}{'requests':>9}{'seconds':>9}{'req/s':>8}{'target':>8}{'ratio':>7}"
-            f"{'CPU ms/req':>11}"
+            f"{'CPU ms/req':>11}{'x httpx':>9}"
         )
         runs = []
         for attempt in range(args.repeat):
@@ -162,13 +216,23 @@ def main() -> None:
                     )
                 finally:
                     sandbox.close()
+            bare = []
+            for attempt in range(args.repeat):
+                sandbox = SandboxProcess(latency, None)
+                try:
+                    table, _ = generate(rows, folder, f"bare{concurrency}-{attempt}")
+                    bare.append(send_bare(table, sandbox.url, concurrency))
+                finally:
+                    sandbox.close()
             seconds = statistics.median(r[0] for r in runs)
             cpu = statistics.median(r[1] / r[2] for r in runs)
+            bare_cpu = statistics.median(r[1] / r[2] for r in bare)
             ideal = concurrency / latency
             rate = runs[0][2] / seconds
             print(
                 f"{f'no limit, latency 100 ms, c={concurrency}':<34}{runs[0][2]:>9,}{seconds:>9.2f}"
                 f"{rate:>8.1f}{ideal:>8.0f}{rate / ideal:>7.2f}{cpu * 1000:>11.2f}"
+                f"{cpu / bare_cpu:>9.2f}"
             )
         rates = {}
         for with_ledger in (False, True):
