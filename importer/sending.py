@@ -195,6 +195,7 @@ class ConcurrencyGate:
         """Never above Kombo's `Concurrency-Limit`; halve on CONCURRENCY_LIMIT_EXCEEDED, then
         creep back up one request at a time while Kombo has room."""
         async with self._changed:
+            before = self.limit
             cap = (
                 self.ceiling
                 if limits.concurrency_limit is None
@@ -208,7 +209,8 @@ class ConcurrencyGate:
                 self.limit += 1
             self.learned = True
             self.limit = min(self.limit, cap)
-            self._changed.notify_all()
+            if self.limit > before:  # as many rows go as there are new slots; a wake-up each
+                self._changed.notify(self.limit - before)
 
 
 class Pacer:
