@@ -643,7 +643,7 @@ MIN_PHONE_DIGITS, MAX_PHONE_DIGITS = 5, 15
 def check_phone(value: Any) -> str:
     """Accept what a person would dial ("0151 1234567", "+49 (0)30 1234-567", 4915112345678);
     refuse letters and numbers too short or too long to be a phone number."""
-    text = as_text(value).strip()
+    text = value.strip() if type(value) is str else as_text(value).strip()
     digits = _phone_digits(text, value)
     if digits.startswith("+"):
         digits = digits[1:]
@@ -663,6 +663,12 @@ _PHONE_NEEDS_CARE = re.compile(r"[^\d\s+().\-/]")  # letters or '#': maybe an ex
 
 
 def _phone_digits(text: str, original: Any) -> str:
+    # Fast path, ~3x faster: most numbers are ASCII digits (isdigit alone would take "²") with
+    # spaces, dashes or slashes and perhaps a leading +, which the full way below would give the
+    # same digits for. Anything else takes the full way.
+    bare = text.replace(" ", "").replace("-", "").replace("/", "")
+    if bare.isascii() and bare.removeprefix("+").isdigit():
+        return bare
     if "(0)" in text or _PHONE_NEEDS_CARE.search(text):
         text = _PHONE_TRUNK_IN_BRACKETS.sub("", _PHONE_EXTENSION.sub("", text))
     bare = text.translate(_PHONE_SEPARATORS)
@@ -691,7 +697,7 @@ def _dialing(region: str) -> tuple[str, str]:
 
 def to_international_phone(value: Any, region: str | None = None) -> str:
     """ "+491511234567" from "0151 1234567" (region DE), "+49 (0)151 123 4567" or 4915112345678."""
-    text = as_text(value).strip()
+    text = value.strip() if type(value) is str else as_text(value).strip()
     digits = _phone_digits(text, value)
     if digits.startswith("+"):
         international = digits[1:]
@@ -736,12 +742,22 @@ _EMAIL = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
     r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$"
 )
+# The common address, which _EMAIL and the checks after it accept as it is: dot-separated runs
+# of letters, digits and _ + - before the @; labels of letters and digits after it. Twice as
+# fast as _EMAIL, whose label rule (no - at either end, at most 63) backtracks. Possessive (++,
+# *+: what a run takes it keeps, as no run can end in what follows it), so that a cell it does
+# not fit fails at once instead of backtracking.
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_+-]++(?:\.[A-Za-z0-9_+-]++)*+@(?:[A-Za-z0-9]{1,63}+\.)++[A-Za-z]{2,63}+"
+)
 
 
 def check_email(value: Any) -> str:
     """An address in the spec's `email` format: "anna@münchen.de" is sent as
     "anna@xn--mnchen-3ya.de"; letters beyond ASCII before the @ are a problem on the row."""
-    text = as_text(value).strip()
+    text = value.strip() if type(value) is str else as_text(value).strip()
+    if _PLAIN_EMAIL.fullmatch(text):  # no mailto:, ASCII, nothing for the checks below to refuse
+        return text
     if text.lower().startswith("mailto:"):
         text = text[7:]
     written = text
@@ -802,6 +818,12 @@ _URL_PARTS = re.compile(
     r"^([a-z][a-z0-9+.-]*://)?(?:([^/?#@]*)@)?([^/?#]*?)(:\d*)?([/?#].*)?$",
     re.IGNORECASE | re.DOTALL,
 )
+# The common URLs, which check_url's regexes and host check accept as they are (a bare domain
+# with https:// before it): http(s) in lower case or none, a host of letters, digits and - with
+# a dot, and a rest of printable ASCII but no space. One match instead of two regexes and splits;
+# possessive, as _PLAIN_EMAIL is.
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)++(?:[/?#][!-~]*+)?")
+_PLAIN_BARE_DOMAIN = re.compile(r"(?:[A-Za-z0-9-]++\.)++[A-Za-z]{2,}+(?:[/?#][!-~]*+)?")
 _NOT_ASCII = re.compile(r"[^\x00-\x7f\s]+")  # whitespace stays, for the URL check to refuse
 _SPACE = re.compile(r"\s")
 
@@ -810,7 +832,11 @@ def check_url(value: Any) -> str:
     """An absolute http(s) URL in the spec's `uri` format; "linkedin.com/in/anna" gains its
     missing "https://", a host in another script its IDNA form, other letters beyond ASCII
     their percent-encoding (RFC 3987's mapping of an IRI to a URI: nothing is lost)."""
-    text = as_text(value).strip()
+    text = value.strip() if type(value) is str else as_text(value).strip()
+    if _PLAIN_URL.fullmatch(text):
+        return text
+    if _PLAIN_BARE_DOMAIN.fullmatch(text):
+        return "https://" + text
     if not text.isascii():
         text = _ascii_url(text, value)
     if _BARE_DOMAIN.match(text):
