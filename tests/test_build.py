@@ -267,6 +267,37 @@ def test_remote_fields_travel_as_mapped_even_where_the_sdk_drops_them(write_mapp
     assert built.request.integration_id == "acme:greenhouse"
 
 
+def test_keys_and_question_ids_that_look_like_code_are_sent_as_written(write_mapping, write_csv):
+    """The body is evaluated by Python code made from the mapping (`build._Code`): a key or a
+    question id with quotes, a newline or code in it is data there, never code."""
+    mapping = write_mapping("""
+        candidate: {first_name: First, last_name: Last, email_address: Email}
+        application: {job_id: {value: J}}
+        screening_question_answers:
+          "q'); import os; os._exit(3) #": Answer
+          "line\\none \\"two\\"": {value: "yes"}
+        remote_fields:
+          lever:
+            candidate:
+              "}} + __import__('os').getcwd() + {{": {column: Answer}
+              "# not a comment\\n": {value: "x"}
+        """)
+    (built,) = build_all(
+        mapping,
+        write_csv([["First", "Last", "Email", "Answer"], ["A", "W", "a@example.com", "42"]]),
+    )
+    sent = body(built)["screening_question_answers"]
+    assert sent == [
+        {"question_id": "q'); import os; os._exit(3) #", "answer": "42"},
+        {"question_id": 'line\none "two"', "answer": "yes"},
+    ]
+    assert built.request.remote_fields == {
+        "lever": {
+            "candidate": {"}} + __import__('os').getcwd() + {{": "42", "# not a comment\n": "x"}
+        }
+    }
+
+
 def test_duplicate_emails_for_the_same_job_are_flagged_on_later_rows(write_mapping, write_csv):
     mapping = write_mapping(
         "candidate: {first_name: First, last_name: Last, email_address: Email}\n"
