@@ -19,8 +19,10 @@ write; never in the repository), then times, each in a fresh process:
 - `validate` in one process (KOMBO_IMPORTER_WORKERS=0) and with its default workers.
 
 It prints the median rows/s of the timed part (the import of the code is not timed), its ratio to
-the bare pipeline measured in the same run, and the peak memory of the whole process tree (the
-largest sum of the resident memory of the process and its workers, sampled every 20 ms).
+the bare pipeline measured in the same run, and the peak memory of the whole process tree: the
+largest sum over the process and its workers of their resident memory (RSS, sampled every 20 ms;
+pages a forked worker shares with its parent count once per process) and of their proportional
+memory (PSS, every 100 ms; a shared page counts once in all: what the run takes from the machine).
 Targets (issue 14): one process >= 0.6x bare; peak < 200 MB at any size with the default workers.
 """
 
@@ -266,15 +268,18 @@ print(json.dumps({"rows": count, "invalid": invalid, "seconds": time.perf_counte
 """
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """The resident memory of a process and all its descendants, from /proc (Linux)."""
+def _tree_memory_kb(pid: int, proportional: bool) -> int:
+    """The memory of a process and all its descendants, from /proc (Linux): resident (RSS:
+    pages a forked worker shares with its parent count in each) or proportional (PSS: a shared
+    page counts once, split among the processes that share it)."""
     total, todo = 0, [pid]
+    field, part = ("Pss:", "smaps_rollup") if proportional else ("VmRSS:", "status")
     while todo:
         current = todo.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
+            status = Path(f"/proc/{current}/{part}").read_text()
             total += next(
-                int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")
+                int(line.split()[1]) for line in status.splitlines() if line.startswith(field)
             )
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
@@ -292,12 +297,16 @@ def run_once(code: str, args: list[str], env: dict[str, str]) -> dict[str, float
         text=True,
         env=env,
     )
-    peak = [0]
+    peak = [0, 0]  # RSS, PSS
     tracing = Path("/proc").is_dir()
 
     def sample() -> None:
+        samples = 0
         while process.poll() is None:
-            peak[0] = max(peak[0], _tree_rss_kb(process.pid))
+            peak[0] = max(peak[0], _tree_memory_kb(process.pid, proportional=False))
+            if samples % 5 == 0:  # PSS costs the kernel a walk of the page tables: every 100 ms
+                peak[1] = max(peak[1], _tree_memory_kb(process.pid, proportional=True))
+            samples += 1
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -310,6 +319,7 @@ def run_once(code: str, args: list[str], env: dict[str, str]) -> dict[str, float
         raise SystemExit(f"benchmark run failed:\n{err}")
     found: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     found["peak_mb"] = peak[0] / 1024 if tracing else float("nan")
+    found["peak_pss_mb"] = peak[1] / 1024 if tracing else float("nan")
     return found
 
 
@@ -328,6 +338,7 @@ def measure(code: str, args: list[str], repeat: int, workers: str | None) -> dic
         "invalid": runs[0]["invalid"],
         "seconds": statistics.median(r["seconds"] for r in runs),
         "peak_mb": max(r["peak_mb"] for r in runs),
+        "peak_pss_mb": max(r["peak_pss_mb"] for r in runs),
     }
 
 
@@ -350,7 +361,7 @@ def main() -> None:
     )
     print(
         f"{'rows':>10} {'file':<5}{'run':<13}{'invalid':>9}{'seconds':>9}{'rows/s':>9}"
-        f"{'x bare':>8}{'x slim':>8}{'peak MB':>9}"
+        f"{'x bare':>8}{'x slim':>8}{'RSS MB':>8}{'PSS MB':>8}"
     )
     for rows in args.rows:
         started = time.perf_counter()
@@ -375,7 +386,8 @@ def main() -> None:
                 to_slim = rate / (slim["rows"] / slim["seconds"])
                 print(
                     f"{rows:>10,} {kind:<5}{label:<13}{m['invalid']:>9,.0f}{m['seconds']:>9.2f}"
-                    f"{rate:>9,.0f}{ratio:>8.2f}{to_slim:>8.2f}{m['peak_mb']:>9.0f}",
+                    f"{rate:>9,.0f}{ratio:>8.2f}{to_slim:>8.2f}{m['peak_mb']:>8.0f}"
+                    f"{m['peak_pss_mb']:>8.0f}",
                     flush=True,
                 )
     if hasattr(os, "getloadavg"):
