@@ -7,6 +7,7 @@ Only the dry run uses this; sending builds its requests in one process (it waits
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -74,10 +75,17 @@ def start_pool(workers: int, setup: WorkerSetup) -> ProcessPoolExecutor:
         initializer=_start,
         initargs=(setup,),
     )
-    for waiting in [
-        pool.submit(os.getpid) for _ in range(workers)
-    ]:  # start them now, not lazily later
-        waiting.result()
+    # Forked workers share the parent's pages until they write to them, and the garbage
+    # collector writes to every object it tracks: frozen, the parent's objects are left alone
+    # by the workers' collections, and stay shared.
+    gc.freeze()
+    try:
+        for waiting in [
+            pool.submit(os.getpid) for _ in range(workers)
+        ]:  # start them now, not lazily later
+            waiting.result()
+    finally:
+        gc.unfreeze()
     return pool
 
 
