@@ -62,8 +62,9 @@ class PostAtsCandidatesRequest:
 
     `payload` is the body as the mapping built it, which the SDK's schema accepted (`sdk_shape`);
     `body` is the SDK's model of it, made on first use: a dry run checks every row but sends
-    none, and building the model cost it 8.9 us a row, a quarter of its time. `remote_fields` is the
-    mapping's output as built: `client.request_body` adds back from it only what SDK 1.4 drops.
+    none, and building the model cost it 8.9 us a row, a quarter of its time. `remote_fields`
+    is the mapping's output as built: `client.request_body` adds back from it only what SDK 1.4
+    drops.
     `attachments` are the files behind `body.attachments`, encoded only when sent; `answer_files`
     the same for FILE answers: (question id, file) for each answer in
     `body.screening_question_answers` that is a local file or a URL.
@@ -71,16 +72,16 @@ class PostAtsCandidatesRequest:
     no `sourced_by` until `checks.JobCatalog` has looked their id up.
     """
 
-    __slots__ = (
-        "_body",
-        "actions",
-        "answer_files",
-        "attachments",
+    FIELDS = (  # the constructor's arguments, in its order
         "integration_id",
         "payload",
         "remote_fields",
+        "attachments",
+        "answer_files",
         "sourced_by_email",
+        "actions",
     )
+    __slots__ = (*FIELDS, "_body")
 
     def __init__(
         self,
@@ -101,10 +102,16 @@ class PostAtsCandidatesRequest:
         self.actions = actions
         self._body: PostAtsCandidatesRequestBody | None = None
 
+    def _fields(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self._fields().items())
+        return f"PostAtsCandidatesRequest({shown})"
+
     def replace(self, **changes: Any) -> PostAtsCandidatesRequest:
         """A copy with `changes` (the constructor's names); its model is made again."""
-        fields = {name: getattr(self, name) for name in self.__slots__ if name != "_body"}
-        return PostAtsCandidatesRequest(**{**fields, **changes})
+        return PostAtsCandidatesRequest(**{**self._fields(), **changes})
 
     @property
     def body(self) -> PostAtsCandidatesRequestBody:
