@@ -163,6 +163,22 @@ def sdk_shape() -> Callable[[Any], Any]:
     return TypeAdapter(PostAtsCandidatesRequestBodyTypedDict).validate_python
 
 
+def _wire_names_differ(node: Node) -> bool:
+    """Whether the mapping sets a field whose name on the wire is not its Python name
+    (`On-Behalf-Of`, Workday's `WID`: remote fields): the SDK's TypedDict knows such a field
+    only by its Python name, so `sdk_shape` would let it and all under it through unchecked;
+    the SDK's model checks the body instead (3.7 us a row more)."""
+    if isinstance(node, ObjectNode):
+        fields = node.model.model_fields if node.model is not None else {}
+        renamed = {info.alias for name, info in fields.items() if info.alias not in (None, name)}
+        return bool(renamed & node.children.keys()) or any(
+            _wire_names_differ(child) for child in node.children.values()
+        )
+    if isinstance(node, ListNode):
+        return any(_wire_names_differ(item) for item in node.items)
+    return False
+
+
 @dataclass(slots=True)  # not frozen: that costs 0.5 us an instance, and there is one a row
 class BuiltRow:
     """What became of one source row: a request (and its warnings), or the problems that stop
@@ -268,7 +284,7 @@ class RequestBuilder:
             mapping.body, _Context(attachments, mapping.path, date_orders or {})
         )
         self._mapped_columns = frozenset(mapping.bound_headers())
-        self._check_shape = sdk_shape()
+        self._check_shape = sdk_model if _wire_names_differ(mapping.body) else sdk_shape()
 
     def build(self, row: SourceRow) -> BuiltRow:
         """The row's request with its warnings, or every problem of the row (no request)."""

@@ -298,6 +298,31 @@ def test_keys_and_question_ids_that_look_like_code_are_sent_as_written(write_map
     }
 
 
+def test_remote_fields_named_as_the_ats_names_them_are_checked_by_the_sdk_model(
+    write_mapping, write_csv
+):
+    """Workday's and Greenhouse's remote fields go by their own names on the wire (`WID`,
+    `On-Behalf-Of`), which the SDK's TypedDict knows only by their Python names and would let
+    through unchecked: such a mapping is checked by the SDK's model, and sent as mapped."""
+    mapping = write_mapping("""
+        candidate: {first_name: First, last_name: Last, email_address: Email}
+        application: {job_id: {value: J}}
+        remote_fields:
+          greenhouse:
+            post_headers: {On-Behalf-Of: {value: "4080"}}
+          workday:
+            Candidate_Data:
+              Language_Reference: {WID: {column: Language}}
+        """)
+    rows = [["First", "Last", "Email", "Language"], ["Anna", "Wolf", "a@example.com", "de-wid"]]
+    (built,) = build_all(mapping, write_csv(rows))
+    assert not built.issues
+    assert built.request.remote_fields["workday"] == {
+        "Candidate_Data": {"Language_Reference": {"WID": "de-wid"}}
+    }
+    assert body(built)["remote_fields"]["greenhouse"] == {"post_headers": {"On-Behalf-Of": "4080"}}
+
+
 def test_duplicate_emails_for_the_same_job_are_flagged_on_later_rows(write_mapping, write_csv):
     mapping = write_mapping(
         "candidate: {first_name: First, last_name: Last, email_address: Email}\n"

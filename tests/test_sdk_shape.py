@@ -129,3 +129,13 @@ def test_the_dry_runs_check_and_the_sdk_model_agree_on_every_field(path: tuple[A
 def test_a_full_body_passes_both() -> None:
     assert _verdict(sdk_shape(), FULL) is None
     assert _verdict(PostAtsCandidatesRequestBody.model_validate, FULL) is None
+
+
+def test_a_field_named_otherwise_on_the_wire_is_the_models_to_check() -> None:
+    """The TypedDict knows `On-Behalf-Of` only as `on_behalf_of`, and lets the wire name
+    through unchecked: why `RequestBuilder` checks a mapping that uses such names with the
+    model (`build._wire_names_differ`)."""
+    body = copy.deepcopy(FULL)
+    body["remote_fields"] = {"greenhouse": {"post_headers": {"On-Behalf-Of": 4080}}}
+    assert _verdict(sdk_shape(), body) is None
+    assert _verdict(PostAtsCandidatesRequestBody.model_validate, body) is not None
