@@ -229,14 +229,12 @@ class Pacer:
         self._lock = asyncio.Lock()
 
     async def wait_turn(self, stopping: asyncio.Event) -> None:
-        """Wait for this request's slot; a stopping run does not wait. The next slot is one
-        interval after this one was due, so that a wake-up a busy event loop makes late is
-        made up (counted from the wake-up, 200/s came out at 166/s); but by half an interval
-        at most, so that late slots never pile up into a burst over the limit."""
+        """Wait for this request's slot; a stopping run does not wait. The slot is taken when
+        it comes, not booked ahead: requests whose sleeps a busy event loop let run late go
+        one interval apart still, never in a burst."""
         async with self._lock:
             await _sleep_unless(stopping, max(self._next_start, self._paused_until) - self.clock())
-            due = max(self._next_start, self.clock() - self.interval / 2)
-            self._next_start = due + self.interval
+            self._next_start = self.clock() + self.interval
 
     async def hold(self, stopping: asyncio.Event) -> None:
         """Wait out a pause that began after this request took its turn."""

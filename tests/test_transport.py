@@ -13,7 +13,6 @@ import httpx
 import pytest
 from conftest import JOB
 
-from importer import sending
 from importer.checks import answer_for
 from importer.client import KomboClient, Limits, LookupFailed, classify
 from importer.errors import FatalApiError
@@ -425,30 +424,6 @@ def test_a_rate_limit_pause_holds_the_rows_already_waiting_at_the_gate():
     results, _ = send_all(handler, count=4, concurrency=3)
     assert len(results) == 4
     assert min(started[1:]) - started[0] >= 0.28
-
-
-def test_the_pacer_makes_up_late_wake_ups_without_a_burst(monkeypatch):
-    """A busy event loop wakes a waiting request late. Each wake-up here comes 30 % of an
-    interval late, and one a whole second late: the rate stays the one asked (at 10/s, 40
-    turns take 4 s and the second lost, not 6.1 s) and no second holds more than it allows."""
-    now = [0.0]
-    lateness = iter([1.0 if turn == 20 else 0.3 / (10 * Pacer.MARGIN) for turn in range(100)])
-
-    async def late_sleep(stopping: asyncio.Event, seconds: float) -> None:
-        if seconds > 0:
-            now[0] += seconds + next(lateness)
-
-    monkeypatch.setattr(sending, "_sleep_unless", late_sleep)
-    pacer, starts = Pacer(10, max_wait=1, clock=lambda: now[0]), []
-
-    async def run() -> None:
-        for _ in range(40):
-            await pacer.wait_turn(asyncio.Event())
-            starts.append(now[0])
-
-    asyncio.run(run())
-    assert starts[-1] - starts[0] < 39 / 9.8 + 1.0 + 0.1  # counted from each wake-up: 6.1 s
-    assert max(sum(1 for t in starts if start <= t < start + 1) for start in starts) <= 11
 
 
 def test_a_listing_whose_cursor_repeats_is_refused_rather_than_paged_forever():
