@@ -13,6 +13,7 @@ import httpx
 import pytest
 from conftest import JOB
 
+from importer import sending
 from importer.checks import answer_for
 from importer.client import KomboClient, Limits, LookupFailed, classify
 from importer.errors import FatalApiError
@@ -424,6 +425,33 @@ def test_a_rate_limit_pause_holds_the_rows_already_waiting_at_the_gate():
     results, _ = send_all(handler, count=4, concurrency=3)
     assert len(results) == 4
     assert min(started[1:]) - started[0] >= 0.28
+
+
+def test_the_pacer_keeps_a_whole_interval_after_an_idle_gap_and_after_a_pause(monkeypatch):
+    """Requests start at least an interval apart, whatever came before: a long idle gap, a
+    pause Kombo asked for, a wake-up that came late. (A pacer that made up lost time let two
+    requests go half an interval apart: two in one second at --rate-limit 1.)"""
+    now = [0.0]
+
+    async def late_sleep(stopping: asyncio.Event, seconds: float) -> None:
+        if seconds > 0:
+            now[0] += seconds + 0.3  # every wake-up late
+
+    monkeypatch.setattr(sending, "_sleep_unless", late_sleep)
+    pacer, starts = Pacer(1, max_wait=10, clock=lambda: now[0]), []
+
+    async def run() -> None:
+        for turn in range(8):
+            if turn == 3:
+                now[0] += 5.0  # nothing to send for a while
+            if turn == 5:
+                pacer.pause(2.0)
+            await pacer.wait_turn(asyncio.Event())
+            starts.append(now[0])
+
+    asyncio.run(run())
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) >= 1 / (1 * Pacer.MARGIN) - 1e-9, gaps
 
 
 def test_a_listing_whose_cursor_repeats_is_refused_rather_than_paged_forever():
