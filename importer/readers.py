@@ -96,7 +96,8 @@ class _Mark(NamedTuple):
 Numbered = Iterator[tuple[int, list[Cell], tuple[_Mark, ...]]]
 
 
-@dataclass(slots=True)  # not frozen: that costs 0.5 us an instance, and there is one a row
+# Not frozen: that costs 0.5 us an instance, and there is one a row; hashable all the same.
+@dataclass(slots=True, unsafe_hash=True)
 class SourceRow:
     """One data row: the row number the user sees in their spreadsheet, its cells by column,
     and what the reader found wrong with them (an undecodable byte, an Excel error value, cells

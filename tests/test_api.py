@@ -436,3 +436,44 @@ def test_a_file_submitted_from_python_keeps_its_ledger_beside_it(sandbox, write_
     assert first.ledger.is_file()
     assert (first.counts["created"], again.counts["skipped"]) == (1, 1)
     assert list(first.frame().index) == [2]  # the file's row numbers
+
+
+def test_cells_that_are_equal_but_not_the_same_each_send_their_own_value():
+    """A converted cell is remembered for the rows after it, but 1 == 1.0 == True, two
+    aware datetimes of the same instant, and Decimal("1.0") == Decimal("1.00"): each row
+    sends what its own cell says."""
+    import decimal
+
+    import pandas as pd
+
+    from importer.client import request_body
+
+    mapping = {
+        "version": 1,
+        "candidate": {
+            "first_name": "First",
+            "last_name": "Last",
+            "email_address": "Email",
+            "title": {"column": "Seen", "required": True},
+            "company": "Company",
+        },
+        "application": {"job_id": {"value": "JOB1"}},
+    }
+    frame = pd.DataFrame(
+        {
+            "First": ["A", "A", "A"],
+            "Last": ["B", "B", "B"],
+            "Email": ["a@example.com", "b@example.com", "c@example.com"],
+            "Seen": [
+                pd.Timestamp("2025-01-01 00:00", tz="UTC"),
+                pd.Timestamp("2025-01-01 01:00", tz="Europe/Berlin"),
+                pd.Timestamp("2025-01-01 00:00", tz="UTC"),
+            ],
+            "Company": [decimal.Decimal("1.0"), decimal.Decimal("1.00"), decimal.Decimal("1.0")],
+        }
+    )
+    sent = [
+        request_body(r)["candidate"] for r in importer.validate(frame, mapping).valid_requests()
+    ]
+    assert [c["title"] for c in sent] == ["2025-01-01", "2025-01-01T01:00:00+01:00", "2025-01-01"]
+    assert [c["company"] for c in sent] == ["1.0", "1.00", "1.0"]

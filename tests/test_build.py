@@ -323,6 +323,25 @@ def test_remote_fields_named_as_the_ats_names_them_are_checked_by_the_sdk_model(
     assert body(built)["remote_fields"]["greenhouse"] == {"post_headers": {"On-Behalf-Of": "4080"}}
 
 
+def test_an_answer_the_sdk_refuses_is_reported_in_the_sdk_models_words(write_mapping, write_csv):
+    mapping = write_mapping("""
+        candidate: {first_name: First, last_name: Last, email_address: Email}
+        application: {job_id: {value: JOB1}}
+        screening_question_answers:
+          Q1: {column: Permits, split: ";", transform: [bool]}
+        """)
+    rows = [["First", "Last", "Email", "Permits"], ["Anna", "Wolf", "anna@example.com", "yes;no"]]
+    (built,) = build_all(mapping, write_csv(rows))
+    assert built.request is None
+    messages = {
+        i.message for i in built.issues if i.field.endswith("PostAtsCandidatesRequestBodyAnswer")
+    }
+    assert messages == {
+        "Input should be a valid dictionary or instance of PostAtsCandidatesRequestBodyAnswer "
+        "(checked by the Kombo SDK)."
+    }
+
+
 def test_duplicate_emails_for_the_same_job_are_flagged_on_later_rows(write_mapping, write_csv):
     mapping = write_mapping(
         "candidate: {first_name: First, last_name: Last, email_address: Email}\n"

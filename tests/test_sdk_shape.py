@@ -84,8 +84,7 @@ def _verdict(check: Any, body: dict[str, Any]) -> list[tuple[str, str]] | None:
             check(body)
     except ValidationError as exc:
         # The model says "model_type" where the TypedDict says "dict_type", and names a union's
-        # member by its class: the report gives both the same code, and the class without the
-        # "TypedDict" of its name (build._sdk_issues).
+        # member by its class: the same problem (the report takes its words from the model).
         return sorted(
             (_path(e["loc"]), "dict_type" if e["type"] == "model_type" else e["type"])
             for e in exc.errors()
