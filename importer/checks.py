@@ -102,27 +102,35 @@ class _KeysOnDisk:
             self.waiting.append((key, row))
         self._write()
 
-    def _positions(self, key: str) -> tuple[int, int, int]:
+    def _places(self, key: str) -> tuple[int, int, int, int, int, int]:
+        """The filter's three places for `key`, each a byte's index and a bit mask: worked out
+        once per key, in line, as this runs for every row past KEYS_IN_MEMORY."""
         digest = hash(key) & 0xFFFF_FFFF_FFFF_FFFF  # hash() is stable within one process
         low, high, mask = digest & 0xFFFF_FFFF, digest >> 32 | 1, self.BITS - 1
-        return low & mask, (low + high) & mask, (low + 2 * high) & mask
+        a, b, c = low & mask, (low + high) & mask, (low + 2 * high) & mask
+        return a >> 3, 1 << (a & 7), b >> 3, 1 << (b & 7), c >> 3, 1 << (c & 7)
 
     def _note(self, key: str) -> None:
         bits = self.filter
-        for at in self._positions(key):
-            bits[at >> 3] |= 1 << (at & 7)
+        at_a, bit_a, at_b, bit_b, at_c, bit_c = self._places(key)
+        bits[at_a] |= bit_a
+        bits[at_b] |= bit_b
+        bits[at_c] |= bit_c
 
     def first_row(self, key: str, row: int) -> int:
         """The row `key` was first seen on: `row` itself when it is new (and then remembered)."""
         bits = self.filter
-        if all(bits[at >> 3] & (1 << (at & 7)) for at in self._positions(key)):
+        at_a, bit_a, at_b, bit_b, at_c, bit_c = self._places(key)
+        if bits[at_a] & bit_a and bits[at_b] & bit_b and bits[at_c] & bit_c:
             self._write()
             found = self.db.execute("SELECT row FROM firsts WHERE key = ?", (key,)).fetchone()
             if found is not None:
                 first: int = found[0]
                 return first
         else:
-            self._note(key)
+            bits[at_a] |= bit_a
+            bits[at_b] |= bit_b
+            bits[at_c] |= bit_c
         self.waiting.append((key, row))
         if len(self.waiting) >= self.BATCH:
             self._write()
