@@ -181,7 +181,13 @@ class ConcurrencyGate:
 
     async def __aenter__(self) -> None:
         async with self._changed:
-            await self._changed.wait_for(lambda: self.in_flight < self.limit)
+            try:
+                await self._changed.wait_for(lambda: self.in_flight < self.limit)
+            except asyncio.CancelledError:
+                # Woken for a free slot, then cancelled: the slot's wake-up goes to the next row
+                # (Python 3.11's Condition would lose it; `__aexit__` wakes one row only).
+                self._changed.notify(1)
+                raise
             self.in_flight += 1
 
     async def __aexit__(self, *exc_info: object) -> None:

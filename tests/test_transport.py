@@ -454,6 +454,37 @@ def test_the_pacer_keeps_a_whole_interval_after_an_idle_gap_and_after_a_pause(mo
     assert min(gaps) >= 1 / (1 * Pacer.MARGIN) - 1e-9, gaps
 
 
+def test_a_row_cancelled_as_the_gate_wakes_it_passes_the_free_slot_on():
+    """The gate wakes one waiting row per freed slot; a row cancelled between its wake-up and
+    its turn must not take the slot with it, or the rows behind it would wait forever."""
+    entered: list[str] = []
+    rows: dict[str, asyncio.Task[None]] = {}
+
+    async def run() -> None:
+        gate = ConcurrencyGate(1)
+
+        async def holder() -> None:
+            async with gate:
+                await asyncio.sleep(0.02)
+            rows["a"].cancel()  # woken for the slot just freed, cancelled before taking it
+
+        async def waiter(name: str) -> None:
+            async with gate:
+                entered.append(name)
+
+        first = asyncio.create_task(holder())
+        await asyncio.sleep(0.005)
+        rows["a"] = asyncio.create_task(waiter("a"))
+        await asyncio.sleep(0.005)
+        rows["b"] = asyncio.create_task(waiter("b"))
+        await asyncio.wait_for(
+            asyncio.gather(first, rows["a"], rows["b"], return_exceptions=True), 2
+        )
+
+    asyncio.run(run())
+    assert entered == ["b"]
+
+
 def test_a_listing_whose_cursor_repeats_is_refused_rather_than_paged_forever():
     pages = []
 
