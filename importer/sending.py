@@ -674,6 +674,8 @@ class Submitter:
         await self.pacer.wait_turn(self.stopping)
         try:
             async with self._lookups:
+                if self.lookups_refused is not None:  # refused while this one waited its turn
+                    raise self.lookups_refused
                 self.stats.lookups += 1
                 return await _unless_stopped(
                     self.stopping,
