@@ -138,3 +138,19 @@ def test_a_field_named_otherwise_on_the_wire_is_the_models_to_check() -> None:
     body["remote_fields"] = {"greenhouse": {"post_headers": {"On-Behalf-Of": 4080}}}
     assert _verdict(sdk_shape(), body) is None
     assert _verdict(PostAtsCandidatesRequestBody.model_validate, body) is not None
+
+
+def test_a_request_made_from_the_sdk_model_is_the_request_made_from_its_body() -> None:
+    """`PostAtsCandidatesRequest` holds the body as built; code that made one from the SDK's
+    model (as 0.1's did) gets the same request, compared by value."""
+    from importer.build import PostAtsCandidatesRequest
+
+    payload = {
+        "candidate": {"first_name": "A", "last_name": "W", "email_address": "a@example.com"},
+        "application": {"job_id": "J1"},
+    }
+    model = PostAtsCandidatesRequestBody.model_validate(payload)
+    made = PostAtsCandidatesRequest(None, model, None, ())
+    assert made == PostAtsCandidatesRequest(None, payload, None, ())
+    assert (made.email_address, made.job_id, made.body) == ("a@example.com", "J1", model)
+    assert made != PostAtsCandidatesRequest("other:integration", payload, None, ())
