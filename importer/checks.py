@@ -234,31 +234,20 @@ class JobCatalog:
         row, job_id = built.row_number, built.request.job_id
         job = self.jobs.get(job_id)
         column = mapping.label_for("application.job_id")
+
+        def refused(code: str, message: str) -> BuiltRow:
+            return _invalid(built, Issue(row, column, "application.job_id", job_id, code, message))
+
         if job is None:
-            return _invalid(
-                built,
-                Issue(
-                    row,
-                    column,
-                    "application.job_id",
-                    job_id,
-                    issues.UNKNOWN_JOB,
-                    f"'{job_id}' is not a job of this integration; list them with `kombo-import "
-                    "jobs`.",
-                ),
+            return refused(
+                issues.UNKNOWN_JOB,
+                f"'{job_id}' is not a job of this integration; list them with `kombo-import jobs`.",
             )
         if str(job.get("status") or "").upper() in CLOSED_STATUSES:
-            return _invalid(
-                built,
-                Issue(
-                    row,
-                    column,
-                    "application.job_id",
-                    job_id,
-                    issues.JOB_NOT_OPEN,
-                    f"job '{job.get('name') or job_id}' is {job.get('status')}; Kombo refuses "
-                    "applications to it.",
-                ),
+            return refused(
+                issues.JOB_NOT_OPEN,
+                f"job '{job.get('name') or job_id}' is {job.get('status')}; Kombo refuses "
+                "applications to it.",
             )
         found: list[Issue] = []
         stage_id = built.request.stage_id
