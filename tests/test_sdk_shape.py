@@ -154,3 +154,30 @@ def test_a_request_made_from_the_sdk_model_is_the_request_made_from_its_body() -
     assert made == PostAtsCandidatesRequest(None, payload, None, ())
     assert (made.email_address, made.job_id, made.body) == ("a@example.com", "J1", model)
     assert made != PostAtsCandidatesRequest("other:integration", payload, None, ())
+
+
+_SAME = object()
+WITHOUT_REMOTE = {key: value for key, value in FULL.items() if key != "remote_fields"}
+
+
+@pytest.mark.parametrize("path", list(_places(WITHOUT_REMOTE)), ids=lambda p: ".".join(map(str, p)))
+def test_a_body_goes_out_as_the_sdk_model_would_serialise_it(path: tuple[Any, ...]) -> None:
+    """What is sent is the TypedDict's reading of the body made JSON, not the model's dump
+    (`client.request_body`): the same JSON for every value both accept, coerced ones included
+    (an int where a float goes, a date where a datetime goes)."""
+    from importer.build import PostAtsCandidatesRequest
+    from importer.client import request_body
+
+    for value in [_SAME, *WRONG, _GONE]:
+        body = copy.deepcopy(WITHOUT_REMOTE) if value is _SAME else _changed(path, value)
+        body.pop("remote_fields", None)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                model = PostAtsCandidatesRequestBody.model_validate(body)
+        except ValidationError:
+            continue
+        sent = request_body(PostAtsCandidatesRequest(None, body, None, ()))
+        assert sent == model.model_dump(
+            mode="json", by_alias=True, exclude_none=True, warnings=False
+        ), (path, value)
