@@ -499,3 +499,31 @@ def test_a_listing_whose_cursor_repeats_is_refused_rather_than_paged_forever():
     with pytest.raises(FatalApiError, match="a page's next cursor repeats"):
         asyncio.run(jobs())
     assert pages == [None, "same"]
+
+
+def test_a_freed_slot_goes_to_the_row_that_waited_longest():
+    """A sender that leaves the gate and comes straight back with its next row queues behind
+    the rows already waiting: rows go in the order they came, and none waits forever."""
+    order: list[str] = []
+
+    async def run() -> None:
+        gate = ConcurrencyGate(1)
+
+        async def sender() -> None:
+            async with gate:
+                order.append("first row")
+                await asyncio.sleep(0.02)
+            async with gate:
+                order.append("its next row")
+
+        async def waiting(name: str) -> None:
+            async with gate:
+                order.append(name)
+
+        first = asyncio.create_task(sender())
+        await asyncio.sleep(0.005)
+        second = asyncio.create_task(waiting("a row that waited"))
+        await asyncio.wait_for(asyncio.gather(first, second), 2)
+
+    asyncio.run(run())
+    assert order == ["first row", "a row that waited", "its next row"]
