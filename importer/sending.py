@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import time
 from collections import Counter, deque
@@ -232,27 +233,54 @@ class ConcurrencyGate:
 
 
 class Pacer:
-    """Spaces request starts to `rate` per second and holds everyone while Kombo says to wait."""
+    """Keeps request starts to `rate` per second and holds everyone while Kombo says to wait.
+
+    What `--rate-limit N` promises: in any second at most N requests start (at most one in
+    1/N seconds below one a second), aiming at 98 % of N, and no two start closer than
+    `MIN_GAP` of the interval between them. Within that, starts follow a schedule: a start a
+    busy event loop woke late is made up by the next ones. Spacing each start a whole interval
+    from the last real one lost the loop's lateness every time: 0.83 of the limit at 200/s."""
 
     MARGIN = 0.98  # aim just under the limit: the server's clock and ours never agree exactly
+    MIN_GAP = 0.8  # of an interval: late starts are made up, never in a burst
 
     def __init__(
         self, rate: float | None, max_wait: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.interval = 1.0 / (rate * self.MARGIN) if rate else 0.0
+        # at most `per_window` starts in any `window` seconds
+        self.per_window = max(1, math.floor(rate)) if rate else 0
+        self.window = max(1.0, self.per_window / rate) / self.MARGIN if rate else 0.0
+        self.interval = self.window / self.per_window if rate else 0.0
         self.max_wait = max_wait
         self.clock = clock
-        self._next_start = 0.0
+        self._due = 0.0  # when the next start is due on the schedule
+        self._starts: deque[float] = deque(maxlen=max(1, self.per_window))  # the latest
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
     async def wait_turn(self, stopping: asyncio.Event) -> None:
-        """Wait for this request's slot; a stopping run does not wait. The slot is taken when
-        it comes, not booked ahead: requests whose sleeps a busy event loop let run late go
-        one interval apart still, never in a burst."""
+        """Wait for this request's turn; a stopping run does not wait."""
         async with self._lock:
-            await _sleep_unless(stopping, max(self._next_start, self._paused_until) - self.clock())
-            self._next_start = self.clock() + self.interval
+            while not stopping.is_set():
+                wait = self._earliest() - self.clock()
+                if wait <= 0:
+                    break
+                await _sleep_unless(stopping, wait)
+            if self.interval:
+                now = self.clock()
+                self._starts.append(now)
+                # up to one interval late: made up; later (after an idle spell): the schedule
+                # starts again from now
+                on_schedule = self._due if now - self._due <= self.interval else now
+                self._due = on_schedule + self.interval
+
+    def _earliest(self) -> float:
+        earliest = self._paused_until
+        if self.interval and self._starts:
+            earliest = max(earliest, self._due, self._starts[-1] + self.MIN_GAP * self.interval)
+            if len(self._starts) == self.per_window:
+                earliest = max(earliest, self._starts[0] + self.window)
+        return earliest
 
     async def hold(self, stopping: asyncio.Event) -> None:
         """Wait out a pause that began after this request took its turn."""
