@@ -235,9 +235,10 @@ class ConcurrencyGate:
 class Pacer:
     """Keeps request starts to `rate` per second and holds everyone while Kombo says to wait.
 
-    What `--rate-limit N` promises: in any second at most N requests start (at most one in
-    1/N seconds below one a second), aiming at 98 % of N, and no two start closer than
-    `MIN_GAP` of the interval between them. Within that, starts follow a schedule: a start a
+    What `--rate-limit N` promises: in any second at most 98 % of N requests start (the rest
+    is room for a few other requests and for the network's jitter; at most one in 1/(0.98 N)
+    seconds below about one a second), and no two start closer than `MIN_GAP` of the interval
+    between them. Within that, starts follow a schedule: a start a
     busy event loop woke late is made up by the next ones. Spacing each start a whole interval
     from the last real one lost the loop's lateness every time: 0.83 of the limit at 200/s."""
 
@@ -247,9 +248,11 @@ class Pacer:
     def __init__(
         self, rate: float | None, max_wait: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        # at most `per_window` starts in any `window` seconds
-        self.per_window = max(1, math.floor(rate)) if rate else 0
-        self.window = max(1.0, self.per_window / rate) / self.MARGIN if rate else 0.0
+        # at most `per_window` starts in any `window` seconds (98 % of N in any second; one
+        # start per 1/(0.98 N) seconds below about one a second)
+        aim = rate * self.MARGIN if rate else 0.0
+        self.per_window = max(1, math.floor(aim)) if rate else 0
+        self.window = max(1.0, self.per_window / aim) if rate else 0.0
         self.interval = self.window / self.per_window if rate else 0.0
         self.max_wait = max_wait
         self.clock = clock

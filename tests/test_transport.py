@@ -555,15 +555,14 @@ def test_the_pacer_makes_up_late_wake_ups_and_keeps_every_second_within_the_limi
             starts.append(now[0])
 
     asyncio.run(run())
-    most = max(1, int(rate))
+    most = max(1, int(rate * Pacer.MARGIN))
     per_second = [sum(1 for t in starts if s <= t < s + 1) for s in starts]
     assert max(per_second) <= most
-    if rate < 1:  # one start per 1/rate seconds
-        gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
-        assert min(gaps) >= 1 / rate - 1e-9
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    if rate <= 1:  # one start per 1/(0.98 rate) seconds
+        assert min(gaps) >= 1 / (rate * Pacer.MARGIN) - 1e-9
     assert min(gaps) >= Pacer.MIN_GAP / (rate * Pacer.MARGIN) - 1e-9
     if rate >= 20:  # where a second holds many starts, lateness is made up
         busy = [t for t in starts if t < starts[49]] + [t for t in starts if t > starts[50]]
         achieved = (len(busy) - 2) / ((starts[49] - starts[0]) + (starts[-1] - starts[50]))
-        assert achieved >= 0.95 * rate, achieved
+        assert achieved >= 0.97 * most, achieved  # 0.95 of the limit
