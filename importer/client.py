@@ -21,6 +21,8 @@ import hashlib
 import json
 import math
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, partial
@@ -171,7 +173,12 @@ class AnswerTooLarge(Exception):
 
 
 class KomboClient:
-    """One pooled `httpx.AsyncClient` for a run; the transport is injectable for tests.
+    """One pool of connections for a run; the transport is injectable for tests.
+
+    Requests are built by an `httpx.AsyncClient` (its base URL, headers and timeouts) and sent
+    straight to its transport: the client's own sending (auth and redirect flows, a cookie jar
+    fed every answer) costs ~0.1 ms of CPU a request, 10 % of a request, for nothing we use.
+    The transport goes through the proxy the environment names, as httpx's client would.
 
     Every request has an overall deadline (`request_timeout`, connect to last byte) and every
     answer a size cap, so that a server that drips or floods cannot hold a run or its memory.
@@ -181,6 +188,13 @@ class KomboClient:
         self, settings: SubmitSettings, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self.settings = settings
+        self._transport = transport or httpx.AsyncHTTPTransport(
+            verify=_tls_context(),
+            limits=httpx.Limits(
+                max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+            ),
+            proxy=environment_proxy(settings.server_url),
+        )
         self._http = httpx.AsyncClient(
             base_url=settings.server_url,
             headers={
@@ -195,11 +209,7 @@ class KomboClient:
                 write=settings.request_timeout,
                 pool=settings.request_timeout,
             ),
-            limits=httpx.Limits(
-                max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
-            ),
-            transport=transport,
-            verify=_tls_context(),
+            transport=self._transport,
         )
         # integration id -> (URL, headers, extensions) of its POST /ats/candidates
         self._create_templates: dict[str | None, tuple[httpx.URL, Any, dict[str, Any]]] = {}
@@ -216,7 +226,7 @@ class KomboClient:
     async def _exchange(self, request: httpx.Request, max_bytes: int) -> Answer:
         """One request, read whole within the deadline and the size cap."""
         async with asyncio.timeout(self.settings.request_timeout):
-            streamed = await self._http.send(request, stream=True)
+            streamed = await self._transport.handle_async_request(request)
             try:
                 headers = _header_dict(streamed.headers)
                 announced = _int(headers.get("content-length"))
@@ -652,6 +662,21 @@ def _header_dict(headers: httpx.Headers) -> dict[str, str]:
     for name, value in headers.multi_items():
         joined[name] = f"{joined[name]}, {value}" if name in joined else value
     return joined
+
+
+def environment_proxy(url: str) -> str | None:
+    """The proxy the environment names for `url`: HTTPS_PROXY or HTTP_PROXY by its scheme,
+    else ALL_PROXY; none when NO_PROXY is `*` or names its host or a domain above it (as
+    httpx's client and curl read them)."""
+    proxies = urllib.request.getproxies_environment()
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").lower()
+    bypassed = [entry.strip().lower().lstrip(".") for entry in proxies.get("no", "").split(",")]
+    if "*" in bypassed or any(
+        entry and (host == entry or host.endswith(f".{entry}")) for entry in bypassed
+    ):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all")
 
 
 @cache
