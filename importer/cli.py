@@ -710,7 +710,10 @@ def validate(
 @click.option(
     "--rate-limit",
     type=click.FloatRange(min=0, min_open=True),
-    help="Requests per second at most, all requests together (98 percent of it in any second).",
+    help=(
+        "Requests per second at most, all requests together (98 percent of it on average, "
+        "never more in any second)."
+    ),
 )
 @click.option(
     "--max-wait",

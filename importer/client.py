@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import codecs
 import datetime as dt
 import email.utils
 import hashlib
@@ -239,7 +240,8 @@ class KomboClient:
                         raise AnswerTooLarge(f"the answer is over {max_bytes:,} bytes")
             finally:
                 await streamed.aclose()
-        return Answer(streamed.status_code, headers, bytes(body), streamed.reason_phrase)
+        status = streamed.status_code
+        return Answer(status, headers, bytes(body), httpx.codes.get_reason_phrase(status))
 
     def _create_request(self, integration_id: str | None, content: bytes) -> httpx.Request:
         """POST /ats/candidates with `content`, from the integration's merged URL and headers
@@ -648,12 +650,24 @@ class Answer:
 
     @property
     def text(self) -> str:
-        """Decoded as httpx decodes it (the charset the answer names, else UTF-8): only read
-        for an error answer that is not JSON."""
-        return httpx.Response(self.status_code, headers=self.headers, content=self.content).text
+        """In the charset the answer names, else UTF-8, a byte that does not decode replaced:
+        only read for an error answer that is not JSON (a load balancer's page)."""
+        return self.content.decode(_charset(self.headers.get("content-type", "")), "replace")
 
     def json(self) -> Any:
         return json.loads(self.content)
+
+
+def _charset(content_type: str) -> str:
+    """The charset a Content-Type names, if Python knows it, else UTF-8."""
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            try:
+                return codecs.lookup(value.strip().strip("\"'")).name
+            except LookupError:
+                break
+    return "utf-8"
 
 
 def _header_dict(headers: httpx.Headers) -> dict[str, str]:
@@ -666,17 +680,29 @@ def _header_dict(headers: httpx.Headers) -> dict[str, str]:
 
 def environment_proxy(url: str) -> str | None:
     """The proxy the environment names for `url`: HTTPS_PROXY or HTTP_PROXY by its scheme,
-    else ALL_PROXY; none when NO_PROXY is `*` or names its host or a domain above it (as
-    httpx's client and curl read them)."""
+    else ALL_PROXY (`http://` when it names none); none when NO_PROXY is `*` or names its host
+    or a domain above it (as httpx's client and curl read them)."""
     proxies = urllib.request.getproxies_environment()
     parts = urllib.parse.urlsplit(url)
     host = (parts.hostname or "").lower()
-    bypassed = [entry.strip().lower().lstrip(".") for entry in proxies.get("no", "").split(",")]
-    if "*" in bypassed or any(
-        entry and (host == entry or host.endswith(f".{entry}")) for entry in bypassed
-    ):
+    for entry in proxies.get("no", "").split(","):
+        bypassed = _host_of(entry)
+        if bypassed == "*" or (bypassed and (host == bypassed or host.endswith(f".{bypassed}"))):
+            return None
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy:
         return None
-    return proxies.get(parts.scheme) or proxies.get("all")
+    return proxy if "://" in proxy else f"http://{proxy}"
+
+
+def _host_of(entry: str) -> str:
+    """A NO_PROXY entry's host: `https://api.kombo.dev:443`, `.kombo.dev` -> `kombo.dev`."""
+    entry = entry.strip().lower()
+    if "://" in entry:
+        entry = urllib.parse.urlsplit(entry).hostname or ""
+    elif entry.count(":") == 1:  # host:port (an IPv6 address has more colons)
+        entry = entry.partition(":")[0]
+    return entry.lstrip(".")
 
 
 @cache

@@ -14,7 +14,7 @@ import math
 import random
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
 from typing import Any, NamedTuple, TypeVar
@@ -173,8 +173,10 @@ class Journal:
 class ConcurrencyGate:
     """At most `limit` requests in flight; the limit follows what Kombo announces.
 
-    Rows take their turn in the order they came: a freed slot is handed to the row that waited
-    longest, never taken by a sender that comes back for its next row at that moment."""
+    Requests take their turn in the order they came: a freed slot is handed to the request
+    that waited longest, never taken by a sender that comes back for its next row at that
+    moment. A created row's actions (`ahead()`) go before the rows still waiting to be
+    created: otherwise each tag or note would wait behind 4 x --concurrency creates."""
 
     def __init__(self, ceiling: int) -> None:
         self.ceiling = ceiling
@@ -182,36 +184,54 @@ class ConcurrencyGate:
         self.learned = False
         self.in_flight = 0
         self._waiting: deque[asyncio.Future[None]] = deque()
+        self._waiting_ahead: deque[asyncio.Future[None]] = deque()
 
     async def __aenter__(self) -> None:
-        if self.in_flight < self.limit and not self._waiting:
+        await self._enter(self._waiting)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._leave()
+
+    @contextlib.asynccontextmanager
+    async def ahead(self) -> AsyncIterator[None]:
+        """A slot before every request waiting at `async with gate`."""
+        await self._enter(self._waiting_ahead)
+        try:
+            yield
+        finally:
+            self._leave()
+
+    async def _enter(self, queue: deque[asyncio.Future[None]]) -> None:
+        free = self.in_flight < self.limit and not self._waiting_ahead
+        if free and (queue is self._waiting_ahead or not self._waiting):
             self.in_flight += 1
             return
         turn = asyncio.get_running_loop().create_future()
-        self._waiting.append(turn)
+        queue.append(turn)
         try:
             await turn
         except asyncio.CancelledError:
             if turn.done() and not turn.cancelled():  # handed a slot, cancelled before it ran
-                self.in_flight -= 1
-                self._hand_on()
+                self._leave()
             else:
                 with contextlib.suppress(ValueError):
-                    self._waiting.remove(turn)
+                    queue.remove(turn)
             raise
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    def _leave(self) -> None:
         self.in_flight -= 1
         self._hand_on()
 
     def _hand_on(self) -> None:
-        """Free slots to the rows that waited longest: one wake-up per slot, none for rows
-        that must wait on (waking every row on every answer cost 1.5-2x bare httpx's CPU)."""
-        while self._waiting and self.in_flight < self.limit:
-            turn = self._waiting.popleft()
-            if not turn.done():
-                self.in_flight += 1
-                turn.set_result(None)
+        """Free slots to the requests that waited longest, actions first: one wake-up per
+        slot, none for rows that must wait on (waking every row on every answer cost 1.5-2x
+        bare httpx's CPU)."""
+        for queue in (self._waiting_ahead, self._waiting):
+            while queue and self.in_flight < self.limit:
+                turn = queue.popleft()
+                if not turn.done():
+                    self.in_flight += 1
+                    turn.set_result(None)
 
     async def learn(self, limits: Limits, too_many: bool) -> None:
         """Never above Kombo's `Concurrency-Limit`; halve on CONCURRENCY_LIMIT_EXCEEDED, then
@@ -235,12 +255,13 @@ class ConcurrencyGate:
 class Pacer:
     """Keeps request starts to `rate` per second and holds everyone while Kombo says to wait.
 
-    What `--rate-limit N` promises: in any second at most 98 % of N requests start (the rest
-    is room for a few other requests and for the network's jitter; at most one in 1/(0.98 N)
-    seconds below about one a second), and no two start closer than `MIN_GAP` of the interval
-    between them. Within that, starts follow a schedule: a start a
-    busy event loop woke late is made up by the next ones. Spacing each start a whole interval
-    from the last real one lost the loop's lateness every time: 0.83 of the limit at 200/s."""
+    What `--rate-limit N` promises: 98 % of N starts a second on average; for N of two or
+    more, in any second at most 98 % of N rounded and never more than N rounded down (the 2 %
+    leave room for a few other requests and for the network's jitter); below two a second, one
+    start per 1/(0.98 N) seconds; no two starts closer than `MIN_GAP` of the interval. Within that,
+    starts follow a schedule: a start a busy event loop woke late is made up by the next ones.
+    Spacing each start a whole interval from the last real one lost the loop's lateness every
+    time: 0.83 of the limit at 200/s."""
 
     MARGIN = 0.98  # aim just under the limit: the server's clock and ours never agree exactly
     MIN_GAP = 0.8  # of an interval: late starts are made up, never in a burst
@@ -248,12 +269,14 @@ class Pacer:
     def __init__(
         self, rate: float | None, max_wait: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        # at most `per_window` starts in any `window` seconds (98 % of N in any second; one
-        # start per 1/(0.98 N) seconds below about one a second)
         aim = rate * self.MARGIN if rate else 0.0
-        self.per_window = max(1, math.floor(aim)) if rate else 0
-        self.window = max(1.0, self.per_window / aim) if rate else 0.0
-        self.interval = self.window / self.per_window if rate else 0.0
+        self.interval = 1.0 / aim if rate else 0.0  # of the schedule
+        # at most `per_window` starts in any `window` seconds: whole requests in a second,
+        # 2 % of N left free where that is one or more; below two a second, one start at a time
+        if rate and rate >= 2:
+            self.per_window, self.window = min(math.floor(rate), round(aim)), 1.0
+        else:
+            self.per_window, self.window = 1, self.interval
         self.max_wait = max_wait
         self.clock = clock
         self._due = 0.0  # when the next start is due on the schedule
@@ -383,10 +406,8 @@ class Submitter:
         while not self.stopping.is_set():
             item = rows.next()
             if item is None:
-                if isinstance(rows.error, ImporterError):
+                if isinstance(rows.error, ImporterError):  # rows already taken are not sent
                     self._fail(rows.error)
-                elif rows.error is not None:
-                    self.stop("error")
                 return
             row, request = item
             progress = _RowProgress(lambda: self._start_sender(rows))
@@ -842,7 +863,7 @@ class Submitter:
             return ACTION_FAILED, "the ATS filed no application to act on"
         for attempt in range(1, ACTION_ATTEMPTS + 1):
             await self.pacer.wait_turn(self.stopping)
-            async with self.gate:  # an action: it counts against Kombo's concurrency limit
+            async with self.gate.ahead():  # an action counts against Kombo's concurrency limit
                 await self.pacer.hold(self.stopping)
                 if self.stopping.is_set():
                     return ACTION_FAILED, "the run stopped first; the next run sends it"

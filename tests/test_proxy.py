@@ -113,6 +113,13 @@ def test_no_proxy_sends_straight_to_the_host_it_names(
         ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "kombo.dev"}, "https://api.kombo.dev", None),
         ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": ".kombo.dev"}, "https://api.kombo.dev", None),
         ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "*"}, "https://api.kombo.dev", None),
+        ({"HTTPS_PROXY": "p:3128"}, "https://api.kombo.dev/v1", "http://p:3128"),
+        (
+            {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "https://api.kombo.dev"},
+            "https://api.kombo.dev",
+            None,
+        ),
+        ({"HTTP_PROXY": "http://p:1", "NO_PROXY": "127.0.0.1:8000"}, "http://127.0.0.1:8000", None),
         (
             {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "notkombo.dev"},
             "https://api.kombo.dev",

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import gzip
 import itertools
 import json
+import math
 import time
 
 import httpx
@@ -15,8 +17,9 @@ import pytest
 from conftest import JOB
 
 from importer import sending
+from importer.build import PostAtsCandidatesRequest
 from importer.checks import answer_for
-from importer.client import KomboClient, Limits, LookupFailed, classify
+from importer.client import KomboClient, Limits, LookupFailed, Rejected, classify
 from importer.errors import FatalApiError
 from importer.issues import RowProblem
 from importer.sending import ConcurrencyGate, Pacer, RowResult, Submitter
@@ -530,7 +533,7 @@ def test_a_freed_slot_goes_to_the_row_that_waited_longest():
     assert order == ["first row", "a row that waited", "its next row"]
 
 
-@pytest.mark.parametrize("rate", [200, 20, 2.5, 1, 0.5])
+@pytest.mark.parametrize("rate", [200, 20, 3, 2.5, 2, 1.5, 1, 0.5])
 def test_the_pacer_makes_up_late_wake_ups_and_keeps_every_second_within_the_limit(
     monkeypatch, rate
 ):
@@ -548,21 +551,93 @@ def test_the_pacer_makes_up_late_wake_ups_and_keeps_every_second_within_the_limi
     pacer, starts = Pacer(rate, max_wait=10, clock=lambda: now[0]), []
 
     async def run() -> None:
-        for turn in range(int(max(rate, 1) * 20)):
+        for turn in range(max(100, int(rate * 20))):
             if turn == 50:
                 now[0] += 5.0  # idle for a while: no credit is saved up
             await pacer.wait_turn(asyncio.Event())
             starts.append(now[0])
 
     asyncio.run(run())
-    most = max(1, int(rate * Pacer.MARGIN))
+    most = min(int(rate), round(rate * Pacer.MARGIN)) if rate >= 2 else math.ceil(rate)
     per_second = [sum(1 for t in starts if s <= t < s + 1) for s in starts]
     assert max(per_second) <= most
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
-    if rate <= 1:  # one start per 1/(0.98 rate) seconds
+    if rate < 2:  # one start per 1/(0.98 rate) seconds
         assert min(gaps) >= 1 / (rate * Pacer.MARGIN) - 1e-9
     assert min(gaps) >= Pacer.MIN_GAP / (rate * Pacer.MARGIN) - 1e-9
-    if rate >= 20:  # where a second holds many starts, lateness is made up
+    if rate >= 2:  # where a second holds several starts, lateness is made up
         busy = [t for t in starts if t < starts[49]] + [t for t in starts if t > starts[50]]
         achieved = (len(busy) - 2) / ((starts[49] - starts[0]) + (starts[-1] - starts[50]))
-        assert achieved >= 0.97 * most, achieved  # 0.95 of the limit
+        aim = min(most, rate * Pacer.MARGIN)
+        assert achieved >= (0.97 if rate >= 20 else 0.9) * aim, achieved  # 0.95 of N at 20/s
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"content-type", b"text/html"), (b"content-encoding", b"gzip")],
+        [(b"content-type", b"text/html; charset=latin-1"), (b"x-served-by", "caché".encode())],
+    ],
+    ids=["gzip", "non-ascii-header"],
+)
+def test_an_error_page_is_read_whatever_its_encoding_and_headers(headers):
+    """A load balancer's HTML error page, gzip'd or with a header byte outside ASCII: the row
+    gets the page's words, never an internal error, on a create, an action and a lookup."""
+    page = "<html>Bad gateway: café</html>".encode("latin-1")
+    content = gzip.compress(page) if (b"content-encoding", b"gzip") in headers else page
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, headers=headers, content=content)
+
+    request = PostAtsCandidatesRequest(
+        None,
+        {"candidate": {"first_name": "A", "last_name": "W", "email_address": "a@example.com"}}
+        | {"application": {"job_id": JOB}},
+        None,
+        (),
+    )
+
+    async def run() -> tuple[object, object, str]:
+        async with KomboClient(settings(), httpx.MockTransport(handler)) as client:
+            created = await client.create_candidate(request, b"{}")
+            acted = await client.act("/ats/candidates/c1/tags", {"tag": {"name": "x"}})
+            try:
+                await client.find_application("a@example.com", JOB)
+            except LookupFailed as exc:
+                return created, acted, str(exc)
+        return created, acted, ""
+
+    created, acted, looked = asyncio.run(run())
+    for outcome in (created, acted):
+        assert isinstance(outcome, Rejected), outcome
+        assert "HTTP 400 Bad Request: <html>Bad gateway: caf" in outcome.message
+    assert "<html>Bad gateway: caf" in looked
+
+
+def test_a_created_rows_action_goes_before_the_rows_waiting_to_be_created():
+    """A tag or note waits for the next free slot only, not behind every create already
+    queued (4 x --concurrency of them), so that a run stopped early leaves few candidates
+    without their actions."""
+    order: list[str] = []
+
+    async def run() -> None:
+        gate = ConcurrencyGate(1)
+
+        async def create(name: str) -> None:
+            async with gate:
+                order.append(name)
+                await asyncio.sleep(0.01)
+
+        async def action() -> None:
+            async with gate.ahead():
+                order.append("tag of the first")
+
+        first = asyncio.create_task(create("first"))
+        await asyncio.sleep(0.002)
+        waiting = [asyncio.create_task(create(f"row {n}")) for n in (2, 3)]
+        await asyncio.sleep(0.002)
+        tag = asyncio.create_task(action())
+        await asyncio.wait_for(asyncio.gather(first, *waiting, tag), 2)
+
+    asyncio.run(run())
+    assert order == ["first", "tag of the first", "row 2", "row 3"]
