@@ -11,6 +11,8 @@
    Each line has the ratio of our CPU per request to that of bare httpx (`x httpx`): an
    AsyncClient that POSTs the same rows' bodies as JSON at the same concurrency to the same
    sandbox and reads each answer, nothing else (issue 14: <= 1.1x at 10 and 30 in flight).
+   Ours and bare run in turn, and the ratio is the median of each pair's: the machine's load
+   changes from minute to minute.
 3. The ledger's cost: no latency, no limit, concurrency 10, with and without the ledger
    (target: the ledger costs under 10 %).
 Each line is the median of --repeat runs; CPU is the client process's user+system time for
@@ -208,8 +210,8 @@ def main() -> None:
         )
         for concurrency in (1, 10, 30):
             rows = min(args.rows, max(100, int(concurrency / latency * 10)))  # about 10 s each
-            runs = []
-            for attempt in range(args.repeat):
+            runs, bare = [], []
+            for attempt in range(args.repeat):  # ours then bare, in turn: the same minutes
                 sandbox = SandboxProcess(latency, None)
                 try:
                     table, mapping = generate(rows, folder, f"c{concurrency}-{attempt}")
@@ -218,8 +220,6 @@ def main() -> None:
                     )
                 finally:
                     sandbox.close()
-            bare = []
-            for attempt in range(args.repeat):
                 sandbox = SandboxProcess(latency, None)
                 try:
                     table, _ = generate(rows, folder, f"bare{concurrency}-{attempt}")
@@ -228,13 +228,16 @@ def main() -> None:
                     sandbox.close()
             seconds = statistics.median(r[0] for r in runs)
             cpu = statistics.median(r[1] / r[2] for r in runs)
-            bare_cpu = statistics.median(r[1] / r[2] for r in bare)
+            ratio = statistics.median(
+                (ours[1] / ours[2]) / (theirs[1] / theirs[2])
+                for ours, theirs in zip(runs, bare, strict=True)
+            )
             ideal = concurrency / latency
             rate = runs[0][2] / seconds
             print(
                 f"{f'no limit, latency 100 ms, c={concurrency}':<34}{runs[0][2]:>9,}{seconds:>9.2f}"
                 f"{rate:>8.1f}{ideal:>8.0f}{rate / ideal:>7.2f}{cpu * 1000:>11.2f}"
-                f"{cpu / bare_cpu:>9.2f}"
+                f"{ratio:>9.2f}"
             )
         rates = {}
         for with_ledger in (False, True):
