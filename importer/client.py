@@ -5,10 +5,10 @@ of CPU per call against ~1 ms for a plain POST, and SDK 1.4 drops some `remote_f
 what the SDK's schema validated, serialised here; error bodies are read with the SDK's error
 model where it fits, and by hand where Kombo sends a code the SDK does not know yet.
 
-The POST of a candidate is the one request made once per row, so it is made lean: its URL and
-headers are merged once per integration (`httpx.AsyncClient.build_request` costs ~45 us a call),
-and its answer is read into an `Answer` rather than a second `httpx.Response`. Every other
-request goes through the client's usual API.
+Every request goes straight to the transport and its answer is read into an `Answer` rather
+than a second `httpx.Response` (`KomboClient`). The POST of a candidate, made once per row, also
+has its URL and headers merged once per integration (`httpx.AsyncClient.build_request` costs ~45
+us a call); the rarer requests are built by the client's `build_request`.
 """
 
 from __future__ import annotations
